@@ -1,0 +1,84 @@
+/* Alarms from an anomaly map, and scoring them against ground truth by the
+ * contract's convention (shared/spec/recording-format.md, "Scoring
+ * convention"). */
+#ifndef MINESCAN_DETECT_H
+#define MINESCAN_DETECT_H
+
+#include <stddef.h>
+
+#include "minescan/recording.h"
+
+typedef struct ms_alarm {
+    double x, y;        /* metres, lane frame */
+    double score;       /* map value at the peak */
+    char detectors[16]; /* "gpr", "emi" or "gpr+emi" */
+} ms_alarm;
+
+/* A map over the lane: v[iy * nx + ix], cell centre at
+ * (x_min + (ix + 0.5) * cell, y_min + (iy + 0.5) * cell). */
+typedef struct ms_map_view {
+    const float *v;
+    size_t nx, ny;
+    double x_min, y_min, cell;
+} ms_map_view;
+
+/* Local maxima (8-neighbourhood) of `map` at or above `threshold`, strongest
+ * first, suppressing any weaker peak within `min_separation_m` of a
+ * stronger one kept. `gpr`/`emi` (either may have v == NULL) are the
+ * per-sensor standardised maps used to fill `detectors`: a sensor is named
+ * when its value at the peak is at least `sensor_threshold`; when none is,
+ * the stronger of the two is named. Returns 0 or a negative ms_err; *out is
+ * malloc'ed (NULL when n == 0). */
+int ms_alarms_find(const ms_map_view *map, const ms_map_view *gpr,
+                   const ms_map_view *emi, double threshold,
+                   double min_separation_m, double sensor_threshold,
+                   ms_alarm **out, size_t *n);
+
+/* alarms.csv: header x_m,y_m,score,detectors; alarms.geojson: a
+ * FeatureCollection of Points in the lane frame (metres). Both atomic. */
+int ms_alarms_write_csv(const char *path, const ms_alarm *a, size_t n);
+int ms_alarms_write_geojson(const char *path, const ms_alarm *a, size_t n);
+
+typedef struct ms_score {
+    double halo_m, area_m2, threshold;
+    size_t n_mines, n_clutter, n_alarms;
+    size_t n_detected, n_false_alarms, n_clutter_alarms, n_duplicates;
+    double pd;  /* NaN when the lane has no mines (written as null) */
+    double far; /* false alarms per m^2 */
+} ms_score;
+
+/* Score alarms whose score >= threshold (pass -INFINITY for all). Greedy
+ * by score, highest first; each alarm goes to the nearest undetected mine
+ * within the halo (boundary included); further alarms on a detected mine
+ * are false alarms and duplicates; false alarms within the halo of an
+ * is_mine = 0 object are also clutter alarms. `detected` (may be NULL)
+ * receives 1 per truth entry that was detected. */
+int ms_score_alarms(const ms_truth *truth, double area_m2, double halo_m,
+                    const ms_alarm *alarms, size_t n_alarms, double threshold,
+                    ms_score *out, unsigned char *detected);
+
+typedef struct ms_roc_point {
+    double threshold, pd, far;
+    size_t n_detected, n_false_alarms;
+} ms_roc_point;
+
+typedef struct ms_roc {
+    ms_roc_point *points; /* thresholds from high to low */
+    size_t n;
+    double pd_at_far_0_1, pd_at_far_1; /* best Pd with FAR <= 0.1 and <= 1 */
+    double auc_far_1; /* area under Pd vs FAR on [0, 1] /m^2, divided by 1 */
+} ms_roc;
+
+/* Sweep the threshold over every alarm score. */
+int ms_roc_compute(const ms_truth *truth, double area_m2, double halo_m,
+                   const ms_alarm *alarms, size_t n_alarms, ms_roc *out);
+void ms_roc_free(ms_roc *roc);
+
+/* score.json (the ms_score at the operating threshold plus the ROC summary
+ * figures; pd null for a lane without mines), roc.csv (header
+ * threshold,pd,far_per_m2,n_detected,n_false_alarms) and roc.png. */
+int ms_score_write_json(const char *path, const ms_score *s, const ms_roc *roc);
+int ms_roc_write_csv(const char *path, const ms_roc *roc);
+int ms_roc_write_png(const char *path, const ms_roc *roc, const char *title);
+
+#endif

@@ -1,0 +1,117 @@
+/* PNG output: maps in the lane frame and B-scans, drawn with cairo (axes,
+ * colour bar, markers) and written with libpng with text chunks that record
+ * the software version, the recipe and the map extent. */
+#ifndef MINESCAN_RENDER_H
+#define MINESCAN_RENDER_H
+
+#include <stddef.h>
+
+typedef enum {
+    MS_CMAP_VIRIDIS = 0, /* sequential, perceptually uniform: anomaly maps */
+    MS_CMAP_MAGMA,       /* sequential: energy */
+    MS_CMAP_GRAY,        /* B-scans */
+    MS_CMAP_BALANCE,     /* diverging blue-white-red, for signed data
+                            (B-scan amplitude): blue < 0 < red */
+} ms_colormap;
+
+/* Look up colour for t in [0,1] (clamped; NaN counts as 0), interpolating
+ * linearly between the 256 table entries; rgb receives 3 bytes. */
+void ms_colormap_rgb(ms_colormap cmap, double t, unsigned char rgb[3]);
+/* The 256-entry sRGB table (entry 0 is t = 0, entry 255 is t = 1), e.g. as
+ * the palette of an indexed image. Sources are cited in colormap.c. */
+const unsigned char (*ms_colormap_table(ms_colormap cmap))[3];
+/* "viridis", "magma", "gray", "balance (...)": for messages and legends. */
+const char *ms_colormap_name(ms_colormap cmap);
+
+/* The neutral grey that marks map cells and samples without data (NaN),
+ * shown as "no coverage" in the legend. */
+#define MS_RENDER_NODATA_GRAY 150
+
+typedef enum {
+    MS_MARKER_MINE = 0,  /* truth: a mine (must be found) */
+    MS_MARKER_CLUTTER,   /* truth: a harmless object */
+    MS_MARKER_OPERATOR,  /* a mark the operator placed */
+    MS_MARKER_ALARM,     /* an alarm from the detector */
+    MS_MARKER_MISSED,    /* a mine nothing detected */
+} ms_marker_kind;
+
+typedef struct ms_marker {
+    double x, y; /* metres, lane frame */
+    ms_marker_kind kind;
+} ms_marker;
+
+typedef struct ms_png_text {
+    const char *key, *value;
+} ms_png_text;
+
+/* Write an 8-bit PNG from `pixels` (rows `stride` bytes apart; channels 3 =
+ * RGB or 4 = RGBA, not premultiplied) with text chunks "Software" =
+ * "minescan " MINESCAN_VERSION followed by `text` (keys 1..79 printable
+ * Latin-1 characters; a value with non-ASCII bytes is written as UTF-8
+ * iTXt). Writes PATH.tmp and renames it onto PATH, so a failure never
+ * leaves a partial image. MS_ERR_IO (message names the file) when the
+ * folder is missing or not writable; MS_ERR_INVALID_INPUT for bad sizes or
+ * keys. */
+int ms_png_write(const char *path, const unsigned char *pixels, size_t width,
+                 size_t height, size_t stride, int channels,
+                 const ms_png_text *text, size_t n_text);
+
+typedef struct ms_image_spec {
+    const char *title;          /* drawn above the plot, may be NULL */
+    const char *value_label;    /* colour-bar label, may be NULL */
+    ms_colormap cmap;
+    int symmetric;              /* scale to [-m, m], m = max |value| */
+    double vmin, vmax;          /* used when vmin < vmax; else auto */
+    const ms_png_text *text;    /* extra text chunks (version, recipe...) */
+    size_t n_text;
+} ms_image_spec;
+
+/* A map `map[iy * nx + ix]` of nx x ny cells on a regular grid whose OUTER
+ * EDGES are [x_min, x_max] x [y_min, y_max] (metres, lane frame): cell ix
+ * spans x_min + ix*dx .. x_min + (ix+1)*dx, dx = (x_max - x_min) / nx, its
+ * centre at x_min + (ix + 0.5)*dx; likewise in y. Row iy = 0 is at y_min
+ * and is drawn at the bottom (y up), x to the right, with equal metres per
+ * pixel on both axes (to within the rounding of the plot size to whole
+ * pixels, under 1 px over the extent). NaN cells are drawn in
+ * MS_RENDER_NODATA_GRAY. Colour range: spec->vmin..vmax when vmin < vmax,
+ * else [-m, m] with m = max |value| when spec->symmetric, else the finite
+ * min..max. spec may be NULL (viridis, auto range, no title).
+ *
+ * Text chunks, besides "Software" and spec->text:
+ *   "minescan:extent"     = "x_min x_max y_min y_max" (metres, %.9g)
+ *   "minescan:plot_area"  = "left top right bottom" (pixels)
+ *   "minescan:grid"       = "nx ny"
+ *   "minescan:value_range"= "lo hi" (values at the colour bar's ends)
+ * plot_area gives pixel EDGE coordinates: the left edge of pixel column
+ * `left` is x_min, the left edge of column `right` (one past the last
+ * column of the map) is x_max, the top edge of row `top` is y_max and the
+ * top edge of row `bottom` is y_min. So position (x, y) lies in pixel
+ *   col = floor(left + (x - x_min) / (x_max - x_min) * (right - left))
+ *   row = floor(top + (y_max - y) / (y_max - y_min) * (bottom - top))
+ * and the centre of pixel (col, row) is at
+ *   x = x_min + (col + 0.5 - left) / (right - left) * (x_max - x_min)
+ *   y = y_max - (row + 0.5 - top) / (bottom - top) * (y_max - y_min).
+ * Returns 0 or a negative ms_err. */
+int ms_render_map(const char *path, const float *map, size_t nx, size_t ny,
+                  double x_min, double x_max, double y_min, double y_max,
+                  const ms_marker *markers, size_t n_markers,
+                  const ms_image_spec *spec);
+
+/* A B-scan `data[trace * n_samples + sample]`: trace i drawn at along-track
+ * distance dist_m[i] (metres, finite, non-decreasing; NULL = evenly 0..n-1,
+ * labelled "trace number"), time downwards from 0 to n_samples * dt_s;
+ * each pixel column shows the nearest trace, each row the sample whose
+ * interval [j*dt, (j+1)*dt) holds the row's time. Colours: spec->vmin..vmax
+ * when vmin < vmax, else symmetric about 0 with m = the 99th percentile of
+ * |value| (so the ground bounce does not wash out weak reflections; larger
+ * values saturate). spec NULL = the diverging MS_CMAP_BALANCE map. Text
+ * chunks: "minescan:bscan_extent" = "dist_left dist_right time_top_ns
+ * time_bottom_ns" (distance in metres, or traces when dist_m is NULL;
+ * dist_left/right are half a mean trace spacing beyond the first/last
+ * trace), "minescan:plot_area" as for maps (same pixel-edge convention, with
+ * time growing downwards from row `top`), "minescan:value_range". */
+int ms_render_bscan(const char *path, const float *data, size_t n_traces,
+                    size_t n_samples, const double *dist_m, double dt_s,
+                    const ms_image_spec *spec);
+
+#endif

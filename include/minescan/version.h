@@ -1,0 +1,4 @@
+#ifndef MINESCAN_VERSION_H
+#define MINESCAN_VERSION_H
+#define MINESCAN_VERSION "0.1.0"
+#endif

@@ -1,0 +1,143 @@
+/* summary.json: see summary.h. */
+#include "report/summary.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "minescan/version.h"
+
+int ms_file_crc32(const char *path, char hex[9], long long *bytes)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ms_fail(MS_ERR_IO, "%s: cannot open for the checksum", path);
+    uLong crc = crc32(0L, Z_NULL, 0);
+    unsigned char buf[1 << 16];
+    size_t got;
+    long long total = 0;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+        crc = crc32(crc, buf, (uInt)got);
+        total += (long long)got;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return ms_fail(MS_ERR_IO, "%s: read error computing the checksum",
+                       path);
+    snprintf(hex, 9, "%08lx", crc & 0xffffffffUL);
+    if (bytes)
+        *bytes = total;
+    return 0;
+}
+
+int ms_write_text_atomic(const char *path, const char *text, size_t len)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return ms_fail(MS_ERR_IO, "%s: cannot create (is the folder "
+                       "writable?)", path);
+    int bad = fwrite(text, 1, len, f) != len;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return ms_fail(MS_ERR_IO, "%s: write failed (disk full?)", path);
+    }
+    return 0;
+}
+
+static json_t *stage_json(const ms_stage_report *rep)
+{
+    const ms_recipe_step *st = rep->step;
+    const ms_stage_decl *d = st->decl;
+    json_t *params = json_object();
+    for (unsigned k = 0; k < d->n_params; k++)
+        json_object_set_new(params, d->params[k].name,
+                            d->params[k].type == MS_PARAM_INT
+                                ? json_integer((json_int_t)st->p[k])
+                                : json_real(st->p[k]));
+    json_t *in = json_array(), *out = json_array();
+    for (unsigned k = 0; k < d->n_in; k++)
+        json_array_append_new(in, json_string(st->in[k]));
+    for (unsigned k = 0; k < d->n_out; k++)
+        json_array_append_new(out, json_string(st->out[k]));
+    return json_pack("{s:s, s:i, s:o, s:o, s:o, s:s, s:f, s:o}", "stage",
+                     d->name, "line", st->line, "params", params, "in", in,
+                     "out", out, "device", rep->device, "seconds",
+                     rep->seconds, "note",
+                     rep->reason[0] ? json_string(rep->reason) : json_null());
+}
+
+int ms_summary_write(const char *path, const ms_summary_input *in)
+{
+    char crc[9] = "";
+    long long bytes = -1;
+    ms_file_crc32(in->input_path, crc, &bytes);
+
+    json_t *root = json_object();
+    json_object_set_new(root, "software", json_string("minescan"));
+    json_object_set_new(root, "version", json_string(MINESCAN_VERSION));
+    json_object_set_new(root, "input",
+                        json_pack("{s:s, s:s, s:I}", "path", in->input_path,
+                                  "crc32", crc, "bytes", (json_int_t)bytes));
+    json_t *overrides = json_array();
+    for (size_t i = 0; i < in->n_overrides; i++)
+        json_array_append_new(overrides,
+                              json_string(in->recipe_overrides[i]));
+    json_object_set_new(root, "recipe",
+                        json_pack("{s:s, s:s, s:o}", "name", in->recipe->name,
+                                  "text", in->recipe->text, "overrides",
+                                  overrides));
+    json_object_set_new(
+        root, "device",
+        json_pack("{s:s, s:s, s:s, s:o}", "requested", in->device_requested,
+                  "used", ms_runner_kind(in->runner), "name",
+                  ms_runner_device_name(in->runner), "note",
+                  ms_runner_note(in->runner)[0]
+                      ? json_string(ms_runner_note(in->runner))
+                      : json_null()));
+    json_t *stages = json_array(), *fallbacks = json_array();
+    size_t n_reports = 0;
+    const ms_stage_report *reps =
+        in->run ? ms_run_reports(in->run, &n_reports) : NULL;
+    for (size_t i = 0; i < n_reports; i++) {
+        json_array_append_new(stages, stage_json(&reps[i]));
+        if (reps[i].fell_back)
+            json_array_append_new(
+                fallbacks, json_pack("{s:s, s:s}", "stage",
+                                     reps[i].step->decl->name, "reason",
+                                     reps[i].reason));
+    }
+    json_object_set_new(root, "stages", stages);
+    json_object_set_new(root, "fallbacks", fallbacks);
+    json_object_set_new(root, "timing",
+                        json_pack("{s:f, s:f, s:f}", "read_seconds",
+                                  in->read_seconds, "render_seconds",
+                                  in->render_seconds, "total_seconds",
+                                  in->total_seconds));
+    json_t *outputs = json_array();
+    for (size_t i = 0; i < in->n_outputs; i++)
+        json_array_append_new(outputs, json_string(in->outputs[i]));
+    json_object_set_new(root, "outputs", outputs);
+    json_object_set_new(root, "n_alarms", json_integer((json_int_t)in->n_alarms));
+    json_t *warnings = json_array();
+    for (size_t i = 0; in->warnings && i < in->warnings->n; i++)
+        json_array_append_new(warnings, json_string(in->warnings->lines[i]));
+    json_object_set_new(root, "warnings", warnings);
+
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                      JSON_REAL_PRECISION(9));
+    json_decref(root);
+    if (!text)
+        return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
+    size_t len = strlen(text);
+    text[len] = '\0';
+    int rc = ms_write_text_atomic(path, text, len);
+    free(text);
+    return rc;
+}

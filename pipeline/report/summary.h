@@ -1,0 +1,35 @@
+/* summary.json: what a run read, did, where and how long, so that a figure
+ * can be traced back to its input and parameters. */
+#ifndef MINESCAN_SUMMARY_H
+#define MINESCAN_SUMMARY_H
+
+#include <stddef.h>
+
+#include "minescan/error.h"
+#include "runner/runner.h"
+
+typedef struct ms_summary_input {
+    const char *input_path;
+    const char *recipe_overrides[16];
+    size_t n_overrides;
+    const char *device_requested;
+    const ms_runner *runner;
+    const ms_recipe *recipe;
+    const ms_run *run;
+    const ms_diag *warnings;     /* reader warnings and others */
+    const char *const *outputs;  /* file names written in the folder */
+    size_t n_outputs;
+    double read_seconds, render_seconds, total_seconds;
+    size_t n_alarms;
+} ms_summary_input;
+
+/* CRC-32 (zlib) of a file as 8 hex digits; 0 or MS_ERR_IO. */
+int ms_file_crc32(const char *path, char hex[9], long long *bytes);
+
+/* Write the summary to `path` atomically. */
+int ms_summary_write(const char *path, const ms_summary_input *in);
+
+/* Write `text` to `path` atomically (temp file, then rename). */
+int ms_write_text_atomic(const char *path, const char *text, size_t len);
+
+#endif

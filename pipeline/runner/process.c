@@ -1,0 +1,408 @@
+/* The main job on one recording: see process.h. */
+#include "runner/process.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "minescan/detect.h"
+#include "minescan/render.h"
+#include "minescan/version.h"
+#include "report/summary.h"
+
+#define MAX_OUTPUTS 16
+
+ms_process_options ms_process_options_default(void)
+{
+    ms_process_options o = {0};
+    o.recipe = "default";
+    o.device_requested = "auto";
+    o.alarm_threshold = 3.0;
+    o.alarm_separation_m = 0.15;
+    o.halo_m = 0.25;
+    return o;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return ms_fail(MS_ERR_USAGE, "%s: path too long", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return ms_fail(MS_ERR_IO, "%s: cannot create folder: %s", buf,
+                               strerror(errno));
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return ms_fail(MS_ERR_IO, "%s: not a folder", path);
+    return 0;
+}
+
+/* Everything one run needs to hand between its steps. */
+typedef struct job {
+    const char *outdir;
+    const ms_process_options *opt;
+    ms_recording *rec;
+    ms_recipe recipe;
+    ms_run *run;
+    ms_alarm *alarms;
+    size_t n_alarms;
+    unsigned char *detected;
+    ms_score score;
+    ms_roc roc;
+    int scored;
+    const char *outputs[MAX_OUTPUTS];
+    size_t n_outputs;
+    char extent_text[128];
+} job;
+
+static void out_path(const job *j, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", j->outdir, name);
+}
+
+static void add_output(job *j, const char *name)
+{
+    if (j->n_outputs < MAX_OUTPUTS)
+        j->outputs[j->n_outputs++] = name;
+}
+
+static ms_map_view map_view(ms_run *run, const char *slot)
+{
+    ms_map_view v = {0};
+    ms_shape s;
+    const ms_env *env = ms_run_env(run);
+    const float *data = slot ? ms_run_slot(run, slot, &s) : NULL;
+    if (!data || s.kind != MS_ARRAY_MAP)
+        return v;
+    v.v = data;
+    v.ny = s.dims[0];
+    v.nx = s.dims[1];
+    v.x_min = env->lane_x_min;
+    v.y_min = env->lane_y_min;
+    /* The grid stage's cells are square and start at the lane origin. */
+    v.cell = v.nx > 1 || v.ny > 1
+                 ? fmax((env->lane_x_max - env->lane_x_min) / (double)v.nx,
+                        (env->lane_y_max - env->lane_y_min) / (double)v.ny)
+                 : env->lane_x_max - env->lane_x_min;
+    return v;
+}
+
+static int write_bscan(job *j)
+{
+    ms_shape s;
+    const float *data = ms_run_slot(j->run, "gpr", &s);
+    const ms_gpr *g = j->rec->gpr;
+    if (!data || !g || s.kind != MS_ARRAY_TRACES)
+        return 0;
+    double *dist = malloc(g->n_traces * sizeof *dist);
+    if (!dist)
+        return ms_fail(MS_ERR_NOMEM, "out of memory for the B-scan");
+    dist[0] = 0.0;
+    for (size_t i = 1; i < g->n_traces; i++)
+        dist[i] = dist[i - 1] + hypot(g->x[i] - g->x[i - 1],
+                                      g->y[i] - g->y[i - 1]);
+    ms_png_text text[] = {{"minescan:recipe", j->recipe.name},
+                          {"minescan:slot", "gpr"}};
+    ms_image_spec spec = {.title = "Processed B-scan (after the filters)",
+                          .value_label = "amplitude",
+                          .cmap = MS_CMAP_BALANCE,
+                          .symmetric = 1,
+                          .text = text,
+                          .n_text = 2};
+    char path[4096];
+    out_path(j, "bscan.png", path, sizeof path);
+    int rc = ms_render_bscan(path, data, s.dims[0], s.dims[1], dist,
+                             g->sample_interval_s, &spec);
+    free(dist);
+    if (!rc)
+        add_output(j, "bscan.png");
+    return rc;
+}
+
+/* Markers for the heatmap: truth (missed mines stand out), the operator's
+ * marks, the alarms. */
+static ms_marker *heatmap_markers(const job *j, size_t *n)
+{
+    const ms_truth *t = j->rec->truth;
+    const ms_marks *m = j->rec->marks;
+    size_t cap = (t ? t->n : 0) + (m ? m->n : 0) + j->n_alarms;
+    ms_marker *mk = malloc((cap ? cap : 1) * sizeof *mk);
+    *n = 0;
+    if (!mk)
+        return NULL;
+    for (size_t i = 0; t && i < t->n; i++) {
+        ms_marker_kind k = !t->is_mine[i] ? MS_MARKER_CLUTTER
+                           : (j->detected && !j->detected[i]) ? MS_MARKER_MISSED
+                                                              : MS_MARKER_MINE;
+        mk[(*n)++] = (ms_marker){t->x[i], t->y[i], k};
+    }
+    for (size_t i = 0; m && i < m->n; i++)
+        mk[(*n)++] = (ms_marker){m->x[i], m->y[i], MS_MARKER_OPERATOR};
+    for (size_t i = 0; i < j->n_alarms; i++)
+        mk[(*n)++] = (ms_marker){j->alarms[i].x, j->alarms[i].y,
+                                 MS_MARKER_ALARM};
+    return mk;
+}
+
+/* A map as drawn: cells nobody swept (zero hits in every sensor) are NaN,
+ * which the renderer shows as "no coverage". */
+static float *masked_copy(job *j, const ms_map_view *v)
+{
+    size_t n = v->nx * v->ny;
+    float *out = malloc((n ? n : 1) * sizeof *out);
+    if (!out)
+        return NULL;
+    memcpy(out, v->v, n * sizeof *out);
+    ms_map_view g = map_view(j->run, "gpr_hits"), e = map_view(j->run, "emi_hits");
+    int have_g = g.v && g.nx == v->nx && g.ny == v->ny;
+    int have_e = e.v && e.nx == v->nx && e.ny == v->ny;
+    if (!have_g && !have_e)
+        return out;
+    for (size_t i = 0; i < n; i++)
+        if (!(have_g && g.v[i] > 0) && !(have_e && e.v[i] > 0))
+            out[i] = NAN;
+    return out;
+}
+
+static int render_map(job *j, const char *file, const ms_map_view *v,
+                      const char *title, const char *label, ms_colormap cmap,
+                      int with_markers)
+{
+    float *shown = masked_copy(j, v);
+    size_t n_markers = 0;
+    ms_marker *markers = with_markers ? heatmap_markers(j, &n_markers) : NULL;
+    if (!shown || (with_markers && !markers)) {
+        free(shown);
+        free(markers);
+        return ms_fail(MS_ERR_NOMEM, "out of memory drawing %s", file);
+    }
+    ms_png_text text[] = {{"minescan:recipe", j->recipe.name}};
+    ms_image_spec spec = {.title = title, .value_label = label, .cmap = cmap,
+                          .text = text, .n_text = 1};
+    char path[4096];
+    out_path(j, file, path, sizeof path);
+    int rc = ms_render_map(path, shown, v->nx, v->ny, v->x_min,
+                           v->x_min + v->cell * (double)v->nx, v->y_min,
+                           v->y_min + v->cell * (double)v->ny, markers,
+                           n_markers, &spec);
+    free(shown);
+    free(markers);
+    if (!rc)
+        add_output(j, file);
+    return rc;
+}
+
+static int detect_and_score(job *j, const ms_map_view *final)
+{
+    ms_map_view g = map_view(j->run, "gpr_z"), e = map_view(j->run, "emi_z");
+    int rc = ms_alarms_find(final, g.v ? &g : NULL, e.v ? &e : NULL,
+                            j->opt->alarm_threshold,
+                            j->opt->alarm_separation_m, 1.5, &j->alarms,
+                            &j->n_alarms);
+    char path[4096];
+    if (!rc) {
+        out_path(j, "alarms.csv", path, sizeof path);
+        rc = ms_alarms_write_csv(path, j->alarms, j->n_alarms);
+    }
+    if (!rc) {
+        add_output(j, "alarms.csv");
+        out_path(j, "alarms.geojson", path, sizeof path);
+        rc = ms_alarms_write_geojson(path, j->alarms, j->n_alarms);
+    }
+    if (!rc)
+        add_output(j, "alarms.geojson");
+    if (rc || !j->rec->truth)
+        return rc;
+    const ms_truth *t = j->rec->truth;
+    double area = ms_recording_lane_area(j->rec);
+    j->detected = calloc(t->n ? t->n : 1, 1);
+    if (!j->detected)
+        return ms_fail(MS_ERR_NOMEM, "out of memory scoring");
+    /* Every alarm found is at or above the threshold: score them all. */
+    rc = ms_score_alarms(t, area, j->opt->halo_m, j->alarms, j->n_alarms,
+                         -INFINITY, &j->score, j->detected);
+    if (!rc)
+        rc = ms_roc_compute(t, area, j->opt->halo_m, j->alarms, j->n_alarms,
+                            &j->roc);
+    if (rc)
+        return rc;
+    j->score.threshold = j->opt->alarm_threshold;
+    j->scored = 1;
+    out_path(j, "score.json", path, sizeof path);
+    rc = ms_score_write_json(path, &j->score, &j->roc);
+    if (!rc) {
+        add_output(j, "score.json");
+        out_path(j, "roc.csv", path, sizeof path);
+        rc = ms_roc_write_csv(path, &j->roc);
+    }
+    if (!rc) {
+        add_output(j, "roc.csv");
+        out_path(j, "roc.png", path, sizeof path);
+        rc = ms_roc_write_png(path, &j->roc, "Detection: Pd against false "
+                                             "alarms per m2");
+    }
+    if (!rc)
+        add_output(j, "roc.png");
+    return rc;
+}
+
+static int write_index(job *j, const char *input)
+{
+    char page[16384];
+    int len = snprintf(
+        page, sizeof page,
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+        "<title>minescan: %s</title>\n<style>body{font-family:sans-serif;"
+        "max-width:1100px;margin:auto}img{max-width:100%%;border:1px solid "
+        "#ccc}</style></head><body>\n<h1>minescan %s</h1>\n<p>Input: "
+        "<code>%s</code><br>Recipe: <code>%s</code><br>Alarms: %zu",
+        input, MINESCAN_VERSION, input, j->recipe.name, j->n_alarms);
+    if (j->scored) {
+        if (isnan(j->score.pd))
+            len += snprintf(page + len, sizeof page - (size_t)len,
+                            "<br>No mines in this lane; false alarms: %zu "
+                            "(%.2f per m&sup2;)",
+                            j->score.n_false_alarms, j->score.far);
+        else
+            len += snprintf(page + len, sizeof page - (size_t)len,
+                            "<br>Mines detected: %zu of %zu (Pd %.2f), false "
+                            "alarms: %zu (%.2f per m&sup2;), halo %.2f m",
+                            j->score.n_detected, j->score.n_mines, j->score.pd,
+                            j->score.n_false_alarms, j->score.far,
+                            j->score.halo_m);
+    }
+    len += snprintf(page + len, sizeof page - (size_t)len, "</p>\n");
+    for (size_t i = 0; i < j->n_outputs && len < (int)sizeof page; i++) {
+        const char *f = j->outputs[i];
+        size_t fl = strlen(f);
+        if (fl > 4 && !strcmp(f + fl - 4, ".png"))
+            len += snprintf(page + len, sizeof page - (size_t)len,
+                            "<h2>%s</h2>\n<a href=\"%s\"><img src=\"%s\" "
+                            "alt=\"%s\"></a>\n", f, f, f, f);
+        else
+            len += snprintf(page + len, sizeof page - (size_t)len,
+                            "<p><a href=\"%s\">%s</a></p>\n", f, f);
+    }
+    if (len >= (int)sizeof page)
+        len = (int)sizeof page - 1;
+    len += snprintf(page + len, sizeof page - (size_t)len,
+                    "<p><a href=\"summary.json\">summary.json</a></p>\n"
+                    "</body></html>\n");
+    if (len >= (int)sizeof page)
+        len = (int)sizeof page - 1;
+    char path[4096];
+    out_path(j, "index.html", path, sizeof path);
+    int rc = ms_write_text_atomic(path, page, (size_t)len);
+    if (!rc)
+        add_output(j, "index.html");
+    return rc;
+}
+
+int ms_process_recording(ms_runner *runner, const char *input,
+                         const char *outdir, const ms_process_options *opt,
+                         ms_diag *diag, ms_process_result *result)
+{
+    double t_start = now_s();
+    job j = {.outdir = outdir, .opt = opt};
+    memset(result, 0, sizeof *result);
+    result->pd = NAN;
+
+    int rc = ms_recipe_load(opt->recipe ? opt->recipe : "default", &j.recipe);
+    for (size_t i = 0; !rc && i < opt->n_overrides; i++)
+        rc = ms_recipe_override(&j.recipe, opt->overrides[i]);
+    if (rc)
+        return rc;
+    rc = ms_recording_read(input, &j.rec, diag);
+    double t_read = now_s();
+    if (!rc)
+        rc = make_dirs(outdir);
+    if (!rc)
+        rc = ms_run_recipe(runner, j.rec, &j.recipe, &j.run);
+    double t_render = now_s();
+    if (!rc)
+        rc = write_bscan(&j);
+    ms_map_view final = {0};
+    if (!rc) {
+        final = map_view(j.run, ms_run_final_map(j.run));
+        if (!final.v)
+            rc = ms_fail(MS_ERR_INVALID_INPUT,
+                         "%s: recipe %s made no map (does the recording hold "
+                         "the sensor the recipe uses?)", input, j.recipe.name);
+    }
+    if (!rc)
+        rc = detect_and_score(&j, &final);
+    if (!rc)
+        rc = render_map(&j, "heatmap.png", &final,
+                        "Anomaly map (standard deviations above the lane mean)",
+                        "score", MS_CMAP_VIRIDIS, 1);
+    if (!rc) {
+        ms_map_view hits = map_view(j.run, "gpr_hits");
+        if (!hits.v)
+            hits = map_view(j.run, "emi_hits");
+        if (hits.v)
+            rc = render_map(&j, "coverage.png", &hits,
+                            "Coverage: readings within the gridding radius",
+                            "hits", MS_CMAP_MAGMA, 0);
+    }
+    if (!rc)
+        rc = write_index(&j, input);
+    if (!rc) {
+        double t_end = now_s();
+        ms_summary_input s = {
+            .input_path = input,
+            .n_overrides = opt->n_overrides,
+            .device_requested = opt->device_requested,
+            .runner = runner,
+            .recipe = &j.recipe,
+            .run = j.run,
+            .warnings = diag,
+            .outputs = j.outputs,
+            .n_outputs = j.n_outputs,
+            .read_seconds = t_read - t_start,
+            .render_seconds = t_end - t_render,
+            .total_seconds = t_end - t_start,
+            .n_alarms = j.n_alarms,
+        };
+        for (size_t i = 0; i < opt->n_overrides && i < 16; i++)
+            s.recipe_overrides[i] = opt->overrides[i];
+        char path[4096];
+        out_path(&j, "summary.json", path, sizeof path);
+        rc = ms_summary_write(path, &s);
+    }
+    result->n_alarms = j.n_alarms;
+    result->scored = j.scored;
+    if (j.scored) {
+        result->pd = j.score.pd;
+        result->far = j.score.far;
+    }
+    result->seconds = now_s() - t_start;
+    if (j.scored)
+        ms_roc_free(&j.roc);
+    free(j.detected);
+    free(j.alarms);
+    ms_run_free(j.run);
+    ms_recording_free(j.rec);
+    ms_recipe_free(&j.recipe);
+    return rc;
+}

@@ -1,0 +1,301 @@
+/* Recipe parsing and the built-in recipes: see recipe.h. */
+#include "runner/recipe.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "minescan/error.h"
+
+/* The default chain: filter the radar, take the energy below the surface,
+ * grid both sensors over the lane, standardise and fuse. Stages whose
+ * inputs the recording lacks (a GPR-only or EMI-only file) are skipped. */
+static const char default_recipe[] =
+    "# minescan default recipe\n"
+    "stage dewow window_ns=2.0\n"
+    "stage background_removal window_traces=51\n"
+    "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
+    "stage window_energy in=gpr_env,gpr_valid t_start_ns=1.0 t_end_ns=6.0\n"
+    "stage grid in=gpr_score,gpr_xy out=gpr_map,gpr_hits cell_m=0.02 "
+    "radius_m=0.05\n"
+    "stage zscore in=gpr_map out=gpr_z\n"
+    "stage emi_detrend window_readings=61\n"
+    "stage grid in=emi_signal,emi_xy out=emi_map,emi_hits cell_m=0.02 "
+    "radius_m=0.05 channel=0\n"
+    "stage zscore in=emi_map out=emi_z\n"
+    "stage fuse in=gpr_z,emi_z out=anomaly w_gpr=1 w_emi=1\n";
+
+static const char gpr_recipe[] =
+    "# radar only: the default chain without the metal detector\n"
+    "stage dewow window_ns=2.0\n"
+    "stage background_removal window_traces=51\n"
+    "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
+    "stage window_energy in=gpr_env,gpr_valid t_start_ns=1.0 t_end_ns=6.0\n"
+    "stage grid in=gpr_score,gpr_xy out=gpr_map,gpr_hits cell_m=0.02 "
+    "radius_m=0.05\n"
+    "stage zscore in=gpr_map out=gpr_z\n";
+
+static const char emi_recipe[] =
+    "# metal detector only\n"
+    "stage emi_detrend window_readings=61\n"
+    "stage grid in=emi_signal,emi_xy out=emi_map,emi_hits cell_m=0.02 "
+    "radius_m=0.05 channel=0\n"
+    "stage zscore in=emi_map out=emi_z\n";
+
+const ms_builtin_recipe ms_builtin_recipes[] = {
+    {"default", "radar and metal detector, fused (stages without input are "
+                "skipped)", default_recipe},
+    {"gpr", "radar only", gpr_recipe},
+    {"emi", "metal detector only", emi_recipe},
+    {NULL, NULL, NULL},
+};
+
+void ms_recipe_free(ms_recipe *r)
+{
+    free(r->text);
+    free(r->steps);
+    memset(r, 0, sizeof *r);
+}
+
+/* Parse a number for parameter `pd`, checking type and range. */
+static int parse_value(const ms_param_decl *pd, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v))
+        return -1;
+    if (pd->type == MS_PARAM_INT && v != floor(v))
+        return -1;
+    if (v < pd->min || v > pd->max)
+        return -2;
+    *out = v;
+    return 0;
+}
+
+/* Split "a,b" into slot names; returns how many. */
+static int split_slots(const char *s, char names[MS_MAX_IO][MS_SLOT_NAME])
+{
+    int n = 0;
+    while (*s && n < MS_MAX_IO + 1) {
+        const char *comma = strchr(s, ',');
+        size_t len = comma ? (size_t)(comma - s) : strlen(s);
+        if (len == 0 || len >= MS_SLOT_NAME)
+            return -1;
+        if (n < MS_MAX_IO) {
+            memcpy(names[n], s, len);
+            names[n][len] = '\0';
+        }
+        n++;
+        s += len + (comma ? 1 : 0);
+        if (comma && !*s)
+            return -1;
+    }
+    return n;
+}
+
+static int parse_line(char *line, int lineno, const char *origin,
+                      ms_recipe_step *st)
+{
+    char *save = NULL;
+    char *word = strtok_r(line, " \t\r", &save);
+    if (strcmp(word, "stage") != 0)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "%s:%d: a line must start with 'stage', not '%s'",
+                       origin, lineno, word);
+    char *name = strtok_r(NULL, " \t\r", &save);
+    if (!name)
+        return ms_fail(MS_ERR_INVALID_INPUT, "%s:%d: 'stage' needs a name",
+                       origin, lineno);
+    const ms_stage_decl *d = ms_stage_find(name);
+    if (!d)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "%s:%d: unknown stage '%s' (minescan run --help lists "
+                       "the stages)", origin, lineno, name);
+    memset(st, 0, sizeof *st);
+    st->decl = d;
+    st->line = lineno;
+    ms_stage_defaults(d, st->p);
+    for (unsigned i = 0; i < d->n_in; i++)
+        snprintf(st->in[i], MS_SLOT_NAME, "%s", d->in_slots[i]);
+    for (unsigned i = 0; i < d->n_out; i++)
+        snprintf(st->out[i], MS_SLOT_NAME, "%s", d->out_slots[i]);
+    while ((word = strtok_r(NULL, " \t\r", &save))) {
+        char *eq = strchr(word, '=');
+        if (!eq || eq == word)
+            return ms_fail(MS_ERR_INVALID_INPUT,
+                           "%s:%d: '%s' is not key=value", origin, lineno,
+                           word);
+        *eq = '\0';
+        const char *key = word, *value = eq + 1;
+        if (!strcmp(key, "in") || !strcmp(key, "out")) {
+            int want = !strcmp(key, "in") ? (int)d->n_in : (int)d->n_out;
+            int got = split_slots(value, !strcmp(key, "in") ? st->in : st->out);
+            if (got != want)
+                return ms_fail(MS_ERR_INVALID_INPUT,
+                               "%s:%d: stage %s takes %d %s slot name(s) "
+                               "separated by commas, got '%s'",
+                               origin, lineno, name, want, key, value);
+            continue;
+        }
+        int k = ms_stage_param_index(d, key);
+        if (k < 0)
+            return ms_fail(MS_ERR_INVALID_INPUT,
+                           "%s:%d: stage %s has no parameter '%s'", origin,
+                           lineno, name, key);
+        const ms_param_decl *pd = &d->params[k];
+        int rc = parse_value(pd, value, &st->p[k]);
+        if (rc == -1)
+            return ms_fail(MS_ERR_INVALID_INPUT,
+                           "%s:%d: %s.%s=%s is not %s", origin, lineno, name,
+                           key, value,
+                           pd->type == MS_PARAM_INT ? "an integer" : "a number");
+        if (rc == -2)
+            return ms_fail(MS_ERR_INVALID_INPUT,
+                           "%s:%d: %s.%s=%s is out of range [%g, %g]", origin,
+                           lineno, name, key, value, pd->min, pd->max);
+    }
+    return 0;
+}
+
+int ms_recipe_parse(const char *text, const char *origin, ms_recipe *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", origin);
+    out->text = strdup(text);
+    char *copy = strdup(text);
+    if (!out->text || !copy) {
+        free(copy);
+        ms_recipe_free(out);
+        return ms_fail(MS_ERR_NOMEM, "out of memory reading a recipe");
+    }
+    int rc = 0, lineno = 0;
+    size_t cap = 0;
+    char *save = NULL;
+    /* strtok_r would merge blank lines and lose the numbering. */
+    for (char *line = copy; line; line = save) {
+        char *nl = strchr(line, '\n');
+        save = nl ? nl + 1 : NULL;
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *p = line;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            continue;
+        if (out->n_steps == cap) {
+            cap = cap ? 2 * cap : 16;
+            ms_recipe_step *grown = realloc(out->steps, cap * sizeof *grown);
+            if (!grown) {
+                rc = ms_fail(MS_ERR_NOMEM, "out of memory reading a recipe");
+                break;
+            }
+            out->steps = grown;
+        }
+        rc = parse_line(p, lineno, origin, &out->steps[out->n_steps]);
+        if (rc)
+            break;
+        out->n_steps++;
+    }
+    free(copy);
+    if (!rc && out->n_steps == 0)
+        rc = ms_fail(MS_ERR_INVALID_INPUT, "%s: the recipe has no stage",
+                     origin);
+    if (rc)
+        ms_recipe_free(out);
+    return rc;
+}
+
+int ms_recipe_load(const char *name_or_path, ms_recipe *out)
+{
+    for (const ms_builtin_recipe *b = ms_builtin_recipes; b->name; b++)
+        if (!strcmp(b->name, name_or_path))
+            return ms_recipe_parse(b->text, b->name, out);
+    FILE *f = fopen(name_or_path, "rb");
+    if (!f)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "%s: no built-in recipe of that name and no such file "
+                       "(minescan recipes lists the built-in ones)",
+                       name_or_path);
+    char *text = NULL;
+    size_t len = 0, cap = 0, got;
+    char buf[4096];
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (len + got + 1 > cap) {
+            cap = (len + got + 1) * 2;
+            char *grown = realloc(text, cap);
+            if (!grown) {
+                free(text);
+                fclose(f);
+                return ms_fail(MS_ERR_NOMEM, "%s: out of memory", name_or_path);
+            }
+            text = grown;
+        }
+        memcpy(text + len, buf, got);
+        len += got;
+        if (len > (1u << 20)) {
+            free(text);
+            fclose(f);
+            return ms_fail(MS_ERR_INVALID_INPUT,
+                           "%s: too large for a recipe (over 1 MiB)",
+                           name_or_path);
+        }
+    }
+    fclose(f);
+    if (!text)
+        text = calloc(1, 1);
+    else
+        text[len] = '\0';
+    if (!text)
+        return ms_fail(MS_ERR_NOMEM, "%s: out of memory", name_or_path);
+    if (memchr(text, '\0', len))
+        len = 0; /* binary junk: parse reports the first bad line */
+    int rc = ms_recipe_parse(text, name_or_path, out);
+    free(text);
+    return rc;
+}
+
+int ms_recipe_override(ms_recipe *r, const char *assignment)
+{
+    char stage[64], key[64];
+    const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
+    if (!dot || !eq || dot > eq || (size_t)(dot - assignment) >= sizeof stage ||
+        (size_t)(eq - dot - 1) >= sizeof key)
+        return ms_fail(MS_ERR_USAGE, "--set %s: expected STAGE.KEY=VALUE",
+                       assignment);
+    memcpy(stage, assignment, (size_t)(dot - assignment));
+    stage[dot - assignment] = '\0';
+    memcpy(key, dot + 1, (size_t)(eq - dot - 1));
+    key[eq - dot - 1] = '\0';
+    const ms_stage_decl *d = ms_stage_find(stage);
+    if (!d)
+        return ms_fail(MS_ERR_USAGE, "--set %s: unknown stage '%s'",
+                       assignment, stage);
+    int k = ms_stage_param_index(d, key);
+    if (k < 0)
+        return ms_fail(MS_ERR_USAGE, "--set %s: stage %s has no parameter '%s'",
+                       assignment, stage, key);
+    double v;
+    int rc = parse_value(&d->params[k], eq + 1, &v);
+    if (rc)
+        return ms_fail(MS_ERR_USAGE, "--set %s: %s (range [%g, %g])",
+                       assignment, rc == -1 ? "not a valid value" : "out of range",
+                       d->params[k].min, d->params[k].max);
+    int found = 0;
+    for (size_t i = 0; i < r->n_steps; i++)
+        if (r->steps[i].decl == d) {
+            r->steps[i].p[k] = v;
+            found = 1;
+        }
+    if (!found)
+        return ms_fail(MS_ERR_USAGE, "--set %s: the recipe has no stage %s",
+                       assignment, stage);
+    return 0;
+}

@@ -1,0 +1,43 @@
+/* Recipes: plain text, one stage per line, `stage NAME key=value ...`;
+ * `#` starts a comment; blank lines are ignored. Besides the stage's own
+ * parameters a line may rename the slots it reads and writes with
+ * `in=a,b` and `out=c,d`. Named recipes ship with the program. */
+#ifndef MINESCAN_RECIPE_H
+#define MINESCAN_RECIPE_H
+
+#include "stages/stage.h"
+
+#define MS_SLOT_NAME 32
+
+typedef struct ms_recipe_step {
+    const ms_stage_decl *decl;
+    double p[MS_MAX_PARAMS];
+    char in[MS_MAX_IO][MS_SLOT_NAME];
+    char out[MS_MAX_IO][MS_SLOT_NAME];
+    int line; /* 1-based line in the recipe text */
+} ms_recipe_step;
+
+typedef struct ms_recipe {
+    char name[256]; /* the built-in name or the file path */
+    char *text;     /* the full text, as recorded in summary.json */
+    ms_recipe_step *steps;
+    size_t n_steps;
+} ms_recipe;
+
+typedef struct ms_builtin_recipe {
+    const char *name, *description, *text;
+} ms_builtin_recipe;
+
+/* NULL-terminated table of the recipes that ship with minescan. */
+extern const ms_builtin_recipe ms_builtin_recipes[];
+
+/* Parse `text`; `origin` names it in messages ("FILE:LINE: ..."). Returns
+ * 0 or MS_ERR_INVALID_INPUT with the message naming the line. */
+int ms_recipe_parse(const char *text, const char *origin, ms_recipe *out);
+/* A built-in name, else a file path. */
+int ms_recipe_load(const char *name_or_path, ms_recipe *out);
+/* Set `stage.key=value` on every step of that stage (for --set). */
+int ms_recipe_override(ms_recipe *r, const char *assignment);
+void ms_recipe_free(ms_recipe *r);
+
+#endif

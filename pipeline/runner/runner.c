@@ -1,0 +1,548 @@
+/* The runner: see runner.h. */
+#include "runner/runner.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "minescan/error.h"
+
+struct ms_runner {
+    ms_cl *cl; /* NULL: C path */
+    char device_name[512];
+    char note[1024];
+    int fallbacks;
+};
+
+typedef struct ms_slot {
+    char name[MS_SLOT_NAME];
+    ms_shape shape;
+    float *host; /* valid when host_ok */
+    cl_mem dev;  /* valid when dev_ok */
+    int host_ok, dev_ok;
+} ms_slot;
+
+struct ms_run {
+    ms_runner *runner;
+    ms_env env;
+    ms_slot *slots;
+    size_t n_slots, cap_slots;
+    ms_stage_report *reports;
+    size_t n_reports;
+    char final_map[MS_SLOT_NAME];
+};
+
+/* ---- device choice -------------------------------------------------- */
+
+int ms_device_choice_parse(const char *s, ms_device_choice *out)
+{
+    if (!strcmp(s, "auto"))
+        *out = MS_DEVICE_AUTO;
+    else if (!strcmp(s, "opencl"))
+        *out = MS_DEVICE_OPENCL;
+    else if (!strcmp(s, "cpu"))
+        *out = MS_DEVICE_CPU;
+    else
+        return ms_fail(MS_ERR_USAGE,
+                       "unknown device '%s': use auto, opencl or cpu", s);
+    return 0;
+}
+
+int ms_device_choice_default(ms_device_choice *out)
+{
+    const char *env = getenv("MINESCAN_DEVICE");
+    *out = MS_DEVICE_AUTO;
+    if (env && *env && ms_device_choice_parse(env, out))
+        return ms_fail(MS_ERR_USAGE,
+                       "MINESCAN_DEVICE=%s: use auto, opencl or cpu", env);
+    return 0;
+}
+
+const char *ms_device_choice_name(ms_device_choice c)
+{
+    return c == MS_DEVICE_OPENCL ? "opencl" : c == MS_DEVICE_CPU ? "cpu" : "auto";
+}
+
+int ms_runner_create(ms_device_choice choice, ms_runner **out)
+{
+    *out = NULL;
+    ms_runner *r = calloc(1, sizeof *r);
+    if (!r)
+        return ms_fail(MS_ERR_NOMEM, "out of memory");
+    snprintf(r->device_name, sizeof r->device_name, "C reference");
+    if (choice == MS_DEVICE_CPU) {
+        *out = r;
+        return 0;
+    }
+    ms_cl_device_info *list;
+    size_t n = ms_cl_list_devices(&list);
+    int pick = ms_cl_pick_device(list, n);
+    int rc = 0;
+    if (pick < 0) {
+        rc = ms_fail(MS_ERR_OPENCL,
+                     "no OpenCL device found (is an ICD such as "
+                     "pocl-opencl-icd installed?)");
+    } else {
+        rc = ms_cl_create(&list[pick], &r->cl);
+        if (!rc)
+            snprintf(r->device_name, sizeof r->device_name, "%s (%s)",
+                     list[pick].device_name, list[pick].platform_name);
+    }
+    free(list);
+    if (rc && choice == MS_DEVICE_OPENCL) {
+        free(r);
+        return rc;
+    }
+    if (rc) /* auto: the C path, saying why */
+        snprintf(r->note, sizeof r->note, "using the C path: %s",
+                 ms_error_message());
+    *out = r;
+    return 0;
+}
+
+void ms_runner_free(ms_runner *r)
+{
+    if (!r)
+        return;
+    ms_cl_destroy(r->cl);
+    free(r);
+}
+
+const char *ms_runner_kind(const ms_runner *r) { return r->cl ? "opencl" : "cpu"; }
+const char *ms_runner_device_name(const ms_runner *r) { return r->device_name; }
+const char *ms_runner_note(const ms_runner *r) { return r->note; }
+ms_cl *ms_runner_cl(ms_runner *r) { return r->cl; }
+
+/* ---- fault injection ------------------------------------------------- */
+
+/* MINESCAN_FAULT=STAGE:CL_ERROR_NAME[,STAGE:CL_ERROR_NAME...] makes that
+ * stage's OpenCL launches fail with that error, so tests can prove the CPU
+ * fallback (PoCL never fails on its own). */
+static cl_int injected_fault(const char *stage)
+{
+    const char *spec = getenv("MINESCAN_FAULT");
+    if (!spec || !*spec)
+        return CL_SUCCESS;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(item, ':');
+        if (!colon)
+            continue;
+        *colon = '\0';
+        if (!strcmp(item, stage)) {
+            cl_int code = ms_cl_error_code(colon + 1);
+            return code != CL_SUCCESS ? code : CL_OUT_OF_RESOURCES;
+        }
+    }
+    return CL_SUCCESS;
+}
+
+/* ---- executing one stage on host arrays ------------------------------ */
+
+static int alloc_outputs(const ms_stage_ctx *ctx, float *out[MS_MAX_IO])
+{
+    for (unsigned o = 0; o < ctx->decl->n_out; o++) {
+        size_t n = ms_shape_count(ctx->out[o]);
+        out[o] = malloc((n ? n : 1) * sizeof(float));
+        if (!out[o]) {
+            for (unsigned k = 0; k < o; k++)
+                free(out[k]);
+            return ms_fail(MS_ERR_NOMEM, "stage %s: out of memory for %zu "
+                           "values", ctx->decl->name, n);
+        }
+    }
+    return 0;
+}
+
+int ms_stage_exec_cpu(ms_stage_ctx *ctx, const float *const in[],
+                      float *const out[])
+{
+    return ctx->decl->cpu(ctx, in, out);
+}
+
+int ms_stage_exec_opencl(ms_cl *cl, ms_stage_ctx *ctx, const float *const in[],
+                         float *const out[])
+{
+    const ms_stage_decl *d = ctx->decl;
+    cl_mem din[MS_MAX_IO] = {0}, dout[MS_MAX_IO] = {0};
+    int rc = 0;
+    for (unsigned i = 0; i < d->n_in && !rc; i++) {
+        size_t bytes = ms_shape_count(ctx->in[i]) * sizeof(float);
+        rc = ms_cl_alloc(cl, bytes, &din[i]);
+        if (!rc)
+            rc = ms_cl_upload(cl, din[i], in[i], bytes);
+    }
+    for (unsigned o = 0; o < d->n_out && !rc; o++)
+        rc = ms_cl_alloc(cl, ms_shape_count(ctx->out[o]) * sizeof(float),
+                         &dout[o]);
+    if (!rc)
+        rc = d->opencl(ctx, cl, din, dout);
+    for (unsigned o = 0; o < d->n_out && !rc; o++)
+        rc = ms_cl_download(cl, dout[o], out[o],
+                            ms_shape_count(ctx->out[o]) * sizeof(float));
+    for (unsigned i = 0; i < MS_MAX_IO; i++) {
+        ms_cl_release(din[i]);
+        ms_cl_release(dout[i]);
+    }
+    return rc;
+}
+
+/* ---- slots ----------------------------------------------------------- */
+
+static ms_slot *slot_find(ms_run *run, const char *name)
+{
+    for (size_t i = 0; i < run->n_slots; i++)
+        if (!strcmp(run->slots[i].name, name))
+            return &run->slots[i];
+    return NULL;
+}
+
+static void slot_clear(ms_slot *s)
+{
+    free(s->host);
+    ms_cl_release(s->dev);
+    s->host = NULL;
+    s->dev = NULL;
+    s->host_ok = s->dev_ok = 0;
+}
+
+/* Store a new array under `name`, replacing (and freeing) any old one.
+ * Takes ownership of host/dev. */
+static int slot_put(ms_run *run, const char *name, ms_shape shape, float *host,
+                    cl_mem dev)
+{
+    ms_slot *s = slot_find(run, name);
+    if (!s) {
+        if (run->n_slots == run->cap_slots) {
+            size_t cap = run->cap_slots ? 2 * run->cap_slots : 16;
+            ms_slot *grown = realloc(run->slots, cap * sizeof *grown);
+            if (!grown) {
+                free(host);
+                ms_cl_release(dev);
+                return ms_fail(MS_ERR_NOMEM, "out of memory");
+            }
+            run->slots = grown;
+            run->cap_slots = cap;
+        }
+        s = &run->slots[run->n_slots++];
+        memset(s, 0, sizeof *s);
+        snprintf(s->name, sizeof s->name, "%s", name);
+    }
+    slot_clear(s);
+    s->shape = shape;
+    s->host = host;
+    s->dev = dev;
+    s->host_ok = host != NULL;
+    s->dev_ok = dev != NULL;
+    return 0;
+}
+
+static int slot_to_host(ms_run *run, ms_slot *s)
+{
+    if (s->host_ok)
+        return 0;
+    size_t bytes = ms_shape_count(s->shape) * sizeof(float);
+    s->host = malloc(bytes ? bytes : sizeof(float));
+    if (!s->host)
+        return ms_fail(MS_ERR_NOMEM, "out of memory for slot %s", s->name);
+    int rc = ms_cl_download(run->runner->cl, s->dev, s->host, bytes);
+    if (rc) {
+        free(s->host);
+        s->host = NULL;
+        return rc;
+    }
+    s->host_ok = 1;
+    return 0;
+}
+
+static int slot_to_device(ms_run *run, ms_slot *s)
+{
+    if (s->dev_ok)
+        return 0;
+    size_t bytes = ms_shape_count(s->shape) * sizeof(float);
+    int rc = ms_cl_alloc(run->runner->cl, bytes, &s->dev);
+    if (!rc)
+        rc = ms_cl_upload(run->runner->cl, s->dev, s->host, bytes);
+    if (rc) {
+        ms_cl_release(s->dev);
+        s->dev = NULL;
+        return rc;
+    }
+    s->dev_ok = 1;
+    return 0;
+}
+
+/* ---- the recording as slots ------------------------------------------ */
+
+/* Sensor data and its validity mask (all ones when the reader found no
+ * gap), and the positions relative to the lane origin. */
+static int put_sensor(ms_run *run, const char *prefix, const float *data,
+                      const uint8_t *valid, size_t rows, size_t cols,
+                      ms_array_kind kind, const double *x, const double *y)
+{
+    char name[MS_SLOT_NAME];
+    size_t n = rows * cols;
+    float *d = malloc((n ? n : 1) * sizeof *d);
+    float *m = malloc((n ? n : 1) * sizeof *m);
+    float *xy = malloc((rows ? 2 * rows : 1) * sizeof *xy);
+    if (!d || !m || !xy) {
+        free(d);
+        free(m);
+        free(xy);
+        return ms_fail(MS_ERR_NOMEM, "out of memory for %zu x %zu %s data",
+                       rows, cols, prefix);
+    }
+    memcpy(d, data, n * sizeof *d);
+    for (size_t i = 0; i < n; i++)
+        m[i] = valid ? (float)(valid[i] != 0) : 1.0f;
+    for (size_t i = 0; i < rows; i++) {
+        xy[2 * i] = (float)(x[i] - run->env.lane_x_min);
+        xy[2 * i + 1] = (float)(y[i] - run->env.lane_y_min);
+    }
+    int rc = slot_put(run, prefix, (ms_shape){kind, {rows, cols, 1}}, d, NULL);
+    snprintf(name, sizeof name, "%s_valid", prefix);
+    if (!rc)
+        rc = slot_put(run, name, (ms_shape){MS_ARRAY_MASK, {rows, cols, 1}}, m,
+                      NULL);
+    else
+        free(m);
+    snprintf(name, sizeof name, "%s_xy", prefix);
+    if (!rc)
+        rc = slot_put(run, name, (ms_shape){MS_ARRAY_POINTS, {rows, 2, 1}}, xy,
+                      NULL);
+    else
+        free(xy);
+    return rc;
+}
+
+static int load_recording(ms_run *run, const ms_recording *rec)
+{
+    ms_lane lane = ms_recording_lane(rec);
+    /* A recording along one line (a single B-scan) still needs a map with
+     * some width: widen a degenerate extent to 0.1 m. */
+    if (lane.x_max - lane.x_min < 0.1) {
+        double c = 0.5 * (lane.x_min + lane.x_max);
+        lane.x_min = c - 0.05;
+        lane.x_max = c + 0.05;
+    }
+    if (lane.y_max - lane.y_min < 0.1) {
+        double c = 0.5 * (lane.y_min + lane.y_max);
+        lane.y_min = c - 0.05;
+        lane.y_max = c + 0.05;
+    }
+    run->env.lane_x_min = lane.x_min;
+    run->env.lane_x_max = lane.x_max;
+    run->env.lane_y_min = lane.y_min;
+    run->env.lane_y_max = lane.y_max;
+    int rc = 0;
+    if (rec->gpr) {
+        const ms_gpr *g = rec->gpr;
+        run->env.dt_s = g->sample_interval_s;
+        run->env.time_zero_s = g->time_zero_s;
+        rc = put_sensor(run, "gpr", g->data, g->valid, g->n_traces,
+                        g->n_samples, MS_ARRAY_TRACES, g->x, g->y);
+    }
+    if (!rc && rec->emi) {
+        const ms_emi *e = rec->emi;
+        rc = put_sensor(run, "emi", e->data, e->valid, e->n_readings,
+                        e->n_channels, MS_ARRAY_SERIES, e->x, e->y);
+    }
+    return rc;
+}
+
+/* ---- running a recipe ------------------------------------------------ */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Run a step on the C path: inputs to the host, new host outputs. */
+static int step_cpu(ms_run *run, ms_stage_ctx *ctx, ms_slot *in[],
+                    float *out[MS_MAX_IO])
+{
+    const float *hin[MS_MAX_IO] = {0};
+    for (unsigned i = 0; i < ctx->decl->n_in; i++) {
+        int rc = slot_to_host(run, in[i]);
+        if (rc)
+            return rc;
+        hin[i] = in[i]->host;
+    }
+    int rc = alloc_outputs(ctx, out);
+    if (rc)
+        return rc;
+    rc = ctx->decl->cpu(ctx, hin, out);
+    if (rc)
+        for (unsigned o = 0; o < ctx->decl->n_out; o++) {
+            free(out[o]);
+            out[o] = NULL;
+        }
+    return rc;
+}
+
+/* Run a step through OpenCL: inputs to the device, new device outputs. */
+static int step_opencl(ms_run *run, ms_stage_ctx *ctx, ms_slot *in[],
+                       cl_mem out[MS_MAX_IO])
+{
+    ms_cl *cl = run->runner->cl;
+    cl_mem din[MS_MAX_IO] = {0};
+    int rc = 0;
+    for (unsigned i = 0; i < ctx->decl->n_in && !rc; i++) {
+        rc = slot_to_device(run, in[i]);
+        din[i] = in[i]->dev;
+    }
+    for (unsigned o = 0; o < ctx->decl->n_out && !rc; o++)
+        rc = ms_cl_alloc(cl, ms_shape_count(ctx->out[o]) * sizeof(float),
+                         &out[o]);
+    ms_cl_arm_fault(cl, injected_fault(ctx->decl->name));
+    if (!rc)
+        rc = ctx->decl->opencl(ctx, cl, din, out);
+    ms_cl_arm_fault(cl, CL_SUCCESS);
+    /* Wait here so that a failure is charged to this stage and the time
+     * per stage means something. */
+    if (!rc)
+        rc = ms_cl_finish(cl);
+    if (rc)
+        for (unsigned o = 0; o < MS_MAX_IO; o++) {
+            ms_cl_release(out[o]);
+            out[o] = NULL;
+        }
+    return rc;
+}
+
+static int run_step(ms_run *run, const ms_recipe *recipe,
+                    const ms_recipe_step *st, ms_stage_report *rep)
+{
+    const ms_stage_decl *d = st->decl;
+    ms_stage_ctx ctx = {.decl = d, .env = &run->env};
+    memcpy(ctx.p, st->p, sizeof ctx.p);
+    rep->step = st;
+    ms_slot *in[MS_MAX_IO] = {0};
+    for (unsigned i = 0; i < d->n_in; i++) {
+        in[i] = slot_find(run, st->in[i]);
+        if (!in[i]) {
+            snprintf(rep->device, sizeof rep->device, "skipped");
+            snprintf(rep->reason, sizeof rep->reason,
+                     "no input '%s' (the recording lacks that sensor, or no "
+                     "earlier stage wrote it)", st->in[i]);
+            return 0;
+        }
+        if (in[i]->shape.kind != d->in_kinds[i] &&
+            !(d->in_kinds[i] == MS_ARRAY_SERIES &&
+              in[i]->shape.kind == MS_ARRAY_TRACES))
+            return ms_fail(MS_ERR_INVALID_INPUT,
+                           "%s:%d: stage %s: input '%s' is not the kind of "
+                           "array the stage reads", recipe->name, st->line,
+                           d->name, st->in[i]);
+        ctx.in[i] = in[i]->shape;
+    }
+    int rc = d->shape(&ctx);
+    if (rc)
+        return ms_fail(rc, "%s:%d: %s", recipe->name, st->line,
+                       ms_error_message());
+
+    double t0 = now_s();
+    ms_runner *r = run->runner;
+    int use_cl = r->cl && r->fallbacks < MS_MAX_FALLBACKS;
+    if (use_cl) {
+        cl_mem out[MS_MAX_IO] = {0};
+        rc = step_opencl(run, &ctx, in, out);
+        if (!rc) {
+            snprintf(rep->device, sizeof rep->device, "opencl");
+            for (unsigned o = 0; o < d->n_out && !rc; o++)
+                rc = slot_put(run, st->out[o], ctx.out[o], NULL, out[o]);
+            rep->seconds = now_s() - t0;
+            return rc;
+        }
+        /* The inputs are untouched: rerun on the CPU from them. */
+        r->fallbacks++;
+        rep->fell_back = 1;
+        snprintf(rep->reason, sizeof rep->reason,
+                 "OpenCL failed (%s), reran on the CPU: %s",
+                 ms_cl_error_name(ms_cl_last_error(r->cl)), ms_error_message());
+        fprintf(stderr, "minescan: warning: stage %s (%s line %d): %s\n",
+                d->name, recipe->name, st->line, rep->reason);
+    }
+    float *out[MS_MAX_IO] = {0};
+    rc = step_cpu(run, &ctx, in, out);
+    if (rc)
+        return ms_fail(rc, "%s:%d: stage %s: %s", recipe->name, st->line,
+                       d->name, ms_error_message());
+    snprintf(rep->device, sizeof rep->device, "cpu");
+    for (unsigned o = 0; o < d->n_out && !rc; o++)
+        rc = slot_put(run, st->out[o], ctx.out[o], out[o], NULL);
+    rep->seconds = now_s() - t0;
+    return rc;
+}
+
+int ms_run_recipe(ms_runner *r, const ms_recording *rec,
+                  const ms_recipe *recipe, ms_run **out)
+{
+    *out = NULL;
+    ms_run *run = calloc(1, sizeof *run);
+    if (!run)
+        return ms_fail(MS_ERR_NOMEM, "out of memory");
+    run->runner = r;
+    run->reports = calloc(recipe->n_steps ? recipe->n_steps : 1,
+                          sizeof *run->reports);
+    int rc = run->reports ? load_recording(run, rec)
+                          : ms_fail(MS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < recipe->n_steps && !rc; i++) {
+        const ms_recipe_step *st = &recipe->steps[i];
+        rc = run_step(run, recipe, st, &run->reports[i]);
+        run->n_reports = i + 1;
+        if (!rc && strcmp(run->reports[i].device, "skipped") != 0) {
+            ms_slot *first = slot_find(run, st->out[0]);
+            if (first && first->shape.kind == MS_ARRAY_MAP)
+                snprintf(run->final_map, sizeof run->final_map, "%s",
+                         st->out[0]);
+        }
+    }
+    if (rc) {
+        ms_run_free(run);
+        return rc;
+    }
+    *out = run;
+    return 0;
+}
+
+void ms_run_free(ms_run *run)
+{
+    if (!run)
+        return;
+    for (size_t i = 0; i < run->n_slots; i++)
+        slot_clear(&run->slots[i]);
+    free(run->slots);
+    free(run->reports);
+    free(run);
+}
+
+const ms_stage_report *ms_run_reports(const ms_run *run, size_t *n)
+{
+    *n = run->n_reports;
+    return run->reports;
+}
+
+const ms_env *ms_run_env(const ms_run *run) { return &run->env; }
+
+const float *ms_run_slot(ms_run *run, const char *name, ms_shape *shape)
+{
+    ms_slot *s = slot_find(run, name);
+    if (!s || slot_to_host(run, s))
+        return NULL;
+    if (shape)
+        *shape = s->shape;
+    return s->host;
+}
+
+const char *ms_run_final_map(const ms_run *run)
+{
+    return run->final_map[0] ? run->final_map : NULL;
+}

@@ -1,0 +1,63 @@
+/* fuse: combine a radar map and a metal-detector map, both standardised
+ * (zscore), into one anomaly map: a weighted sum of their positive parts.
+ * The radar finds plastic bodies the detector cannot; the detector finds
+ * minimum-metal mines where the radar is cluttered; either alone raises
+ * the score, both together raise it most. */
+#include "minescan/error.h"
+#include "stages/stage.h"
+
+static const ms_param_decl params[] = {
+    {"w_gpr", MS_PARAM_FLOAT, 1.0, 0.0, 100.0, "", "weight of the radar map"},
+    {"w_emi", MS_PARAM_FLOAT, 1.0, 0.0, 100.0, "",
+     "weight of the metal-detector map"},
+};
+
+static int shape(ms_stage_ctx *ctx)
+{
+    if (ctx->in[0].dims[0] != ctx->in[1].dims[0] ||
+        ctx->in[0].dims[1] != ctx->in[1].dims[1])
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "fuse: maps differ in size (%zu x %zu and %zu x %zu); "
+                       "grid both with the same cell_m",
+                       ctx->in[0].dims[1], ctx->in[0].dims[0],
+                       ctx->in[1].dims[1], ctx->in[1].dims[0]);
+    ctx->out[0] = ctx->in[0];
+    return 0;
+}
+
+static int cpu(const ms_stage_ctx *ctx, const float *const in[],
+               float *const out[])
+{
+    size_t n = ms_shape_count(ctx->in[0]);
+    float wg = (float)ctx->p[0], we = (float)ctx->p[1];
+    for (size_t i = 0; i < n; i++) {
+        float a = in[0][i] > 0.0f ? in[0][i] : 0.0f;
+        float b = in[1][i] > 0.0f ? in[1][i] : 0.0f;
+        out[0][i] = wg * a + we * b;
+    }
+    return 0;
+}
+
+static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
+                  const cl_mem out[])
+{
+    size_t n = ms_shape_count(ctx->in[0]);
+    ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
+                        MS_CL_INT(n), MS_CL_FLOAT(ctx->p[0]),
+                        MS_CL_FLOAT(ctx->p[1])};
+    size_t global[1] = {n};
+    return ms_cl_launch(cl, "fuse", "fuse", 1, global, args, 6);
+}
+
+const ms_stage_decl ms_stage_fuse = {
+    .name = "fuse",
+    .summary = "weighted sum of the positive parts of a radar and a "
+               "metal-detector map",
+    .n_in = 2, .n_out = 1,
+    .in_slots = {"gpr_z", "emi_z"},
+    .out_slots = {"anomaly"},
+    .in_kinds = {MS_ARRAY_MAP, MS_ARRAY_MAP},
+    .params = params, .n_params = 2,
+    .shape = shape, .cpu = cpu, .opencl = opencl,
+    .tolerance = 1e-5,
+};

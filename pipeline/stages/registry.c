@@ -1,0 +1,42 @@
+/* The stage registry: one line per stage. */
+#include <string.h>
+
+#include "stages/stage.h"
+
+extern const ms_stage_decl ms_stage_dewow, ms_stage_background_removal,
+    ms_stage_envelope, ms_stage_window_energy, ms_stage_grid,
+    ms_stage_emi_detrend, ms_stage_zscore, ms_stage_fuse;
+
+const ms_stage_decl *const ms_stage_registry[] = {
+    &ms_stage_dewow,
+    &ms_stage_background_removal,
+    &ms_stage_envelope,
+    &ms_stage_window_energy,
+    &ms_stage_emi_detrend,
+    &ms_stage_grid,
+    &ms_stage_zscore,
+    &ms_stage_fuse,
+    NULL,
+};
+
+const ms_stage_decl *ms_stage_find(const char *name)
+{
+    for (size_t i = 0; ms_stage_registry[i]; i++)
+        if (strcmp(ms_stage_registry[i]->name, name) == 0)
+            return ms_stage_registry[i];
+    return NULL;
+}
+
+void ms_stage_defaults(const ms_stage_decl *decl, double p[MS_MAX_PARAMS])
+{
+    for (unsigned i = 0; i < MS_MAX_PARAMS; i++)
+        p[i] = i < decl->n_params ? decl->params[i].def : 0.0;
+}
+
+int ms_stage_param_index(const ms_stage_decl *decl, const char *name)
+{
+    for (unsigned i = 0; i < decl->n_params; i++)
+        if (strcmp(decl->params[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}

@@ -1,0 +1,80 @@
+/* window_energy: the mean power of each trace in a time window below the
+ * ground surface (the depths where anti-personnel mines lie), over the
+ * samples that are present. One value per trace: the radar's anomaly
+ * feature before gridding. */
+#include <math.h>
+
+#include "minescan/error.h"
+#include "stages/stage.h"
+
+static const ms_param_decl params[] = {
+    {"t_start_ns", MS_PARAM_FLOAT, 1.0, 0.0, 1000.0, "ns",
+     "window start after time zero (below the ground bounce)"},
+    {"t_end_ns", MS_PARAM_FLOAT, 6.0, 0.0, 1000.0, "ns",
+     "window end after time zero"},
+};
+
+static int shape(ms_stage_ctx *ctx)
+{
+    if (ctx->p[1] <= ctx->p[0])
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "window_energy: t_end_ns (%g) must exceed t_start_ns "
+                       "(%g)", ctx->p[1], ctx->p[0]);
+    ctx->out[0] = (ms_shape){MS_ARRAY_SERIES, {ctx->in[0].dims[0], 1, 1}};
+    return 0;
+}
+
+/* The window as sample indices [lo, hi), clamped to the trace. */
+static void window(const ms_stage_ctx *ctx, int *lo, int *hi)
+{
+    double ns = (double)ctx->in[0].dims[1];
+    double t0 = ctx->env->time_zero_s / ctx->env->dt_s;
+    double a = floor(t0 + ctx->p[0] * 1e-9 / ctx->env->dt_s);
+    double b = ceil(t0 + ctx->p[1] * 1e-9 / ctx->env->dt_s);
+    *lo = (int)fmin(fmax(a, 0), ns);
+    *hi = (int)fmin(fmax(b, 0), ns);
+}
+
+static int cpu(const ms_stage_ctx *ctx, const float *const in[],
+               float *const out[])
+{
+    size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
+    int lo, hi;
+    window(ctx, &lo, &hi);
+    for (size_t i = 0; i < nt; i++) {
+        const float *s = in[0] + i * ns, *m = in[1] + i * ns;
+        float sum = 0.0f, count = 0.0f;
+        for (int j = lo; j < hi; j++) {
+            sum += m[j] * s[j] * s[j];
+            count += m[j];
+        }
+        out[0][i] = count > 0.0f ? sum / count : 0.0f;
+    }
+    return 0;
+}
+
+static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
+                  const cl_mem out[])
+{
+    size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
+    int lo, hi;
+    window(ctx, &lo, &hi);
+    ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
+                        MS_CL_INT(nt),    MS_CL_INT(ns),    MS_CL_INT(lo),
+                        MS_CL_INT(hi)};
+    size_t global[1] = {nt};
+    return ms_cl_launch(cl, "window_energy", "window_energy", 1, global, args,
+                        7);
+}
+
+const ms_stage_decl ms_stage_window_energy = {
+    .name = "window_energy",
+    .summary = "mean power of each trace in a time window below the surface",
+    .n_in = 2, .n_out = 1,
+    .in_slots = {"gpr", "gpr_valid"},
+    .out_slots = {"gpr_score"},
+    .in_kinds = {MS_ARRAY_TRACES, MS_ARRAY_MASK},
+    .params = params, .n_params = 2,
+    .shape = shape, .cpu = cpu, .opencl = opencl,
+    .tolerance = 1e-5,
+};

@@ -1,0 +1,221 @@
+/* The OpenCL kernel of every registered stage against its C reference, on
+ * fresh random inputs of awkward sizes (one trace, one or two samples,
+ * prime sizes) with missing samples, at the default parameters and at
+ * random parameters across each declared range. Also builds every kernel
+ * file and prints the build log of any that fails. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "minescan/error.h"
+#include "opencl/kernel_sources.h"
+#include "runner/runner.h"
+#include "test_util.h"
+
+static ms_cl *cl;
+
+static int setup(void **state)
+{
+    ms_cl_device_info *list;
+    size_t n = ms_cl_list_devices(&list);
+    int pick = ms_cl_pick_device(list, n);
+    if (pick < 0) {
+        fprintf(stderr, "no OpenCL device: install pocl-opencl-icd\n");
+        free(list);
+        return -1;
+    }
+    int rc = ms_cl_create(&list[pick], &cl);
+    printf("# OpenCL device: %s\n", list[pick].device_name);
+    free(list);
+    return rc;
+}
+
+static int teardown(void **state)
+{
+    ms_cl_destroy(cl);
+    return 0;
+}
+
+static void every_kernel_builds(void **state)
+{
+    for (const ms_kernel_source *k = ms_kernel_sources; k->name; k++) {
+        cl_program prog;
+        int rc = ms_cl_program(cl, k->name, &prog);
+        if (rc)
+            fprintf(stderr, "kernels/%s.cl: %s\n", k->name, ms_error_message());
+        assert_int_equal(rc, 0);
+    }
+}
+
+/* Sizes to try: rows (traces, readings, map rows) x cols (samples,
+ * channels, map columns). */
+static const size_t sizes[][2] = {{1, 1},  {1, 2},   {2, 2},   {1, 257},
+                                  {37, 101}, {64, 3}, {129, 64}, {7, 13}};
+
+static float *random_array(test_rng *r, size_t n, double lo, double hi)
+{
+    float *a = malloc((n ? n : 1) * sizeof *a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = (float)(lo + (hi - lo) * test_rng_uniform(r));
+    return a;
+}
+
+/* Fill the inputs that `d` reads, consistent with each other: masks match
+ * the data they qualify (and zero the data they mark missing), points lie
+ * in the lane, maps share a shape. */
+static void make_inputs(const ms_stage_decl *d, test_rng *r, size_t rows,
+                        size_t cols, ms_stage_ctx *ctx, float *in[MS_MAX_IO])
+{
+    size_t channels = 1 + (size_t)(test_rng_uniform(r) * 3);
+    for (unsigned i = 0; i < d->n_in; i++) {
+        ms_shape s = {d->in_kinds[i], {rows, cols, 1}};
+        switch (d->in_kinds[i]) {
+        case MS_ARRAY_TRACES:
+        case MS_ARRAY_MAP:
+            in[i] = random_array(r, rows * cols, -2.0, 2.0);
+            break;
+        case MS_ARRAY_SERIES:
+            s.dims[1] = channels;
+            in[i] = random_array(r, rows * channels, -2.0, 2.0);
+            break;
+        case MS_ARRAY_MASK:
+            s = ctx->in[0];
+            s.kind = MS_ARRAY_MASK;
+            in[i] = malloc(ms_shape_count(s) * sizeof(float));
+            for (size_t k = 0; k < ms_shape_count(s); k++) {
+                in[i][k] = test_rng_uniform(r) < 0.1 ? 0.0f : 1.0f;
+                if (in[i][k] == 0.0f)
+                    in[0][k] = 0.0f; /* missing samples arrive as zeros */
+            }
+            break;
+        case MS_ARRAY_POINTS:
+            s.dims[1] = 2;
+            in[i] = malloc(rows * 2 * sizeof(float));
+            for (size_t k = 0; k < rows; k++) {
+                in[i][2 * k] = (float)(test_rng_uniform(r) *
+                                       (ctx->env->lane_x_max - ctx->env->lane_x_min));
+                in[i][2 * k + 1] = (float)(test_rng_uniform(r) *
+                                           (ctx->env->lane_y_max - ctx->env->lane_y_min));
+            }
+            break;
+        case MS_ARRAY_VOLUME:
+            s.dims[2] = 3;
+            in[i] = random_array(r, rows * cols * 3, -2.0, 2.0);
+            break;
+        }
+        ctx->in[i] = s;
+    }
+}
+
+/* Run `d` both ways on one input; returns 1 if they agree. */
+static int compare_once(const ms_stage_decl *d, test_rng *r, size_t rows,
+                        size_t cols, int random_params)
+{
+    ms_env env = {.dt_s = 5e-11, .time_zero_s = 2e-10 * test_rng_uniform(r),
+                  .lane_x_min = 0, .lane_x_max = 1.0, .lane_y_min = 0,
+                  .lane_y_max = 0.5};
+    ms_stage_ctx ctx = {.decl = d, .env = &env};
+    ms_stage_defaults(d, ctx.p);
+    if (random_params)
+        for (unsigned k = 0; k < d->n_params; k++) {
+            const ms_param_decl *p = &d->params[k];
+            double v = p->min + (p->max - p->min) * test_rng_uniform(r);
+            ctx.p[k] = p->type == MS_PARAM_INT ? floor(v) : v;
+        }
+    /* Parameters whose order the stage checks (t_end > t_start). */
+    if (!strcmp(d->name, "window_energy") && ctx.p[1] <= ctx.p[0])
+        ctx.p[1] = ctx.p[0] + 1.0;
+    float *in[MS_MAX_IO] = {0};
+    make_inputs(d, r, rows, cols, &ctx, in);
+    /* A channel index must exist in the random input. */
+    int ch = ms_stage_param_index(d, "channel");
+    if (ch >= 0)
+        ctx.p[ch] = fmod(ctx.p[ch], (double)ctx.in[0].dims[1]);
+    int ok = 1;
+    if (d->shape(&ctx) != 0) {
+        fprintf(stderr, "%s %zux%zu: shape: %s\n", d->name, rows, cols,
+                ms_error_message());
+        ok = 0;
+    }
+    for (unsigned o = 0; ok && o < d->n_out; o++) {
+        size_t n = ms_shape_count(ctx.out[o]);
+        float *ref[MS_MAX_IO] = {0}, *got[MS_MAX_IO] = {0};
+        for (unsigned k = 0; k < d->n_out; k++) {
+            ref[k] = malloc((ms_shape_count(ctx.out[k]) + 1) * sizeof(float));
+            got[k] = malloc((ms_shape_count(ctx.out[k]) + 1) * sizeof(float));
+        }
+        int rc_cpu = ms_stage_exec_cpu(&ctx, (const float *const *)in, ref);
+        int rc_cl = ms_stage_exec_opencl(cl, &ctx, (const float *const *)in, got);
+        if (rc_cpu || rc_cl) {
+            fprintf(stderr, "%s: cpu %d opencl %d: %s\n", d->name, rc_cpu,
+                    rc_cl, ms_error_message());
+            ok = 0;
+        } else {
+            double max_ref = 0, max_diff = 0;
+            size_t worst = 0;
+            for (size_t k = 0; k < n; k++) {
+                if (!isfinite(ref[o][k]) || !isfinite(got[o][k])) {
+                    fprintf(stderr, "%s: non-finite output at %zu\n", d->name, k);
+                    ok = 0;
+                    break;
+                }
+                max_ref = fmax(max_ref, fabs(ref[o][k]));
+                double diff = fabs((double)ref[o][k] - got[o][k]);
+                if (diff > max_diff) {
+                    max_diff = diff;
+                    worst = k;
+                }
+            }
+            if (ok && max_diff > d->tolerance * max_ref) {
+                fprintf(stderr,
+                        "%s output %u (%zu x %zu, %s params): max |cpu - "
+                        "opencl| = %g at %zu (cpu %g, opencl %g) exceeds %g x "
+                        "max|cpu| = %g\n",
+                        d->name, o, rows, cols,
+                        random_params ? "random" : "default", max_diff, worst,
+                        ref[o][worst], got[o][worst], d->tolerance,
+                        d->tolerance * max_ref);
+                ok = 0;
+            }
+        }
+        for (unsigned k = 0; k < d->n_out; k++) {
+            free(ref[k]);
+            free(got[k]);
+        }
+    }
+    for (unsigned i = 0; i < MS_MAX_IO; i++)
+        free(in[i]);
+    return ok;
+}
+
+static void every_stage_agrees(void **state)
+{
+    test_rng r = {20261128};
+    int failures = 0, runs = 0;
+    for (size_t s = 0; ms_stage_registry[s]; s++) {
+        const ms_stage_decl *d = ms_stage_registry[s];
+        assert_non_null(d->cpu);
+        assert_non_null(d->opencl);
+        assert_true(d->tolerance > 0 && d->tolerance <= 1e-5);
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+            for (int rp = 0; rp < 2; rp++) {
+                runs++;
+                failures += !compare_once(d, &r, sizes[z][0], sizes[z][1], rp);
+            }
+    }
+    printf("# %d stage runs compared, %d disagreements\n", runs, failures);
+    assert_int_equal(failures, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_kernel_builds),
+        cmocka_unit_test(every_stage_agrees),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
