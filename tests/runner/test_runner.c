@@ -1,0 +1,240 @@
+/* The runner end to end on an in-memory recording: the OpenCL chain agrees
+ * with the C chain; an injected OpenCL failure reruns that stage on the CPU
+ * with a warning naming it and gives the same map; a GPR-only recording
+ * skips the metal-detector stages; recipes with mistakes are refused with
+ * the line named. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "minescan/error.h"
+#include "runner/runner.h"
+#include "test_util.h"
+
+/* A small dual-sensor lane with a buried point target near (0.25, 0.2). */
+static ms_recording *make_recording(int with_emi)
+{
+    test_rng r = {42};
+    ms_recording *rec = ms_recording_new();
+    size_t nt = 240, ns = 96;
+    ms_gpr *g = ms_gpr_new(nt, ns);
+    g->sample_interval_s = 5e-11;
+    g->valid = malloc(nt * ns);
+    for (size_t i = 0; i < nt; i++) {
+        /* a zig-zag across a 0.5 x 0.4 m patch */
+        g->x[i] = 0.5 * (double)i / (double)nt;
+        g->y[i] = 0.2 + 0.18 * sin(0.3 * (double)i);
+        double d2 = pow(g->x[i] - 0.25, 2) + pow(g->y[i] - 0.2, 2);
+        for (size_t j = 0; j < ns; j++) {
+            double t = (double)j;
+            float v = (float)(3.0 * exp(-pow(t - 10, 2) / 4.0)       /* ground */
+                              + 0.8 * exp(-d2 / 0.002) * sin(t * 0.9) *
+                                    exp(-pow(t - 50, 2) / 30.0)       /* target */
+                              + 0.05 * (test_rng_uniform(&r) - 0.5)); /* noise */
+            int missing = test_rng_uniform(&r) < 0.01;
+            g->data[i * ns + j] = missing ? 0.0f : v;
+            g->valid[i * ns + j] = !missing;
+        }
+    }
+    rec->gpr = g;
+    if (with_emi) {
+        size_t n = 180;
+        ms_emi *e = ms_emi_new(n, 2);
+        for (size_t i = 0; i < n; i++) {
+            e->x[i] = 0.5 * (double)i / (double)n;
+            e->y[i] = 0.2 + 0.18 * sin(0.25 * (double)i);
+            double d2 = pow(e->x[i] - 0.25, 2) + pow(e->y[i] - 0.2, 2);
+            e->data[2 * i] = (float)(0.01 * (double)i + 5.0 / pow(d2 + 0.003, 3) * 1e-7);
+            e->data[2 * i + 1] = (float)test_rng_uniform(&r);
+        }
+        rec->emi = e;
+    }
+    rec->lane = (ms_lane){1, 0.0, 0.5, 0.0, 0.4};
+    return rec;
+}
+
+static ms_recipe default_recipe(void)
+{
+    ms_recipe recipe;
+    assert_int_equal(ms_recipe_load("default", &recipe), 0);
+    return recipe;
+}
+
+/* Copy of the final map of a run. */
+static float *final_map(ms_run *run, size_t *n)
+{
+    ms_shape s;
+    const char *name = ms_run_final_map(run);
+    assert_non_null(name);
+    const float *m = ms_run_slot(run, name, &s);
+    assert_non_null(m);
+    *n = ms_shape_count(s);
+    float *copy = malloc(*n * sizeof *copy);
+    memcpy(copy, m, *n * sizeof *copy);
+    return copy;
+}
+
+static float *run_map(ms_device_choice dev, ms_recording *rec, size_t *n)
+{
+    ms_runner *runner;
+    assert_int_equal(ms_runner_create(dev, &runner), 0);
+    ms_recipe recipe = default_recipe();
+    ms_run *run;
+    int rc = ms_run_recipe(runner, rec, &recipe, &run);
+    if (rc)
+        fprintf(stderr, "%s\n", ms_error_message());
+    assert_int_equal(rc, 0);
+    float *m = final_map(run, n);
+    ms_run_free(run);
+    ms_runner_free(runner);
+    ms_recipe_free(&recipe);
+    return m;
+}
+
+static void assert_maps_agree(const float *a, const float *b, size_t n,
+                              double rel)
+{
+    double max_a = 0, diff = 0;
+    for (size_t i = 0; i < n; i++) {
+        max_a = fmax(max_a, fabs(a[i]));
+        diff = fmax(diff, fabs((double)a[i] - b[i]));
+    }
+    printf("# maps: max |a| = %g, max |a - b| = %g\n", max_a, diff);
+    assert_true(max_a > 0);
+    assert_true(diff <= rel * max_a);
+}
+
+static void opencl_chain_matches_cpu_chain(void **state)
+{
+    ms_recording *rec = make_recording(1);
+    size_t n1, n2;
+    float *cpu = run_map(MS_DEVICE_CPU, rec, &n1);
+    float *ocl = run_map(MS_DEVICE_OPENCL, rec, &n2);
+    assert_int_equal(n1, n2);
+    /* Eight stages in a chain, each within 1e-5 of its range. */
+    assert_maps_agree(cpu, ocl, n1, 1e-4);
+    /* The target stands out: the map's peak is near (0.25, 0.2). */
+    size_t best = 0;
+    for (size_t i = 0; i < n1; i++)
+        if (cpu[i] > cpu[best])
+            best = i;
+    size_t nx = 25; /* 0.5 m / 0.02 m */
+    double px = ((double)(best % nx) + 0.5) * 0.02;
+    double py = ((double)(best / nx) + 0.5) * 0.02;
+    printf("# peak at (%.3f, %.3f)\n", px, py);
+    assert_true(hypot(px - 0.25, py - 0.2) < 0.05);
+    free(cpu);
+    free(ocl);
+    ms_recording_free(rec);
+}
+
+static void injected_fault_falls_back_to_same_result(void **state)
+{
+    ms_recording *rec = make_recording(1);
+    size_t n1, n2;
+    float *ocl = run_map(MS_DEVICE_OPENCL, rec, &n1);
+    setenv("MINESCAN_FAULT", "background_removal:CL_OUT_OF_RESOURCES", 1);
+    ms_runner *runner;
+    assert_int_equal(ms_runner_create(MS_DEVICE_OPENCL, &runner), 0);
+    ms_recipe recipe = default_recipe();
+    ms_run *run;
+    assert_int_equal(ms_run_recipe(runner, rec, &recipe, &run), 0);
+    unsetenv("MINESCAN_FAULT");
+    float *fell = final_map(run, &n2);
+    assert_int_equal(n1, n2);
+    assert_maps_agree(ocl, fell, n1, 1e-4);
+    size_t n;
+    const ms_stage_report *rep = ms_run_reports(run, &n);
+    int seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(rep[i].step->decl->name, "background_removal")) {
+            seen = 1;
+            assert_true(rep[i].fell_back);
+            assert_string_equal(rep[i].device, "cpu");
+            assert_non_null(strstr(rep[i].reason, "CL_OUT_OF_RESOURCES"));
+        } else {
+            assert_false(rep[i].fell_back);
+            assert_string_equal(rep[i].device, "opencl");
+        }
+    }
+    assert_true(seen);
+    ms_run_free(run);
+    ms_recipe_free(&recipe);
+    ms_runner_free(runner);
+    free(ocl);
+    free(fell);
+    ms_recording_free(rec);
+}
+
+static void gpr_only_recording_skips_emi_stages(void **state)
+{
+    ms_recording *rec = make_recording(0);
+    ms_runner *runner;
+    assert_int_equal(ms_runner_create(MS_DEVICE_CPU, &runner), 0);
+    ms_recipe recipe = default_recipe();
+    ms_run *run;
+    assert_int_equal(ms_run_recipe(runner, rec, &recipe, &run), 0);
+    size_t n;
+    const ms_stage_report *rep = ms_run_reports(run, &n);
+    assert_int_equal(n, recipe.n_steps);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = rep[i].step->decl->name;
+        int emi_side = !strcmp(name, "emi_detrend") || !strcmp(name, "fuse") ||
+                       (rep[i].step->in[0][0] == 'e');
+        assert_string_equal(rep[i].device, emi_side ? "skipped" : "cpu");
+    }
+    assert_string_equal(ms_run_final_map(run), "gpr_z");
+    ms_run_free(run);
+    ms_recipe_free(&recipe);
+    ms_runner_free(runner);
+    ms_recording_free(rec);
+}
+
+static void expect_recipe_error(const char *text, const char *needle)
+{
+    ms_recipe r;
+    int rc = ms_recipe_parse(text, "test.recipe", &r);
+    printf("# %s\n", ms_error_message());
+    assert_int_equal(rc, MS_ERR_INVALID_INPUT);
+    assert_non_null(strstr(ms_error_message(), needle));
+}
+
+static void bad_recipes_name_the_line(void **state)
+{
+    expect_recipe_error("stage dewow\n\nstage nosuch\n", "test.recipe:3: unknown stage 'nosuch'");
+    expect_recipe_error("# c\nstage dewow colour=red\n", "test.recipe:2: stage dewow has no parameter 'colour'");
+    expect_recipe_error("stage dewow window_ns=0\n", "out of range");
+    expect_recipe_error("stage background_removal window_traces=2.5\n", "not an integer");
+    expect_recipe_error("stage grid in=a\n", "takes 2 in slot name(s)");
+    expect_recipe_error("dewow\n", "must start with 'stage'");
+    expect_recipe_error("# only a comment\n\n", "no stage");
+    ms_recipe r;
+    assert_int_equal(ms_recipe_parse("stage dewow window_ns=3 # wow\n"
+                                     "stage grid in=a,b out=c,d cell_m=0.05\n",
+                                     "ok", &r), 0);
+    assert_int_equal(r.n_steps, 2);
+    assert_float_equal(r.steps[0].p[0], 3.0, 0);
+    assert_string_equal(r.steps[1].out[1], "d");
+    assert_int_equal(r.steps[1].line, 2);
+    assert_int_equal(ms_recipe_override(&r, "grid.radius_m=0.1"), 0);
+    assert_float_equal(r.steps[1].p[1], 0.1, 0);
+    assert_int_equal(ms_recipe_override(&r, "grid.radius_m=99"), MS_ERR_USAGE);
+    assert_int_equal(ms_recipe_override(&r, "fuse.w_gpr=1"), MS_ERR_USAGE);
+    ms_recipe_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(opencl_chain_matches_cpu_chain),
+        cmocka_unit_test(injected_fault_falls_back_to_same_result),
+        cmocka_unit_test(gpr_only_recording_skips_emi_stages),
+        cmocka_unit_test(bad_recipes_name_the_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,194 @@
+/* Known answers for each stage's C reference on tiny inputs worked by hand
+ * (the parity test then holds the kernels to the same numbers). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "runner/runner.h"
+
+static const ms_env env = {.dt_s = 1e-10, .time_zero_s = 0,
+                           .lane_x_min = 0, .lane_x_max = 0.1,
+                           .lane_y_min = 0, .lane_y_max = 0.04};
+
+/* Run stage `name` on the C path with the given inputs and parameters. */
+static void run(const char *name, const ms_shape *shapes, const float **in,
+                float **out, const char *key, double value)
+{
+    const ms_stage_decl *d = ms_stage_find(name);
+    assert_non_null(d);
+    ms_stage_ctx ctx = {.decl = d, .env = &env};
+    ms_stage_defaults(d, ctx.p);
+    if (key) {
+        int k = ms_stage_param_index(d, key);
+        assert_true(k >= 0);
+        ctx.p[k] = value;
+    }
+    for (unsigned i = 0; i < d->n_in; i++)
+        ctx.in[i] = shapes[i];
+    assert_int_equal(d->shape(&ctx), 0);
+    assert_int_equal(ms_stage_exec_cpu(&ctx, (const float *const *)in, out), 0);
+}
+
+static void dewow_removes_offset_and_keeps_gaps(void **state)
+{
+    /* A constant offset is pure wow: it goes. A missing sample stays 0 and
+     * does not drag the mean of its neighbours towards zero. */
+    float s[6] = {5, 5, 5, 0, 5, 5}, m[6] = {1, 1, 1, 0, 1, 1}, out[6];
+    ms_shape sh[2] = {{MS_ARRAY_TRACES, {1, 6, 1}}, {MS_ARRAY_MASK, {1, 6, 1}}};
+    const float *in[2] = {s, m};
+    float *o[1] = {out};
+    run("dewow", sh, in, o, "window_ns", 0.3); /* 3 samples: half = 2 */
+    for (int j = 0; j < 6; j++)
+        assert_float_equal(out[j], 0.0f, 1e-6);
+    /* A step: 0 0 0 3 3 3. A 0.3 ns window is 3 samples; its half-width
+     * is lround(1.5) = 2 samples each side. */
+    float step[6] = {0, 0, 0, 3, 3, 3}, ones[6] = {1, 1, 1, 1, 1, 1};
+    in[0] = step;
+    in[1] = ones;
+    run("dewow", sh, in, o, "window_ns", 0.3);
+    /* sample 2: mean of samples 0..4 = 6/5 -> 0 - 1.2 */
+    assert_float_equal(out[2], -1.2f, 1e-6);
+    /* sample 5: mean of samples 3..5 = 3 -> 0 */
+    assert_float_equal(out[5], 0.0f, 1e-6);
+}
+
+static void background_removal_cancels_identical_traces(void **state)
+{
+    float s[3 * 4] = {1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 9};
+    float m[12];
+    for (int i = 0; i < 12; i++)
+        m[i] = 1;
+    float out[12];
+    ms_shape sh[2] = {{MS_ARRAY_TRACES, {3, 4, 1}}, {MS_ARRAY_MASK, {3, 4, 1}}};
+    const float *in[2] = {s, m};
+    float *o[1] = {out};
+    run("background_removal", sh, in, o, "window_traces", 3);
+    for (int j = 0; j < 3; j++) /* identical columns cancel */
+        assert_float_equal(out[4 + j], 0.0f, 1e-6);
+    /* last sample, trace 2: mean over traces 1..2 = (4 + 9) / 2 */
+    assert_float_equal(out[11], 9.0f - 6.5f, 1e-6);
+    /* last sample, trace 1: mean over traces 0..2 = 17 / 3 */
+    assert_float_equal(out[7], 4.0f - 17.0f / 3.0f, 1e-5);
+}
+
+static void envelope_of_a_sinusoid_is_its_amplitude(void **state)
+{
+    enum { N = 200 };
+    float s[N], m[N], out[N];
+    for (int j = 0; j < N; j++) {
+        s[j] = 2.5f * sinf(2.0f * 3.14159265f * 0.2f * (float)j);
+        m[j] = 1;
+    }
+    ms_shape sh[2] = {{MS_ARRAY_TRACES, {1, N, 1}}, {MS_ARRAY_MASK, {1, N, 1}}};
+    const float *in[2] = {s, m};
+    float *o[1] = {out};
+    run("envelope", sh, in, o, "half_taps", 31);
+    /* Away from the ends the FIR Hilbert transform is accurate to a few %. */
+    for (int j = 40; j < N - 40; j++)
+        assert_float_equal(out[j], 2.5f, 0.1f);
+}
+
+static void window_energy_averages_present_samples(void **state)
+{
+    /* dt = 0.1 ns; window 0.2..0.5 ns = samples [2, 5) */
+    float s[8] = {9, 9, 1, 2, 3, 9, 9, 9}, m[8] = {1, 1, 1, 0, 1, 1, 1, 1};
+    float out[1];
+    ms_shape sh[2] = {{MS_ARRAY_TRACES, {1, 8, 1}}, {MS_ARRAY_MASK, {1, 8, 1}}};
+    const ms_stage_decl *d = ms_stage_find("window_energy");
+    ms_stage_ctx ctx = {.decl = d, .env = &env};
+    ctx.p[0] = 0.2;
+    ctx.p[1] = 0.5;
+    ctx.in[0] = sh[0];
+    ctx.in[1] = sh[1];
+    assert_int_equal(d->shape(&ctx), 0);
+    assert_int_equal(ctx.out[0].dims[0], 1);
+    const float *in[2] = {s, m};
+    float *o[1] = {out};
+    s[3] = 0; /* the reader zeroes missing samples */
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+    assert_float_equal(out[0], (1.0f + 9.0f) / 2.0f, 1e-6);
+}
+
+static void grid_averages_and_counts_hits(void **state)
+{
+    /* Lane 0.1 x 0.04 m, cells of 0.02 m: 5 x 2. Two points at the centre
+     * of cell (1, 0), one far away. */
+    float v[3] = {2, 4, 100};
+    float xy[6] = {0.03f, 0.01f, 0.03f, 0.01f, 0.09f, 0.03f};
+    float map[10], hits[10];
+    ms_shape sh[2] = {{MS_ARRAY_SERIES, {3, 1, 1}}, {MS_ARRAY_POINTS, {3, 2, 1}}};
+    const float *in[2] = {v, xy};
+    float *o[2] = {map, hits};
+    run("grid", sh, in, o, "radius_m", 0.015);
+    assert_float_equal(map[1], 3.0f, 1e-6);  /* (2 + 4) / 2 */
+    assert_float_equal(hits[1], 2.0f, 0.0);
+    assert_float_equal(hits[0], 0.0f, 0.0);  /* 0.02 m away: outside */
+    assert_float_equal(map[0], 0.0f, 0.0);   /* no hit: 0 */
+    assert_float_equal(map[9], 100.0f, 1e-4); /* cell (4, 1) centre 0.09, 0.03 */
+}
+
+static void zscore_standardises(void **state)
+{
+    float v[4] = {1, 2, 3, 4}, out[4];
+    ms_shape sh[1] = {{MS_ARRAY_MAP, {2, 2, 1}}};
+    const float *in[1] = {v};
+    float *o[1] = {out};
+    run("zscore", sh, in, o, NULL, 0);
+    float sd = sqrtf(1.25f);
+    assert_float_equal(out[0], -1.5f / sd, 1e-6);
+    assert_float_equal(out[3], 1.5f / sd, 1e-6);
+    float flat[4] = {7, 7, 7, 7};
+    in[0] = flat;
+    run("zscore", sh, in, o, NULL, 0);
+    assert_float_equal(out[2], 0.0f, 0.0);
+}
+
+static void fuse_adds_positive_parts(void **state)
+{
+    float g[2] = {2, -1}, e[2] = {-3, 4}, out[2];
+    ms_shape sh[2] = {{MS_ARRAY_MAP, {1, 2, 1}}, {MS_ARRAY_MAP, {1, 2, 1}}};
+    const float *in[2] = {g, e};
+    float *o[1] = {out};
+    run("fuse", sh, in, o, "w_emi", 0.5);
+    assert_float_equal(out[0], 2.0f, 1e-6);
+    assert_float_equal(out[1], 2.0f, 1e-6);
+}
+
+static void emi_detrend_removes_drift_keeps_spike(void **state)
+{
+    /* A linear drift is removed exactly away from the ends; a spike stands. */
+    enum { N = 21 };
+    float s[N], m[N], out[N];
+    for (int i = 0; i < N; i++) {
+        s[i] = 0.5f * (float)i;
+        m[i] = 1;
+    }
+    ms_shape sh[2] = {{MS_ARRAY_SERIES, {N, 1, 1}}, {MS_ARRAY_MASK, {N, 1, 1}}};
+    const float *in[2] = {s, m};
+    float *o[1] = {out};
+    run("emi_detrend", sh, in, o, "window_readings", 5);
+    for (int i = 2; i < N - 2; i++)
+        assert_float_equal(out[i], 0.0f, 1e-5);
+    s[10] += 10.0f;
+    run("emi_detrend", sh, in, o, "window_readings", 5);
+    assert_float_equal(out[10], 10.0f - 2.0f, 1e-5);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(dewow_removes_offset_and_keeps_gaps),
+        cmocka_unit_test(background_removal_cancels_identical_traces),
+        cmocka_unit_test(envelope_of_a_sinusoid_is_its_amplitude),
+        cmocka_unit_test(window_energy_averages_present_samples),
+        cmocka_unit_test(grid_averages_and_counts_hits),
+        cmocka_unit_test(zscore_standardises),
+        cmocka_unit_test(fuse_adds_positive_parts),
+        cmocka_unit_test(emi_detrend_removes_drift_keeps_spike),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
