@@ -102,14 +102,20 @@ int ms_render_map(const char *path, const float *map, size_t nx, size_t ny,
  * labelled "trace number"), time downwards from 0 to n_samples * dt_s;
  * each pixel column shows the nearest trace, each row the sample whose
  * interval [j*dt, (j+1)*dt) holds the row's time. Colours: spec->vmin..vmax
- * when vmin < vmax, else symmetric about 0 with m = the 99th percentile of
- * |value| (so the ground bounce does not wash out weak reflections; larger
- * values saturate). spec NULL = the diverging MS_CMAP_BALANCE map. Text
+ * when vmin < vmax, else symmetric about 0, [-m, m], with m = the 99th
+ * percentile of |value - median of its time row over all traces| (for
+ * scaling only; the data are drawn unchanged), so the direct wave and
+ * ground bounce, alike in every trace, saturate instead of leaving buried
+ * objects near zero; with one trace (or no lateral change) m is the 99th
+ * percentile of |value|. Larger values saturate. spec NULL = the diverging
+ * MS_CMAP_BALANCE map (a zeroed spec means viridis: set .cmap). Text
  * chunks: "minescan:bscan_extent" = "dist_left dist_right time_top_ns
  * time_bottom_ns" (distance in metres, or traces when dist_m is NULL;
  * dist_left/right are half a mean trace spacing beyond the first/last
- * trace), "minescan:plot_area" as for maps (same pixel-edge convention, with
- * time growing downwards from row `top`), "minescan:value_range". */
+ * trace, or 0.05 m / 0.5 traces when all traces share one position), "minescan:plot_area" as for maps (same pixel-edge convention, with
+ * time growing downwards from row `top`), "minescan:bscan_shape" =
+ * "n_traces n_samples", "minescan:value_range" = "lo hi",
+ * "minescan:colormap". */
 int ms_render_bscan(const char *path, const float *data, size_t n_traces,
                     size_t n_samples, const double *dist_m, double dt_s,
                     const ms_image_spec *spec);

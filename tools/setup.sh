@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# One-step set-up for a fresh Debian 12 machine, as root:
+#   bash tools/setup.sh example   install, build, run the bundled example
+#   bash tools/setup.sh test      install, build, run the whole test suite
+# Both install the Debian packages minescan needs and build it in ./build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-example}"
+
+packages=(
+  build-essential cmake pkg-config git
+  ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
+  libhdf5-dev zlib1g-dev libpng-dev libcairo2-dev libjansson-dev libcmocka-dev
+  python3 python3-numpy python3-scipy python3-h5py
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc)
+echo "== building (build/)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+case "$mode" in
+example)
+  echo "== simulating the bundled example lane (datasets/example-lane.json)"
+  mkdir -p build/datasets
+  ./build/minescan simulate --scenario datasets/example-lane.json \
+      -o build/datasets/example-lane.h5
+  ./build/minescan info build/datasets/example-lane.h5
+  echo "== running the default recipe"
+  ./build/minescan run build/datasets/example-lane.h5 -o out/example-lane
+  echo "== done: open out/example-lane/index.html (heatmap.png, bscan.png, ...)"
+  ;;
+test)
+  # Each CTest gets its own PoCL kernel cache (set in CMakeLists.txt).
+  echo "== test suite (build/)"
+  start=$(date +%s)
+  ctest --test-dir build --output-on-failure -j"$jobs"
+  echo "== test suite again under AddressSanitizer and UBSan (build-asan/)"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMINESCAN_SANITIZE=ON >/dev/null
+  cmake --build build-asan -j"$jobs"
+  MINESCAN_SMALL=1 ctest --test-dir build-asan --output-on-failure -j"$jobs"
+  echo "== all tests passed in $(( $(date +%s) - start )) s"
+  ;;
+*)
+  echo "usage: bash tools/setup.sh example|test" >&2
+  exit 2
+  ;;
+esac
