@@ -45,11 +45,23 @@ static const char emi_recipe[] =
     "radius_m=0.05 channel=0\n"
     "stage zscore in=emi_map out=emi_z\n";
 
+static const char slices_recipe[] =
+    "# radar depth slices: an x-y-time volume of the envelope, and the\n"
+    "# slice over the depths where anti-personnel mines lie as the map\n"
+    "stage dewow window_ns=2.0\n"
+    "stage background_removal window_traces=51\n"
+    "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
+    "stage time_bins bin_ns=0.5\n"
+    "stage grid_volume cell_m=0.02 radius_m=0.05\n"
+    "stage depth_slice first=2 last=11\n"
+    "stage zscore in=gpr_slice out=gpr_z\n";
+
 const ms_builtin_recipe ms_builtin_recipes[] = {
     {"default", "radar and metal detector, fused (stages without input are "
                 "skipped)", default_recipe},
     {"gpr", "radar only", gpr_recipe},
     {"emi", "metal detector only", emi_recipe},
+    {"slices", "radar x-y-time volume and a depth slice", slices_recipe},
     {NULL, NULL, NULL},
 };
 

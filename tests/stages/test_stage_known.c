@@ -178,6 +178,52 @@ static void emi_detrend_removes_drift_keeps_spike(void **state)
     assert_float_equal(out[10], 10.0f - 2.0f, 1e-5);
 }
 
+static void time_bins_average_present_samples(void **state)
+{
+    /* dt = 0.1 ns, bins of 0.2 ns = 2 samples; the last bin is short. */
+    float s[5] = {1, 0, 5, 7, 9}, m[5] = {1, 0, 1, 1, 1}, out[3];
+    ms_shape sh[2] = {{MS_ARRAY_TRACES, {1, 5, 1}}, {MS_ARRAY_MASK, {1, 5, 1}}};
+    const float *in[2] = {s, m};
+    float *o[1] = {out};
+    run("time_bins", sh, in, o, "bin_ns", 0.2);
+    assert_float_equal(out[0], 1.0f, 1e-6); /* the gap does not count */
+    assert_float_equal(out[1], 6.0f, 1e-6);
+    assert_float_equal(out[2], 9.0f, 1e-6);
+}
+
+static void grid_volume_grids_every_plane(void **state)
+{
+    /* One point at the centre of cell (1, 0) carrying planes {2, 5}. */
+    float v[2] = {2, 5}, xy[2] = {0.03f, 0.01f};
+    float vol[2 * 2 * 5], hits[10];
+    ms_shape sh[2] = {{MS_ARRAY_SERIES, {1, 2, 1}}, {MS_ARRAY_POINTS, {1, 2, 1}}};
+    const float *in[2] = {v, xy};
+    float *o[2] = {vol, hits};
+    run("grid_volume", sh, in, o, "radius_m", 0.015);
+    assert_float_equal(vol[0 * 10 + 1], 2.0f, 1e-6);
+    assert_float_equal(vol[1 * 10 + 1], 5.0f, 1e-6);
+    assert_float_equal(vol[1 * 10 + 2], 0.0f, 0.0);
+    assert_float_equal(hits[1], 1.0f, 0.0);
+    assert_float_equal(hits[0], 0.0f, 0.0);
+}
+
+static void depth_slice_averages_planes(void **state)
+{
+    float vol[6] = {1, 2, 3, 4, 5, 6}, out[2];
+    ms_shape sh[1] = {{MS_ARRAY_VOLUME, {3, 1, 2}}};
+    const ms_stage_decl *d = ms_stage_find("depth_slice");
+    ms_stage_ctx ctx = {.decl = d, .env = &env};
+    ctx.p[0] = 1;
+    ctx.p[1] = 50; /* clamped to the last plane */
+    ctx.in[0] = sh[0];
+    assert_int_equal(d->shape(&ctx), 0);
+    const float *in[1] = {vol};
+    float *o[1] = {out};
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+    assert_float_equal(out[0], 4.0f, 1e-6);
+    assert_float_equal(out[1], 5.0f, 1e-6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +235,9 @@ int main(void)
         cmocka_unit_test(zscore_standardises),
         cmocka_unit_test(fuse_adds_positive_parts),
         cmocka_unit_test(emi_detrend_removes_drift_keeps_spike),
+        cmocka_unit_test(time_bins_average_present_samples),
+        cmocka_unit_test(grid_volume_grids_every_plane),
+        cmocka_unit_test(depth_slice_averages_planes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,6 +129,11 @@ static int compare_once(const ms_stage_decl *d, test_rng *r, size_t rows,
     /* Parameters whose order the stage checks (t_end > t_start). */
     if (!strcmp(d->name, "window_energy") && ctx.p[1] <= ctx.p[0])
         ctx.p[1] = ctx.p[0] + 1.0;
+    if (!strcmp(d->name, "depth_slice") && ctx.p[1] < ctx.p[0]) {
+        double t = ctx.p[0];
+        ctx.p[0] = ctx.p[1];
+        ctx.p[1] = t;
+    }
     float *in[MS_MAX_IO] = {0};
     make_inputs(d, r, rows, cols, &ctx, in);
     /* A channel index must exist in the random input. */

@@ -1,0 +1,68 @@
+/* time_bins: average each trace over consecutive time bins of `bin_ns`
+ * (present samples only), turning [traces][samples] into a short feature
+ * vector per trace, [traces][bins]: the depth axis of a gridded volume. */
+#include <math.h>
+
+#include "minescan/error.h"
+#include "stages/stage.h"
+
+static const ms_param_decl params[] = {
+    {"bin_ns", MS_PARAM_FLOAT, 0.5, 0.01, 100.0, "ns", "length of a time bin"},
+};
+
+static int samples_per_bin(const ms_stage_ctx *ctx)
+{
+    double s = ctx->p[0] * 1e-9 / ctx->env->dt_s;
+    return s < 1.0 ? 1 : s > 1e6 ? 1000000 : (int)lround(s);
+}
+
+static int shape(ms_stage_ctx *ctx)
+{
+    if (ctx->env->dt_s <= 0)
+        return ms_fail(MS_ERR_INVALID_INPUT, "time_bins: sample interval unknown");
+    size_t per = (size_t)samples_per_bin(ctx), ns = ctx->in[0].dims[1];
+    ctx->out[0] = (ms_shape){MS_ARRAY_SERIES,
+                             {ctx->in[0].dims[0], (ns + per - 1) / per, 1}};
+    return 0;
+}
+
+static int cpu(const ms_stage_ctx *ctx, const float *const in[],
+               float *const out[])
+{
+    size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
+    size_t nb = ctx->out[0].dims[1], per = (size_t)samples_per_bin(ctx);
+    for (size_t i = 0; i < nt; i++)
+        for (size_t b = 0; b < nb; b++) {
+            float sum = 0.0f, count = 0.0f;
+            for (size_t j = b * per; j < (b + 1) * per && j < ns; j++) {
+                sum += in[1][i * ns + j] * in[0][i * ns + j];
+                count += in[1][i * ns + j];
+            }
+            out[0][i * nb + b] = count > 0.0f ? sum / count : 0.0f;
+        }
+    return 0;
+}
+
+static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
+                  const cl_mem out[])
+{
+    size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
+    size_t nb = ctx->out[0].dims[1];
+    ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
+                        MS_CL_INT(nt),    MS_CL_INT(ns),    MS_CL_INT(nb),
+                        MS_CL_INT(samples_per_bin(ctx))};
+    size_t global[2] = {nb, nt};
+    return ms_cl_launch(cl, "time_bins", "time_bins", 2, global, args, 7);
+}
+
+const ms_stage_decl ms_stage_time_bins = {
+    .name = "time_bins",
+    .summary = "average each trace over time bins (the depth axis of a volume)",
+    .n_in = 2, .n_out = 1,
+    .in_slots = {"gpr_env", "gpr_valid"},
+    .out_slots = {"gpr_bins"},
+    .in_kinds = {MS_ARRAY_TRACES, MS_ARRAY_MASK},
+    .params = params, .n_params = 1,
+    .shape = shape, .cpu = cpu, .opencl = opencl,
+    .tolerance = 1e-5,
+};
