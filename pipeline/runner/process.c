@@ -12,6 +12,7 @@
 #include "minescan/detect.h"
 #include "minescan/render.h"
 #include "minescan/version.h"
+#include "report/maps_write.h"
 #include "report/summary.h"
 
 #define MAX_OUTPUTS 16
@@ -364,6 +365,13 @@ int ms_process_recording(ms_runner *runner, const char *input,
             rc = render_map(&j, "coverage.png", &hits,
                             "Coverage: readings within the gridding radius",
                             "hits", MS_CMAP_MAGMA, 0);
+    }
+    if (!rc) {
+        char path[4096];
+        out_path(&j, "maps.h5", path, sizeof path);
+        rc = ms_maps_write(path, j.run);
+        if (!rc)
+            add_output(&j, "maps.h5");
     }
     if (!rc)
         rc = write_index(&j, input);

@@ -224,6 +224,41 @@ static void depth_slice_averages_planes(void **state)
     assert_float_equal(out[1], 5.0f, 1e-6);
 }
 
+static void ground_align_moves_the_bounce_to_the_target(void **state)
+{
+    /* dt = 0.1 ns. Trace 0 has its bounce at sample 5, trace 1 at sample
+     * 3 with a gap at sample 0; both go to sample 4 (0.4 ns). */
+    float s[2 * 8] = {0, 0, 0, 0, 0, -9, 1, 2,  /* trace 0 */
+                      0, 0, 1, 7, 2, 0, 0, 0}; /* trace 1 */
+    float m[2 * 8];
+    for (int i = 0; i < 16; i++)
+        m[i] = 1;
+    m[8] = 0;
+    float out[16], out_m[16];
+    ms_shape sh[2] = {{MS_ARRAY_TRACES, {2, 8, 1}}, {MS_ARRAY_MASK, {2, 8, 1}}};
+    const ms_stage_decl *d = ms_stage_find("ground_align");
+    ms_stage_ctx ctx = {.decl = d, .env = &env};
+    ctx.p[0] = 0.0;
+    ctx.p[1] = 0.8;
+    ctx.p[2] = 0.4;
+    ctx.in[0] = sh[0];
+    ctx.in[1] = sh[1];
+    assert_int_equal(d->shape(&ctx), 0);
+    const float *in[2] = {s, m};
+    float *o[2] = {out, out_m};
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+    /* trace 0 shifted one sample earlier: the last sample is now missing */
+    assert_float_equal(out[4], -9.0f, 0);
+    assert_float_equal(out[6], 2.0f, 0);
+    assert_float_equal(out_m[7], 0.0f, 0);
+    assert_float_equal(out[7], 0.0f, 0);
+    /* trace 1 shifted one sample later: the gap moves with it */
+    assert_float_equal(out[8 + 4], 7.0f, 0);
+    assert_float_equal(out_m[8 + 0], 0.0f, 0); /* shifted in from outside */
+    assert_float_equal(out_m[8 + 1], 0.0f, 0); /* the original gap */
+    assert_float_equal(out_m[8 + 2], 1.0f, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +273,7 @@ int main(void)
         cmocka_unit_test(time_bins_average_present_samples),
         cmocka_unit_test(grid_volume_grids_every_plane),
         cmocka_unit_test(depth_slice_averages_planes),
+        cmocka_unit_test(ground_align_moves_the_bounce_to_the_target),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,7 +127,8 @@ static int compare_once(const ms_stage_decl *d, test_rng *r, size_t rows,
             ctx.p[k] = p->type == MS_PARAM_INT ? floor(v) : v;
         }
     /* Parameters whose order the stage checks (t_end > t_start). */
-    if (!strcmp(d->name, "window_energy") && ctx.p[1] <= ctx.p[0])
+    if ((!strcmp(d->name, "window_energy") ||
+         !strcmp(d->name, "ground_align")) && ctx.p[1] <= ctx.p[0])
         ctx.p[1] = ctx.p[0] + 1.0;
     if (!strcmp(d->name, "depth_slice") && ctx.p[1] < ctx.p[0]) {
         double t = ctx.p[0];

@@ -1,0 +1,97 @@
+/* maps.h5: see maps_write.h. */
+#include "report/maps_write.h"
+
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "minescan/error.h"
+
+static int put_double(hid_t loc, const char *name, double v)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t attr = H5Acreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                            H5P_DEFAULT);
+    herr_t st = attr < 0 ? -1 : H5Awrite(attr, H5T_NATIVE_DOUBLE, &v);
+    if (attr >= 0)
+        H5Aclose(attr);
+    H5Sclose(space);
+    return st < 0 ? -1 : 0;
+}
+
+static int put_string(hid_t loc, const char *name, const char *v)
+{
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, strlen(v) + 1);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t st = attr < 0 ? -1 : H5Awrite(attr, type, v);
+    if (attr >= 0)
+        H5Aclose(attr);
+    H5Sclose(space);
+    H5Tclose(type);
+    return st < 0 ? -1 : 0;
+}
+
+static int put_map(hid_t file, const char *name, const float *v, ms_shape s,
+                   const ms_env *env)
+{
+    hsize_t dims[2] = {s.dims[0], s.dims[1]};
+    hid_t space = H5Screate_simple(2, dims, NULL);
+    hid_t ds = H5Dcreate2(file, name, H5T_IEEE_F32LE, space, H5P_DEFAULT,
+                          H5P_DEFAULT, H5P_DEFAULT);
+    int rc = ds < 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
+                                H5P_DEFAULT, v) < 0;
+    /* The grid stages' cells are square and start at the lane origin. */
+    double cell = fmax((env->lane_x_max - env->lane_x_min) / (double)dims[1],
+                       (env->lane_y_max - env->lane_y_min) / (double)dims[0]);
+    if (!rc)
+        rc = put_double(ds, "x_min", env->lane_x_min) ||
+             put_double(ds, "x_max", env->lane_x_min + cell * (double)dims[1]) ||
+             put_double(ds, "y_min", env->lane_y_min) ||
+             put_double(ds, "y_max", env->lane_y_min + cell * (double)dims[0]) ||
+             put_double(ds, "cell_m", cell);
+    if (ds >= 0)
+        H5Dclose(ds);
+    H5Sclose(space);
+    return rc ? -1 : 0;
+}
+
+int ms_maps_write(const char *path, ms_run *run)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (file < 0)
+        return ms_fail(MS_ERR_IO, "%s: cannot create (is the folder "
+                       "writable?)", path);
+    int bad = 0;
+    const char *names[] = {"anomaly", "gpr_map", "gpr_z", "gpr_hits",
+                           "emi_map", "emi_z", "emi_hits", "gpr_slice",
+                           "gpr_vhits"};
+    const char *final = ms_run_final_map(run);
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !bad; i++) {
+        ms_shape s;
+        const float *v = ms_run_slot(run, names[i], &s);
+        if (v && s.kind == MS_ARRAY_MAP)
+            bad = put_map(file, names[i], v, s, ms_run_env(run));
+    }
+    /* A recipe may name its final map anything: keep it too. */
+    if (!bad && final && !H5Lexists(file, final, H5P_DEFAULT)) {
+        ms_shape s;
+        const float *v = ms_run_slot(run, final, &s);
+        if (v)
+            bad = put_map(file, final, v, s, ms_run_env(run));
+    }
+    if (!bad)
+        bad = put_string(file, "final_map", final ? final : "");
+    bad |= H5Fclose(file) < 0;
+    if (bad || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return ms_fail(MS_ERR_IO, "%s: write failed (disk full?)", path);
+    }
+    return 0;
+}

@@ -1,0 +1,95 @@
+/* ground_align: time-zero correction on the ground bounce. A hand-held head
+ * rises and dips, so the surface echo wanders by a nanosecond or more and
+ * background removal cannot cancel it. Each trace is shifted by whole
+ * samples so that its strongest echo within the search window (the ground
+ * bounce) lands at `target_ns` after time zero; samples shifted in from
+ * outside the trace are missing (mask 0). Outputs: traces and their mask. */
+#include <math.h>
+
+#include "minescan/error.h"
+#include "stages/stage.h"
+
+static const ms_param_decl params[] = {
+    {"search_start_ns", MS_PARAM_FLOAT, 0.15, 0.0, 1000.0, "ns",
+     "start of the ground-bounce search, after time zero"},
+    {"search_end_ns", MS_PARAM_FLOAT, 2.5, 0.0, 1000.0, "ns",
+     "end of the ground-bounce search, after time zero"},
+    {"target_ns", MS_PARAM_FLOAT, 0.5, 0.0, 1000.0, "ns",
+     "where the ground bounce is put, after time zero"},
+};
+
+/* Sample indices of the search window [lo, hi) and the target. */
+static void indices(const ms_stage_ctx *ctx, int *lo, int *hi, int *target)
+{
+    double ns = (double)ctx->in[0].dims[1];
+    double t0 = ctx->env->time_zero_s / ctx->env->dt_s;
+    double per_ns = 1e-9 / ctx->env->dt_s;
+    *lo = (int)fmin(fmax(floor(t0 + ctx->p[0] * per_ns), 0), ns);
+    *hi = (int)fmin(fmax(ceil(t0 + ctx->p[1] * per_ns), 0), ns);
+    *target = (int)fmin(fmax(lround(t0 + ctx->p[2] * per_ns), 0), ns - 1);
+}
+
+static int shape(ms_stage_ctx *ctx)
+{
+    if (ctx->p[1] <= ctx->p[0])
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "ground_align: search_end_ns (%g) must exceed "
+                       "search_start_ns (%g)", ctx->p[1], ctx->p[0]);
+    ctx->out[0] = ctx->in[0];
+    ctx->out[1] = ctx->in[1];
+    return 0;
+}
+
+static int cpu(const ms_stage_ctx *ctx, const float *const in[],
+               float *const out[])
+{
+    size_t nt = ctx->in[0].dims[0];
+    int ns = (int)ctx->in[0].dims[1], lo, hi, target;
+    indices(ctx, &lo, &hi, &target);
+    for (size_t i = 0; i < nt; i++) {
+        const float *s = in[0] + i * (size_t)ns, *m = in[1] + i * (size_t)ns;
+        int peak = -1;
+        float best = 0.0f;
+        for (int j = lo; j < hi; j++)
+            if (m[j] > 0.0f && fabsf(s[j]) > best) {
+                best = fabsf(s[j]);
+                peak = j;
+            }
+        int shift = peak < 0 ? 0 : target - peak; /* no echo: leave as is */
+        for (int j = 0; j < ns; j++) {
+            int from = j - shift;
+            int inside = from >= 0 && from < ns;
+            out[0][i * (size_t)ns + (size_t)j] = inside ? s[from] : 0.0f;
+            out[1][i * (size_t)ns + (size_t)j] = inside ? m[from] : 0.0f;
+        }
+    }
+    return 0;
+}
+
+static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
+                  const cl_mem out[])
+{
+    size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
+    int lo, hi, target;
+    indices(ctx, &lo, &hi, &target);
+    ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]),
+                        MS_CL_MEM(out[0]), MS_CL_MEM(out[1]),
+                        MS_CL_INT(nt),     MS_CL_INT(ns),
+                        MS_CL_INT(lo),     MS_CL_INT(hi),
+                        MS_CL_INT(target)};
+    size_t global[1] = {nt};
+    return ms_cl_launch(cl, "ground_align", "ground_align", 1, global, args, 9);
+}
+
+const ms_stage_decl ms_stage_ground_align = {
+    .name = "ground_align",
+    .summary = "shift each trace so that its ground bounce lands at one time "
+               "(outputs: traces, mask)",
+    .n_in = 2, .n_out = 2,
+    .in_slots = {"gpr", "gpr_valid"},
+    .out_slots = {"gpr", "gpr_valid"},
+    .in_kinds = {MS_ARRAY_TRACES, MS_ARRAY_MASK},
+    .params = params, .n_params = 3,
+    .shape = shape, .cpu = cpu, .opencl = opencl,
+    .tolerance = 1e-5,
+};
