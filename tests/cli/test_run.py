@@ -1,0 +1,275 @@
+"""minescan run end to end, as a user calls it: outputs, device agreement,
+OpenCL fallback, exit codes and messages, help text."""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import unittest
+import zlib
+
+import h5py
+import numpy as np
+
+MINESCAN = os.environ["MINESCAN"]
+TMP = os.path.join(os.environ.get("MINESCAN_TEST_TMP", "/tmp"), "test_run")
+
+
+def run(*args, env=None):
+    e = dict(os.environ)
+    e.pop("MINESCAN_FAULT", None)
+    e.pop("MINESCAN_DEVICE", None)
+    if env:
+        e.update(env)
+    return subprocess.run([MINESCAN, *args], capture_output=True, text=True,
+                          env=e, timeout=600)
+
+
+def png_text(path):
+    """The tEXt/iTXt chunks of a PNG, read independently of libpng."""
+    out = {}
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos = 8
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"tEXt":
+            k, v = body.split(b"\0", 1)
+            out[k.decode()] = v.decode("latin-1")
+        elif kind == b"iTXt":
+            k, rest = body.split(b"\0", 1)
+            comp = rest[0]
+            rest = rest[2:]
+            _, rest = rest.split(b"\0", 1)
+            _, v = rest.split(b"\0", 1)
+            out[k.decode()] = (zlib.decompress(v) if comp else v).decode()
+        pos += 12 + length
+    return out
+
+
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def final_map(outdir):
+    with h5py.File(os.path.join(outdir, "maps.h5"), "r") as f:
+        name = f.attrs["final_map"]
+        name = name.decode() if isinstance(name, bytes) else name
+        return name, f[name][...]
+
+
+class RunTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        shutil.rmtree(TMP, ignore_errors=True)
+        os.makedirs(TMP)
+        cls.lane = os.path.join(TMP, "lane.h5")
+        r = run("simulate", "-o", cls.lane, "--seed", "7", "--length", "2",
+                "--marks", "--quiet")
+        assert r.returncode == 0, r.stderr
+        cls.out_cl = os.path.join(TMP, "out-opencl")
+        cls.out_cpu = os.path.join(TMP, "out-cpu")
+        cls.r_cl = run("run", cls.lane, "-o", cls.out_cl, "--device", "opencl")
+        cls.r_cpu = run("run", cls.lane, "-o", cls.out_cpu, "--device", "cpu")
+
+    def test_writes_every_output(self):
+        self.assertEqual(self.r_cl.returncode, 0, self.r_cl.stderr)
+        for name in ["summary.json", "bscan.png", "heatmap.png", "coverage.png",
+                     "alarms.csv", "alarms.geojson", "score.json", "roc.csv",
+                     "roc.png", "index.html", "maps.h5"]:
+            path = os.path.join(self.out_cl, name)
+            self.assertTrue(os.path.getsize(path) > 0, name)
+        with open(os.path.join(self.out_cl, "alarms.csv")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines[0], "x_m,y_m,score,detectors")
+        scores = [float(l.split(",")[2]) for l in lines[1:]]
+        self.assertEqual(scores, sorted(scores, reverse=True))
+        gj = load_json(os.path.join(self.out_cl, "alarms.geojson"))
+        self.assertEqual(gj["type"], "FeatureCollection")
+        self.assertEqual(len(gj["features"]), len(lines) - 1)
+        leftovers = [f for f in os.listdir(self.out_cl) if ".tmp" in f]
+        self.assertEqual(leftovers, [])
+
+    def test_summary_records_the_run(self):
+        s = load_json(os.path.join(self.out_cl, "summary.json"))
+        self.assertEqual(s["software"], "minescan")
+        self.assertRegex(s["input"]["crc32"], "^[0-9a-f]{8}$")
+        self.assertEqual(s["input"]["bytes"], os.path.getsize(self.lane))
+        self.assertEqual(s["recipe"]["name"], "default")
+        self.assertIn("stage dewow", s["recipe"]["text"])
+        self.assertEqual(s["device"]["used"], "opencl")
+        ran = [st for st in s["stages"] if st["device"] != "skipped"]
+        self.assertGreaterEqual(len(ran), 10)
+        for st in ran:
+            self.assertEqual(st["device"], "opencl")
+            self.assertGreaterEqual(st["seconds"], 0)
+            self.assertIsInstance(st["params"], dict)
+        self.assertEqual(s["fallbacks"], [])
+        self.assertIn("heatmap.png", s["outputs"])
+        s_cpu = load_json(os.path.join(self.out_cpu, "summary.json"))
+        self.assertEqual(s_cpu["device"]["used"], "cpu")
+        self.assertTrue(all(st["device"] in ("cpu", "skipped")
+                            for st in s_cpu["stages"]))
+
+    def test_opencl_and_cpu_maps_agree(self):
+        self.assertEqual(self.r_cpu.returncode, 0, self.r_cpu.stderr)
+        name_a, a = final_map(self.out_cl)
+        name_b, b = final_map(self.out_cpu)
+        self.assertEqual(name_a, "anomaly")
+        self.assertEqual(name_a, name_b)
+        self.assertEqual(a.shape, b.shape)
+        scale = np.abs(b).max()
+        self.assertGreater(scale, 0)
+        # each stage agrees to 1e-5 of its range; a chain of 13 to 1e-4
+        self.assertLessEqual(np.abs(a - b).max(), 1e-4 * scale)
+
+    def test_pngs_carry_version_recipe_and_extent(self):
+        for name in ["heatmap.png", "coverage.png"]:
+            t = png_text(os.path.join(self.out_cl, name))
+            self.assertTrue(t["Software"].startswith("minescan "), t)
+            self.assertEqual(t["minescan:recipe"], "default")
+            ext = [float(v) for v in t["minescan:extent"].split()]
+            self.assertEqual(len(ext), 4)
+            self.assertLess(ext[0], ext[1])
+            self.assertLess(ext[2], ext[3])
+            self.assertEqual(len(t["minescan:plot_area"].split()), 4)
+        t = png_text(os.path.join(self.out_cl, "bscan.png"))
+        self.assertEqual(t["minescan:recipe"], "default")
+
+    def test_injected_opencl_failure_falls_back_with_same_map(self):
+        out = os.path.join(TMP, "out-fault")
+        r = run("run", self.lane, "-o", out, "--device", "opencl",
+                env={"MINESCAN_FAULT": "envelope:CL_OUT_OF_RESOURCES"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("stage envelope", r.stderr)
+        self.assertIn("CL_OUT_OF_RESOURCES", r.stderr)
+        self.assertNotIn("-5", r.stderr)
+        s = load_json(os.path.join(out, "summary.json"))
+        self.assertEqual([f["stage"] for f in s["fallbacks"]], ["envelope"])
+        env_stage = [st for st in s["stages"] if st["stage"] == "envelope"][0]
+        self.assertEqual(env_stage["device"], "cpu")
+        _, a = final_map(self.out_cl)
+        _, b = final_map(out)
+        self.assertLessEqual(np.abs(a - b).max(), 1e-4 * np.abs(a).max())
+
+    def test_single_sensor_recordings(self):
+        for sensor in ["gpr", "emi"]:
+            lane = os.path.join(TMP, f"{sensor}.h5")
+            r = run("simulate", "-o", lane, "--seed", "3", "--length", "3",
+                    "--sensor", sensor, "--quiet")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = os.path.join(TMP, f"out-{sensor}")
+            r = run("run", lane, "-o", out, "--device", "cpu")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            name, _ = final_map(out)
+            self.assertEqual(name, f"{sensor}_z")
+            self.assertEqual(os.path.exists(os.path.join(out, "bscan.png")),
+                             sensor == "gpr")
+
+    def test_bad_input_and_usage_exit_2_naming_the_problem(self):
+        out = os.path.join(TMP, "out-bad")
+        missing = os.path.join(TMP, "nope.h5")
+        r = run("run", missing, "-o", out)
+        self.assertEqual(r.returncode, 2)
+        self.assertTrue(r.stderr.startswith(missing), r.stderr)
+        junk = os.path.join(TMP, "junk.h5")
+        with open(junk, "w") as f:
+            f.write("not hdf5\n")
+        r = run("run", junk, "-o", out)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(junk, r.stderr)
+        self.assertNotIn("HDF5-DIAG", r.stderr)
+        recipe = os.path.join(TMP, "bad.recipe")
+        with open(recipe, "w") as f:
+            f.write("stage dewow\nstage dewow window_ns=-3\n")
+        r = run("run", self.lane, "-o", out, "--recipe", recipe)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(f"{recipe}:2:", r.stderr)
+        self.assertIn("out of range", r.stderr)
+        r = run("run", self.lane, "-o", out, "--device", "tpu")
+        self.assertEqual(r.returncode, 2)
+        r = run("run", self.lane, "-o", out, env={"MINESCAN_DEVICE": "gpu9"})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("MINESCAN_DEVICE", r.stderr)
+        r = run("run", self.lane, "-o", out, "--set", "dewow.nope=1")
+        self.assertEqual(r.returncode, 2)
+        r = run("run", self.lane)
+        self.assertEqual(r.returncode, 2)
+
+    def test_failed_run_keeps_earlier_results(self):
+        out = os.path.join(TMP, "out-keep")
+        r = run("run", self.lane, "-o", out, "--device", "cpu")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        before = {n: read_bytes(os.path.join(out, n))
+                  for n in os.listdir(out)}
+        junk = os.path.join(TMP, "junk2.h5")
+        with open(junk, "wb") as f:
+            f.write(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
+        r = run("run", junk, "-o", out)
+        self.assertEqual(r.returncode, 2)
+        after = {n: read_bytes(os.path.join(out, n))
+                 for n in os.listdir(out)}
+        self.assertEqual(before, after)
+
+    def test_unwritable_output_is_exit_3(self):
+        blocker = os.path.join(TMP, "a-file")
+        with open(blocker, "w") as f:
+            f.write("x")
+        r = run("run", self.lane, "-o", os.path.join(blocker, "sub"))
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn(blocker, r.stderr)
+
+    def test_help_lists_every_stage_parameter(self):
+        r = run("run", "--help")
+        self.assertEqual(r.returncode, 0)
+        r2 = run("--help")
+        self.assertEqual(r2.returncode, 0)
+        for text in (r.stdout, r2.stdout):
+            for stage, params in [
+                    ("dewow", ["window_ns"]),
+                    ("ground_align", ["search_start_ns", "search_end_ns",
+                                      "target_ns"]),
+                    ("background_removal", ["window_traces"]),
+                    ("envelope", ["half_taps"]),
+                    ("window_energy", ["t_start_ns", "t_end_ns"]),
+                    ("grid", ["cell_m", "radius_m", "channel"]),
+                    ("fuse", ["w_gpr", "w_emi"])]:
+                self.assertIn(f"  {stage}: ", text)
+                for p in params:
+                    self.assertRegex(text, rf"{p}\s+\w+, default [-0-9.e]+, "
+                                           rf"range \[")
+            self.assertIn("--device auto|opencl|cpu", text)
+
+    def test_devices_and_recipes(self):
+        r = run("devices")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("auto picks", r.stdout)
+        r = run("recipes")
+        self.assertEqual(r.returncode, 0)
+        for name in ["default", "gpr", "emi", "slices"]:
+            self.assertRegex(r.stdout, rf"(?m)^{name}\s")
+
+    def test_slices_recipe_grids_a_volume(self):
+        out = os.path.join(TMP, "out-slices")
+        r = run("run", self.lane, "-o", out, "--recipe", "slices",
+                "--set", "grid_volume.cell_m=0.04")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        name, m = final_map(out)
+        self.assertEqual(name, "gpr_z")
+        s = load_json(os.path.join(out, "summary.json"))
+        gv = [st for st in s["stages"] if st["stage"] == "grid_volume"][0]
+        self.assertEqual(gv["params"]["cell_m"], 0.04)
+        self.assertEqual(s["recipe"]["overrides"], ["grid_volume.cell_m=0.04"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
