@@ -27,8 +27,16 @@ typedef struct ms_map_view {
  * stronger one kept. `gpr`/`emi` (either may have v == NULL) are the
  * per-sensor standardised maps used to fill `detectors`: a sensor is named
  * when its value at the peak is at least `sensor_threshold`; when none is,
- * the stronger of the two is named. Returns 0 or a negative ms_err; *out is
- * malloc'ed (NULL when n == 0). */
+ * the stronger of the two is named (both on a tie; "" when neither map has
+ * a value there). Returns 0 or a negative ms_err; *out is malloc'ed (NULL
+ * when n == 0).
+ * Details: NaN cells are no data (neither peaks nor neighbours) and cells
+ * beyond the map edge do not count, so an edge cell can be a peak. A
+ * plateau (8-connected cells of equal value with nothing higher around it)
+ * gives one peak, at the plateau cell nearest its centroid (ties: lowest
+ * raster index). Alarms sit at cell centres. Equal scores are ordered by
+ * y, then x, of the cell. A peak exactly at `min_separation_m` is
+ * suppressed (boundary included, like the halo); 0 suppresses nothing. */
 int ms_alarms_find(const ms_map_view *map, const ms_map_view *gpr,
                    const ms_map_view *emi, double threshold,
                    double min_separation_m, double sensor_threshold,
@@ -52,7 +60,12 @@ typedef struct ms_score {
  * within the halo (boundary included); further alarms on a detected mine
  * are false alarms and duplicates; false alarms within the halo of an
  * is_mine = 0 object are also clutter alarms. `detected` (may be NULL)
- * receives 1 per truth entry that was detected. */
+ * receives 1 per truth entry that was detected.
+ * Choices the contract leaves open: alarms of equal score are matched in
+ * their order in `alarms`; a mine at the same distance as another goes to
+ * the lower truth index; "within the halo" is distance <= halo_m + 1e-9 m
+ * (so decimal positions at exactly the halo count despite rounding).
+ * truth NULL means no objects; area_m2 must be finite and > 0. */
 int ms_score_alarms(const ms_truth *truth, double area_m2, double halo_m,
                     const ms_alarm *alarms, size_t n_alarms, double threshold,
                     ms_score *out, unsigned char *detected);
@@ -62,6 +75,13 @@ typedef struct ms_roc_point {
     size_t n_detected, n_false_alarms;
 } ms_roc_point;
 
+/* points[0] is "no alarms" (threshold +INFINITY, Pd 0, FAR 0), then one
+ * point per distinct alarm score s, high to low, scoring every alarm with
+ * score >= s. A lane without mines has Pd NaN at every point, and NaN
+ * summary figures. Pd at FAR L: the best Pd over the points with FAR <=
+ * L * (1 + 1e-9). AUC: Pd(FAR) is a step curve, Pd of a point held until
+ * the next point's FAR and the last Pd held to FAR 1; its integral over
+ * [0, 1] /m^2 (points beyond 1 cut off) divided by 1 /m^2. */
 typedef struct ms_roc {
     ms_roc_point *points; /* thresholds from high to low */
     size_t n;

@@ -14,6 +14,8 @@ static const struct {
 } commands[] = {
     {"info", ms_cmd_info, "validate a recording and print what it holds"},
     {"run", ms_cmd_run, "process a recording: PNG maps, alarms, summary"},
+    {"batch", ms_cmd_batch, "process many recordings; one bad file never "
+                            "stops the rest"},
     {"simulate", ms_cmd_simulate, "write a simulated lane with ground truth"},
     {"import-gprmax", ms_cmd_import_gprmax,
      "convert a gprMax B-scan into a recording"},

@@ -1,11 +1,12 @@
 /* summary.json: see summary.h. */
 #include "report/summary.h"
 
+#include "core/files.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "minescan/version.h"
@@ -31,23 +32,6 @@ int ms_file_crc32(const char *path, char hex[9], long long *bytes)
     snprintf(hex, 9, "%08lx", crc & 0xffffffffUL);
     if (bytes)
         *bytes = total;
-    return 0;
-}
-
-int ms_write_text_atomic(const char *path, const char *text, size_t len)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return ms_fail(MS_ERR_IO, "%s: cannot create (is the folder "
-                       "writable?)", path);
-    int bad = fwrite(text, 1, len, f) != len;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return ms_fail(MS_ERR_IO, "%s: write failed (disk full?)", path);
-    }
     return 0;
 }
 

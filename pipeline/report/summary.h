@@ -29,7 +29,4 @@ int ms_file_crc32(const char *path, char hex[9], long long *bytes);
 /* Write the summary to `path` atomically. */
 int ms_summary_write(const char *path, const ms_summary_input *in);
 
-/* Write `text` to `path` atomically (temp file, then rename). */
-int ms_write_text_atomic(const char *path, const char *text, size_t len);
-
 #endif

@@ -1,17 +1,16 @@
 /* The main job on one recording: see process.h. */
 #include "runner/process.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "minescan/detect.h"
 #include "minescan/render.h"
 #include "minescan/version.h"
+#include "core/files.h"
 #include "report/maps_write.h"
 #include "report/summary.h"
 
@@ -33,30 +32,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* mkdir -p */
-static int make_dirs(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return ms_fail(MS_ERR_USAGE, "%s: path too long", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return ms_fail(MS_ERR_IO, "%s: cannot create folder: %s", buf,
-                               strerror(errno));
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ms_fail(MS_ERR_IO, "%s: not a folder", path);
-    return 0;
 }
 
 /* Everything one run needs to hand between its steps. */
@@ -337,7 +312,7 @@ int ms_process_recording(ms_runner *runner, const char *input,
     rc = ms_recording_read(input, &j.rec, diag);
     double t_read = now_s();
     if (!rc)
-        rc = make_dirs(outdir);
+        rc = ms_make_dirs(outdir);
     if (!rc)
         rc = ms_run_recipe(runner, j.rec, &j.recipe, &j.run);
     double t_render = now_s();

@@ -1,0 +1,144 @@
+/* minescan batch INPUTS... -o OUTDIR: many recordings, unattended. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_common.h"
+#include "cli/commands.h"
+#include "runner/batch.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: minescan batch INPUT.h5... -o OUTDIR [options]\n\n"
+            "Runs a recipe over every input, each in its own process so that "
+            "one bad file\nnever stops the rest, into OUTDIR/<input name>/ "
+            "(the files of minescan run),\nand writes OUTDIR/batch.csv "
+            "(input,output_dir,status,reason,seconds,n_alarms,pd,\n"
+            "far_per_m2) and OUTDIR/batch.json. Inputs whose outputs are "
+            "complete and current\n(same input checksum, version, recipe and "
+            "overrides) are skipped.\n\nOptions:\n"
+            "  -o, --output DIR          output folder (created if needed)\n"
+            "  --recipe NAME|FILE        recipe (default: default)\n"
+            "  --set STAGE.KEY=VALUE     override a stage parameter "
+            "(repeatable)\n"
+            "  --threshold Z, --separation M, --halo M   as for minescan run\n"
+            "  --force                   reprocess inputs that are current\n"
+            "  --timeout S               give up on an input after S seconds "
+            "(default: none)\n"
+            "  --quiet                   no progress lines\n");
+    ms_cli_print_device_help(f);
+    fprintf(f, "  -h, --help                this text\n\nExit status: 0 every "
+               "input ok or skipped, 1 some failed (the others are\ncomplete), "
+               "2 usage, 3 the output folder cannot be written.\n");
+}
+
+static int number(const char *opt, const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v > 0) || v > 1e9) {
+        fprintf(stderr, "minescan batch: %s %s: expected a positive number\n",
+                opt, s);
+        return 2;
+    }
+    *out = v;
+    return 0;
+}
+
+int ms_cmd_batch(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, 0, 'o'},
+        {"recipe", required_argument, 0, 'r'},
+        {"device", required_argument, 0, 'd'},
+        {"set", required_argument, 0, 's'},
+        {"threshold", required_argument, 0, 't'},
+        {"separation", required_argument, 0, 'S'},
+        {"halo", required_argument, 0, 'H'},
+        {"force", no_argument, 0, 'f'},
+        {"timeout", required_argument, 0, 'T'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    ms_batch_options opt = {0};
+    opt.process = ms_process_options_default();
+    const char *outdir = NULL;
+    if (ms_device_choice_default(&opt.device)) {
+        fprintf(stderr, "minescan batch: %s\n", ms_error_message());
+        return 2;
+    }
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': outdir = optarg; break;
+        case 'r': opt.process.recipe = optarg; break;
+        case 'd':
+            if (ms_device_choice_parse(optarg, &opt.device)) {
+                fprintf(stderr, "minescan batch: --device: %s\n",
+                        ms_error_message());
+                return 2;
+            }
+            break;
+        case 's':
+            if (opt.process.n_overrides == 16) {
+                fprintf(stderr, "minescan batch: at most 16 --set options\n");
+                return 2;
+            }
+            opt.process.overrides[opt.process.n_overrides++] = optarg;
+            break;
+        case 't':
+            if (number("--threshold", optarg, &opt.process.alarm_threshold))
+                return 2;
+            break;
+        case 'S':
+            if (number("--separation", optarg, &opt.process.alarm_separation_m))
+                return 2;
+            break;
+        case 'H':
+            if (number("--halo", optarg, &opt.process.halo_m))
+                return 2;
+            break;
+        case 'T':
+            if (number("--timeout", optarg, &opt.timeout_s))
+                return 2;
+            break;
+        case 'f': opt.force = 1; break;
+        case 'q': opt.quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind >= argc || !outdir) {
+        fprintf(stderr, "minescan batch: need input files and -o OUTDIR "
+                        "(minescan batch --help)\n");
+        return 2;
+    }
+    opt.process.device_requested = ms_device_choice_name(opt.device);
+    /* Check the recipe and overrides once, before any input: a mistake
+     * there is a usage error, not a hundred failed inputs. */
+    ms_recipe recipe;
+    int rc = ms_recipe_load(opt.process.recipe, &recipe);
+    for (size_t i = 0; !rc && i < opt.process.n_overrides; i++)
+        rc = ms_recipe_override(&recipe, opt.process.overrides[i]);
+    if (rc) {
+        fprintf(stderr, "%s\n", ms_error_message());
+        return 2;
+    }
+    ms_recipe_free(&recipe);
+
+    ms_batch_totals t;
+    rc = ms_batch_run((const char *const *)argv + optind,
+                      (size_t)(argc - optind), outdir, &opt, &t);
+    if (rc) {
+        fprintf(stderr, "minescan batch: %s\n", ms_error_message());
+        return ms_exit_code(rc);
+    }
+    if (!opt.quiet)
+        printf("%zu ok, %zu skipped, %zu failed; %s/batch.csv\n", t.ok,
+               t.skipped, t.failed, outdir);
+    return t.failed ? 1 : 0;
+}

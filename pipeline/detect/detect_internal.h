@@ -1,0 +1,30 @@
+/* Helpers shared by the files of pipeline/detect (private). */
+#ifndef MINESCAN_DETECT_INTERNAL_H
+#define MINESCAN_DETECT_INTERNAL_H
+
+#include <stdio.h>
+
+/* An output file written as PATH.tmp and renamed onto PATH only when
+ * complete, so a failed run never leaves a half-written file under the
+ * final name (the same convention as ms_png_write). */
+typedef struct ms_detect_out {
+    FILE *f;
+    const char *path;
+    char *tmp;
+} ms_detect_out;
+
+/* Returns 0 or MS_ERR_IO / MS_ERR_NOMEM with a message naming `path`. */
+int ms_detect_out_open(ms_detect_out *o, const char *path);
+/* Flushes, closes and renames; on any failure removes the temporary file
+ * and returns MS_ERR_IO naming the file. Always releases `o`. */
+int ms_detect_out_commit(ms_detect_out *o);
+/* Gives up: closes and removes the temporary file. */
+void ms_detect_out_abort(ms_detect_out *o);
+
+/* Distances equal to a radius (the halo, the suppression distance) count
+ * as inside it; this slack keeps that true when the radius and the
+ * positions are decimal numbers that binary floating point cannot hold
+ * exactly (1.35 - 1.10 > 0.25 in doubles). */
+#define MS_DIST_TOL_M 1e-9
+
+#endif

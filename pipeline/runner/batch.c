@@ -1,0 +1,306 @@
+/* Batch processing: see batch.h. */
+#include "runner/batch.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "minescan/error.h"
+#include "minescan/recording.h"
+#include "minescan/version.h"
+#include "core/files.h"
+#include "report/summary.h"
+
+typedef struct batch_row {
+    const char *input;
+    char output_dir[4096];
+    const char *status; /* ok, skipped, failed */
+    char reason[1024];
+    double seconds;
+    long long n_alarms; /* -1: unknown */
+    double pd, far;     /* NaN: none */
+} batch_row;
+
+typedef struct child_ctx {
+    const char *input, *outdir;
+    const ms_batch_options *opt;
+} child_ctx;
+
+/* In the child: process one recording, write the result as JSON. */
+static int child_process(void *arg, int fd)
+{
+    child_ctx *c = arg;
+    ms_diag diag;
+    ms_diag_init(&diag);
+    ms_process_result res = {0};
+    res.pd = NAN;
+    ms_runner *runner = NULL;
+    int rc = ms_runner_create(c->opt->device, &runner);
+    if (!rc)
+        rc = ms_process_recording(runner, c->input, c->outdir,
+                                  &c->opt->process, &diag, &res);
+    /* The reason: the first defect of an invalid file, else the message. */
+    const char *reason = rc == MS_ERR_INVALID_INPUT && diag.n
+                             ? diag.lines[0] : rc ? ms_error_message() : "";
+    json_t *o = json_pack("{s:i, s:s, s:I, s:f, s:o, s:o, s:b}", "code", rc,
+                          "reason", reason, "n_alarms",
+                          (json_int_t)res.n_alarms, "seconds", res.seconds,
+                          "pd", isnan(res.pd) ? json_null() : json_real(res.pd),
+                          "far", res.scored ? json_real(res.far) : json_null(),
+                          "scored", res.scored);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (text) {
+        size_t len = strlen(text), off = 0;
+        while (off < len) {
+            ssize_t w = write(fd, text + off, len - off);
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+    }
+    free(text);
+    json_decref(o);
+    ms_runner_free(runner);
+    ms_diag_free(&diag);
+    return rc;
+}
+
+/* Folder name for an input: its base name without .h5/.hdf5, made unique
+ * among the batch by a numeric suffix. */
+static void output_name(const char *const *inputs, size_t i, char *buf,
+                        size_t len)
+{
+    const char *base = strrchr(inputs[i], '/');
+    base = base ? base + 1 : inputs[i];
+    snprintf(buf, len, "%s", base);
+    char *dot = strrchr(buf, '.');
+    if (dot && dot != buf)
+        *dot = '\0';
+    size_t same = 0;
+    for (size_t k = 0; k < i; k++) {
+        const char *b = strrchr(inputs[k], '/');
+        b = b ? b + 1 : inputs[k];
+        if (!strcmp(b, base))
+            same++;
+    }
+    if (same) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, len - l, "_%zu", same + 1);
+    }
+}
+
+/* An output folder is current when its summary.json names this input
+ * with the same checksum, the same software version, recipe text and
+ * overrides, and every output it lists exists. */
+static int is_current(const char *input, const char *dir,
+                      const ms_batch_options *opt)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    json_t *s = json_load_file(path, 0, NULL);
+    if (!s)
+        return 0;
+    int current = 0;
+    char crc[9];
+    ms_recipe recipe;
+    if (ms_file_crc32(input, crc, NULL) == 0 &&
+        ms_recipe_load(opt->process.recipe ? opt->process.recipe : "default",
+                       &recipe) == 0) {
+        const char *v = json_string_value(json_object_get(s, "version"));
+        json_t *in = json_object_get(s, "input"), *r = json_object_get(s, "recipe");
+        const char *scrc = json_string_value(json_object_get(in, "crc32"));
+        const char *text = json_string_value(json_object_get(r, "text"));
+        json_t *ov = json_object_get(r, "overrides");
+        current = v && scrc && text && !strcmp(v, MINESCAN_VERSION) &&
+                  !strcmp(scrc, crc) && !strcmp(text, recipe.text) &&
+                  json_array_size(ov) == opt->process.n_overrides;
+        for (size_t i = 0; current && i < opt->process.n_overrides; i++)
+            current = !strcmp(json_string_value(json_array_get(ov, i)),
+                              opt->process.overrides[i]);
+        json_t *outs = json_object_get(s, "outputs");
+        for (size_t i = 0; current && i < json_array_size(outs); i++) {
+            snprintf(path, sizeof path, "%s/%s", dir,
+                     json_string_value(json_array_get(outs, i)));
+            current = access(path, R_OK) == 0;
+        }
+        ms_recipe_free(&recipe);
+    }
+    json_decref(s);
+    return current;
+}
+
+static void process_one(const char *input, batch_row *row,
+                        const ms_batch_options *opt)
+{
+    child_ctx c = {input, row->output_dir, opt};
+    ms_isolated_result res;
+    int rc = ms_run_isolated(child_process, &c, opt->timeout_s, &res);
+    row->status = "failed";
+    if (rc) {
+        snprintf(row->reason, sizeof row->reason, "%s", ms_error_message());
+        return;
+    }
+    if (res.timed_out)
+        snprintf(row->reason, sizeof row->reason,
+                 "%s: stopped after %.0f s (--timeout)", input, opt->timeout_s);
+    else if (!res.exited)
+        snprintf(row->reason, sizeof row->reason,
+                 "%s: processing crashed (signal %d); the file is probably "
+                 "corrupt", input, res.signal);
+    else {
+        json_t *o = json_loads(res.text ? res.text : "", 0, NULL);
+        if (!o)
+            snprintf(row->reason, sizeof row->reason,
+                     "%s: processing ended without a result", input);
+        else {
+            int code = (int)json_integer_value(json_object_get(o, "code"));
+            snprintf(row->reason, sizeof row->reason, "%s",
+                     json_string_value(json_object_get(o, "reason")));
+            row->seconds = json_number_value(json_object_get(o, "seconds"));
+            if (code == 0) {
+                row->status = "ok";
+                row->n_alarms =
+                    json_integer_value(json_object_get(o, "n_alarms"));
+                json_t *pd = json_object_get(o, "pd"), *far = json_object_get(o, "far");
+                row->pd = json_is_number(pd) ? json_number_value(pd) : NAN;
+                row->far = json_is_number(far) ? json_number_value(far) : NAN;
+            }
+            json_decref(o);
+        }
+    }
+    free(res.text);
+}
+
+/* CSV field: quoted when it holds a comma, quote or newline. */
+static void csv_field(FILE *f, const char *s, int last)
+{
+    if (strpbrk(s, ",\"\n\r")) {
+        fputc('"', f);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', f);
+            fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+        }
+        fputc('"', f);
+    } else
+        fputs(s, f);
+    fputc(last ? '\n' : ',', f);
+}
+
+static void csv_number(FILE *f, double v, int last)
+{
+    if (isnan(v))
+        fputs("", f);
+    else
+        fprintf(f, "%.6g", v);
+    fputc(last ? '\n' : ',', f);
+}
+
+static int write_reports(const char *outdir, const batch_row *rows, size_t n,
+                         const ms_batch_totals *t)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/batch.csv", outdir);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return ms_fail(MS_ERR_IO, "%s: cannot create", path);
+    fputs("input,output_dir,status,reason,seconds,n_alarms,pd,far_per_m2\n", f);
+    json_t *jrows = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const batch_row *r = &rows[i];
+        csv_field(f, r->input, 0);
+        csv_field(f, r->output_dir, 0);
+        csv_field(f, r->status, 0);
+        csv_field(f, r->reason, 0);
+        csv_number(f, r->seconds, 0);
+        csv_number(f, r->n_alarms < 0 ? NAN : (double)r->n_alarms, 0);
+        csv_number(f, r->pd, 0);
+        csv_number(f, r->far, 1);
+        json_array_append_new(
+            jrows,
+            json_pack("{s:s, s:s, s:s, s:s, s:f, s:o, s:o, s:o}", "input",
+                      r->input, "output_dir", r->output_dir, "status",
+                      r->status, "reason", r->reason, "seconds", r->seconds,
+                      "n_alarms",
+                      r->n_alarms < 0 ? json_null() : json_integer(r->n_alarms),
+                      "pd", isnan(r->pd) ? json_null() : json_real(r->pd),
+                      "far_per_m2",
+                      isnan(r->far) ? json_null() : json_real(r->far)));
+    }
+    int bad = fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        unlink(tmp);
+        json_decref(jrows);
+        return ms_fail(MS_ERR_IO, "%s: write failed", path);
+    }
+    json_t *root = json_pack("{s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I}}",
+                             "software", "minescan", "version",
+                             MINESCAN_VERSION, "rows", jrows, "totals",
+                             "inputs", (json_int_t)n, "ok", (json_int_t)t->ok,
+                             "skipped", (json_int_t)t->skipped, "failed",
+                             (json_int_t)t->failed);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!text)
+        return ms_fail(MS_ERR_NOMEM, "out of memory");
+    snprintf(path, sizeof path, "%s/batch.json", outdir);
+    int rc = ms_write_text_atomic(path, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int ms_batch_run(const char *const *inputs, size_t n_inputs,
+                 const char *outdir, const ms_batch_options *opt,
+                 ms_batch_totals *totals)
+{
+    memset(totals, 0, sizeof *totals);
+    int rc = ms_make_dirs(outdir);
+    if (rc)
+        return rc;
+    batch_row *rows = calloc(n_inputs ? n_inputs : 1, sizeof *rows);
+    if (!rows)
+        return ms_fail(MS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n_inputs; i++) {
+        batch_row *r = &rows[i];
+        char name[1024];
+        output_name(inputs, i, name, sizeof name);
+        r->input = inputs[i];
+        snprintf(r->output_dir, sizeof r->output_dir, "%s/%s", outdir, name);
+        r->n_alarms = -1;
+        r->pd = r->far = NAN;
+        double t0 = now_s();
+        if (!opt->force && is_current(inputs[i], r->output_dir, opt)) {
+            r->status = "skipped";
+            snprintf(r->reason, sizeof r->reason,
+                     "outputs are complete and current");
+        } else
+            process_one(inputs[i], r, opt);
+        if (!strcmp(r->status, "failed"))
+            totals->failed++;
+        else if (!strcmp(r->status, "skipped"))
+            totals->skipped++;
+        else
+            totals->ok++;
+        if (!strcmp(r->status, "failed"))
+            fprintf(stderr, "%s\n", r->reason);
+        if (!opt->quiet)
+            printf("[%zu/%zu] %-7s %s (%.1f s)\n", i + 1, n_inputs, r->status,
+                   inputs[i], now_s() - t0);
+        fflush(stdout);
+    }
+    rc = write_reports(outdir, rows, n_inputs, totals);
+    free(rows);
+    return rc;
+}

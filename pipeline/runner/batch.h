@@ -1,0 +1,32 @@
+/* Batch processing of many recordings, unattended: each input is processed
+ * in its own child process (ms_run_isolated), so a file that crashes
+ * libhdf5 or runs out of memory fails alone and the rest complete. Each
+ * child opens its own OpenCL device: none is opened before the fork. */
+#ifndef MINESCAN_BATCH_H
+#define MINESCAN_BATCH_H
+
+#include <stddef.h>
+
+#include "runner/process.h"
+#include "runner/runner.h"
+
+typedef struct ms_batch_options {
+    ms_process_options process;
+    ms_device_choice device;
+    int force;         /* reprocess inputs whose outputs are current */
+    double timeout_s;  /* per input; 0 = none */
+    int quiet;
+} ms_batch_options;
+
+typedef struct ms_batch_totals {
+    size_t ok, skipped, failed;
+} ms_batch_totals;
+
+/* Process `inputs` into OUTDIR/<name>/ and write OUTDIR/batch.csv and
+ * batch.json. Returns 0 when the batch ran (look at totals.failed), or a
+ * negative ms_err when it could not (output folder not writable). */
+int ms_batch_run(const char *const *inputs, size_t n_inputs,
+                 const char *outdir, const ms_batch_options *opt,
+                 ms_batch_totals *totals);
+
+#endif

@@ -1,0 +1,124 @@
+"""minescan batch: one bad file never stops the rest; batch.csv and
+batch.json follow the outputs contract; complete and current outputs are
+skipped and anything that changed is redone."""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import unittest
+
+MINESCAN = os.environ["MINESCAN"]
+TMP = os.path.join(os.environ.get("MINESCAN_TEST_TMP", "/tmp"), "test_batch")
+HEADER = "input,output_dir,status,reason,seconds,n_alarms,pd,far_per_m2"
+
+
+def run(*args):
+    env = dict(os.environ)
+    env.pop("MINESCAN_FAULT", None)
+    return subprocess.run([MINESCAN, *args], capture_output=True, text=True,
+                          env=env, timeout=600)
+
+
+def rows(outdir):
+    with open(os.path.join(outdir, "batch.csv")) as f:
+        text = f.read()
+    assert text.splitlines()[0] == HEADER, text
+    return list(csv.DictReader(text.splitlines()))
+
+
+class BatchTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        shutil.rmtree(TMP, ignore_errors=True)
+        os.makedirs(TMP)
+        cls.good = []
+        for seed in (1, 2):
+            path = os.path.join(TMP, f"lane{seed}.h5")
+            r = run("simulate", "-o", path, "--seed", str(seed), "--length",
+                    "2", "--n-mines", "2", "--quiet")
+            assert r.returncode == 0, r.stderr
+            cls.good.append(path)
+        cls.bad = os.path.join(TMP, "broken.h5")
+        with open(cls.good[0], "rb") as f:
+            data = bytearray(f.read())
+        # a truncated copy: HDF5 signature, then nothing usable
+        with open(cls.bad, "wb") as f:
+            f.write(data[:2048])
+        cls.text = os.path.join(TMP, "notes.h5")
+        with open(cls.text, "w") as f:
+            f.write("field notes, not a recording\n")
+
+    def test_bad_files_fail_alone(self):
+        out = os.path.join(TMP, "out1")
+        r = run("batch", self.good[0], self.bad, self.text, self.good[1],
+                "-o", out, "--device", "cpu")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        got = rows(out)
+        self.assertEqual([g["status"] for g in got],
+                         ["ok", "failed", "failed", "ok"])
+        for g in got[1:3]:
+            self.assertTrue(g["reason"].startswith(g["input"]), g)
+            self.assertIn(g["input"], r.stderr)
+        self.assertNotIn("HDF5-DIAG", r.stderr)
+        for g in (got[0], got[3]):
+            self.assertTrue(os.path.exists(
+                os.path.join(g["output_dir"], "heatmap.png")))
+            self.assertGreaterEqual(int(g["n_alarms"]), 0)
+            self.assertGreaterEqual(float(g["pd"]), 0.0)
+            self.assertGreater(float(g["seconds"]), 0)
+        with open(os.path.join(out, "batch.json")) as f:
+            j = json.load(f)
+        self.assertEqual(j["totals"], {"inputs": 4, "ok": 2, "skipped": 0,
+                                       "failed": 2})
+        self.assertEqual([x["status"] for x in j["rows"]],
+                         [g["status"] for g in got])
+
+    def test_current_outputs_are_skipped_and_changes_redone(self):
+        out = os.path.join(TMP, "out2")
+        r = run("batch", *self.good, "-o", out, "--device", "cpu")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([g["status"] for g in rows(out)], ["ok", "ok"])
+        summary = os.path.join(out, "lane1", "summary.json")
+        before = os.path.getmtime(summary)
+        r = run("batch", *self.good, "-o", out, "--device", "cpu")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([g["status"] for g in rows(out)],
+                         ["skipped", "skipped"])
+        self.assertEqual(os.path.getmtime(summary), before)
+        # another parameter: redone
+        r = run("batch", *self.good, "-o", out, "--device", "cpu",
+                "--set", "grid.radius_m=0.06")
+        self.assertEqual([g["status"] for g in rows(out)], ["ok", "ok"])
+        # a missing output: redone
+        os.remove(os.path.join(out, "lane2", "heatmap.png"))
+        r = run("batch", *self.good, "-o", out, "--device", "cpu",
+                "--set", "grid.radius_m=0.06")
+        self.assertEqual([g["status"] for g in rows(out)], ["skipped", "ok"])
+        r = run("batch", *self.good, "-o", out, "--device", "cpu",
+                "--set", "grid.radius_m=0.06", "--force")
+        self.assertEqual([g["status"] for g in rows(out)], ["ok", "ok"])
+
+    def test_same_names_get_their_own_folders(self):
+        other = os.path.join(TMP, "copy")
+        os.makedirs(other, exist_ok=True)
+        twin = os.path.join(other, "lane1.h5")
+        shutil.copy(self.good[0], twin)
+        out = os.path.join(TMP, "out3")
+        r = run("batch", self.good[0], twin, "-o", out, "--device", "cpu",
+                "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        dirs = [g["output_dir"] for g in rows(out)]
+        self.assertEqual(len(set(dirs)), 2)
+
+    def test_usage_errors_exit_2_before_any_work(self):
+        out = os.path.join(TMP, "out4")
+        r = run("batch", self.good[0], "-o", out, "--recipe", "nosuch")
+        self.assertEqual(r.returncode, 2)
+        self.assertFalse(os.path.exists(os.path.join(out, "batch.csv")))
+        r = run("batch", "-o", out)
+        self.assertEqual(r.returncode, 2)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
