@@ -1,6 +1,10 @@
 /* Help text generated from the stage declarations and recipes. */
 #include "cli/cli_common.h"
 
+#include <stdlib.h>
+
+#include "minescan/error.h"
+
 #include "runner/recipe.h"
 #include "stages/stage.h"
 
@@ -44,4 +48,67 @@ void ms_cli_print_device_help(FILE *f)
             "$MINESCAN_DEVICE, else auto).\n"
             "                            auto prefers a GPU, then any OpenCL "
             "device, then the C path\n");
+}
+
+int ms_cli_positive(const char *cmd, const char *name, const char *s,
+                    double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v > 0) || v > 1e9) {
+        fprintf(stderr, "minescan %s: %s %s: expected a positive number\n",
+                cmd, name, s);
+        return 2;
+    }
+    *out = v;
+    return 0;
+}
+
+int ms_cli_process_option(const char *cmd, int c, const char *arg,
+                          ms_process_options *opt, ms_device_choice *device)
+{
+    switch (c) {
+    case 'r':
+        opt->recipe = arg;
+        return 0;
+    case 'd':
+        if (ms_device_choice_parse(arg, device)) {
+            fprintf(stderr, "minescan %s: --device: %s\n", cmd,
+                    ms_error_message());
+            return 2;
+        }
+        opt->device_requested = ms_device_choice_name(*device);
+        return 0;
+    case 's':
+        if (opt->n_overrides == sizeof opt->overrides / sizeof opt->overrides[0]) {
+            fprintf(stderr, "minescan %s: too many --set options\n", cmd);
+            return 2;
+        }
+        opt->overrides[opt->n_overrides++] = arg;
+        return 0;
+    case 't':
+        return ms_cli_positive(cmd, "--threshold", arg, &opt->alarm_threshold);
+    case 'S':
+        return ms_cli_positive(cmd, "--separation", arg,
+                               &opt->alarm_separation_m);
+    case 'H':
+        return ms_cli_positive(cmd, "--halo", arg, &opt->halo_m);
+    }
+    return -1;
+}
+
+void ms_cli_print_process_help(FILE *f)
+{
+    ms_process_options d = ms_process_options_default();
+    fprintf(f,
+            "  --recipe NAME|FILE        recipe (default: %s; minescan recipes "
+            "lists them)\n"
+            "  --set STAGE.KEY=VALUE     override a stage parameter (repeatable)\n"
+            "  --threshold Z             alarm threshold on the final map, "
+            "default %g, range > 0\n"
+            "  --separation M            minimum distance between alarms, "
+            "default %g m\n"
+            "  --halo M                  scoring halo radius, default %g m\n",
+            d.recipe, d.alarm_threshold, d.alarm_separation_m, d.halo_m);
+    ms_cli_print_device_help(f);
 }

@@ -2,7 +2,11 @@
 #ifndef MINESCAN_CLI_COMMON_H
 #define MINESCAN_CLI_COMMON_H
 
+#include <getopt.h>
 #include <stdio.h>
+
+#include "runner/process.h"
+#include "runner/runner.h"
 
 /* Print every stage with each parameter's default, range and help, read
  * from the stage declarations. */
@@ -11,5 +15,25 @@ void ms_cli_print_stages(FILE *f);
 void ms_cli_print_recipes(FILE *f, int with_text);
 /* The --device option's help text. */
 void ms_cli_print_device_help(FILE *f);
+
+/* The options that `run` and `batch` share, for their getopt_long tables. */
+#define MS_CLI_PROCESS_LONGOPTS                                                \
+    {"recipe", required_argument, 0, 'r'},                                     \
+        {"device", required_argument, 0, 'd'},                                 \
+        {"set", required_argument, 0, 's'},                                    \
+        {"threshold", required_argument, 0, 't'},                              \
+        {"separation", required_argument, 0, 'S'},                             \
+        {"halo", required_argument, 0, 'H'}
+
+/* Handle one of those options (getopt's code `c` and its argument).
+ * Returns 0 when handled, 2 after printing a usage error that starts with
+ * `cmd`, -1 when `c` is not one of them. */
+int ms_cli_process_option(const char *cmd, int c, const char *arg,
+                          ms_process_options *opt, ms_device_choice *device);
+/* Their help lines. */
+void ms_cli_print_process_help(FILE *f);
+/* A positive number for option `name`, or 2 after a message. */
+int ms_cli_positive(const char *cmd, const char *name, const char *s,
+                    double *out);
 
 #endif

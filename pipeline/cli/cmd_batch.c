@@ -20,43 +20,21 @@ static void usage(FILE *f)
             "complete and current\n(same input checksum, version, recipe and "
             "overrides) are skipped.\n\nOptions:\n"
             "  -o, --output DIR          output folder (created if needed)\n"
-            "  --recipe NAME|FILE        recipe (default: default)\n"
-            "  --set STAGE.KEY=VALUE     override a stage parameter "
-            "(repeatable)\n"
-            "  --threshold Z, --separation M, --halo M   as for minescan run\n"
             "  --force                   reprocess inputs that are current\n"
             "  --timeout S               give up on an input after S seconds "
             "(default: none)\n"
             "  --quiet                   no progress lines\n");
-    ms_cli_print_device_help(f);
+    ms_cli_print_process_help(f);
     fprintf(f, "  -h, --help                this text\n\nExit status: 0 every "
                "input ok or skipped, 1 some failed (the others are\ncomplete), "
                "2 usage, 3 the output folder cannot be written.\n");
-}
-
-static int number(const char *opt, const char *s, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v > 0) || v > 1e9) {
-        fprintf(stderr, "minescan batch: %s %s: expected a positive number\n",
-                opt, s);
-        return 2;
-    }
-    *out = v;
-    return 0;
 }
 
 int ms_cmd_batch(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'},
-        {"recipe", required_argument, 0, 'r'},
-        {"device", required_argument, 0, 'd'},
-        {"set", required_argument, 0, 's'},
-        {"threshold", required_argument, 0, 't'},
-        {"separation", required_argument, 0, 'S'},
-        {"halo", required_argument, 0, 'H'},
+        MS_CLI_PROCESS_LONGOPTS,
         {"force", no_argument, 0, 'f'},
         {"timeout", required_argument, 0, 'T'},
         {"quiet", no_argument, 0, 'q'},
@@ -70,40 +48,21 @@ int ms_cmd_batch(int argc, char **argv)
         fprintf(stderr, "minescan batch: %s\n", ms_error_message());
         return 2;
     }
+    opt.process.device_requested = ms_device_choice_name(opt.device);
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        int rc = ms_cli_process_option("batch", c, optarg, &opt.process,
+                                       &opt.device);
+        if (rc >= 0) {
+            if (rc)
+                return rc;
+            continue;
+        }
         switch (c) {
         case 'o': outdir = optarg; break;
-        case 'r': opt.process.recipe = optarg; break;
-        case 'd':
-            if (ms_device_choice_parse(optarg, &opt.device)) {
-                fprintf(stderr, "minescan batch: --device: %s\n",
-                        ms_error_message());
-                return 2;
-            }
-            break;
-        case 's':
-            if (opt.process.n_overrides == 16) {
-                fprintf(stderr, "minescan batch: at most 16 --set options\n");
-                return 2;
-            }
-            opt.process.overrides[opt.process.n_overrides++] = optarg;
-            break;
-        case 't':
-            if (number("--threshold", optarg, &opt.process.alarm_threshold))
-                return 2;
-            break;
-        case 'S':
-            if (number("--separation", optarg, &opt.process.alarm_separation_m))
-                return 2;
-            break;
-        case 'H':
-            if (number("--halo", optarg, &opt.process.halo_m))
-                return 2;
-            break;
         case 'T':
-            if (number("--timeout", optarg, &opt.timeout_s))
+            if (ms_cli_positive("batch", "--timeout", optarg, &opt.timeout_s))
                 return 2;
             break;
         case 'f': opt.force = 1; break;
@@ -117,7 +76,6 @@ int ms_cmd_batch(int argc, char **argv)
                         "(minescan batch --help)\n");
         return 2;
     }
-    opt.process.device_requested = ms_device_choice_name(opt.device);
     /* Check the recipe and overrides once, before any input: a mistake
      * there is a usage error, not a hundred failed inputs. */
     ms_recipe recipe;

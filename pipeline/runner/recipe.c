@@ -10,59 +10,46 @@
 
 #include "minescan/error.h"
 
+/* The built-in recipes are put together from these parts, so that a
+ * change to the radar filters reaches every recipe that uses them. */
+#define RADAR_FILTERS                                                          \
+    "stage dewow window_ns=2.0\n"                                              \
+    "# remove what is the same in every trace (direct coupling, ringing),\n"   \
+    "# then line up the wandering ground bounce and remove it too\n"           \
+    "stage background_removal window_traces=201\n"                             \
+    "stage ground_align search_start_ns=0 search_end_ns=2.5 target_ns=0.5\n"  \
+    "stage background_removal window_traces=51\n"                              \
+    "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
+
+#define RADAR_MAP                                                              \
+    "stage window_energy in=gpr_env,gpr_valid t_start_ns=1.2 t_end_ns=5.0\n"  \
+    "stage grid in=gpr_score,gpr_xy out=gpr_map,gpr_hits cell_m=0.02 "         \
+    "radius_m=0.05\n"                                                          \
+    "stage zscore in=gpr_map out=gpr_z\n"
+
+#define EMI_MAP                                                                \
+    "stage emi_detrend window_readings=61\n"                                   \
+    "stage grid in=emi_signal,emi_xy out=emi_map,emi_hits cell_m=0.02 "        \
+    "radius_m=0.05 channel=0\n"                                                \
+    "stage zscore in=emi_map out=emi_z\n"
+
 /* The default chain: filter the radar, take the energy below the surface,
  * grid both sensors over the lane, standardise and fuse. Stages whose
  * inputs the recording lacks (a GPR-only or EMI-only file) are skipped. */
 static const char default_recipe[] =
-    "# minescan default recipe\n"
-    "stage dewow window_ns=2.0\n"
-    "# remove what is the same in every trace (direct coupling, ringing),\n"
-    "# then line up the wandering ground bounce and remove it too\n"
-    "stage background_removal window_traces=201\n"
-    "stage ground_align search_start_ns=0 search_end_ns=2.5 target_ns=0.5\n"
-    "stage background_removal window_traces=51\n"
-    "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
-    "stage window_energy in=gpr_env,gpr_valid t_start_ns=1.2 t_end_ns=5.0\n"
-    "stage grid in=gpr_score,gpr_xy out=gpr_map,gpr_hits cell_m=0.02 "
-    "radius_m=0.05\n"
-    "stage zscore in=gpr_map out=gpr_z\n"
-    "stage emi_detrend window_readings=61\n"
-    "stage grid in=emi_signal,emi_xy out=emi_map,emi_hits cell_m=0.02 "
-    "radius_m=0.05 channel=0\n"
-    "stage zscore in=emi_map out=emi_z\n"
+    "# minescan default recipe\n" RADAR_FILTERS RADAR_MAP EMI_MAP
     "stage fuse in=gpr_z,emi_z out=anomaly w_gpr=1 w_emi=1\n";
 
 static const char gpr_recipe[] =
     "# radar only: the default chain without the metal detector\n"
-    "stage dewow window_ns=2.0\n"
-    "# remove what is the same in every trace (direct coupling, ringing),\n"
-    "# then line up the wandering ground bounce and remove it too\n"
-    "stage background_removal window_traces=201\n"
-    "stage ground_align search_start_ns=0 search_end_ns=2.5 target_ns=0.5\n"
-    "stage background_removal window_traces=51\n"
-    "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
-    "stage window_energy in=gpr_env,gpr_valid t_start_ns=1.2 t_end_ns=5.0\n"
-    "stage grid in=gpr_score,gpr_xy out=gpr_map,gpr_hits cell_m=0.02 "
-    "radius_m=0.05\n"
-    "stage zscore in=gpr_map out=gpr_z\n";
+    RADAR_FILTERS RADAR_MAP;
 
-static const char emi_recipe[] =
-    "# metal detector only\n"
-    "stage emi_detrend window_readings=61\n"
-    "stage grid in=emi_signal,emi_xy out=emi_map,emi_hits cell_m=0.02 "
-    "radius_m=0.05 channel=0\n"
-    "stage zscore in=emi_map out=emi_z\n";
+static const char emi_recipe[] = "# metal detector only\n" EMI_MAP;
 
 static const char slices_recipe[] =
     "# radar depth slices: an x-y-time volume of the envelope, and the\n"
     "# slice over the depths where anti-personnel mines lie as the map\n"
-    "stage dewow window_ns=2.0\n"
-    "# remove what is the same in every trace (direct coupling, ringing),\n"
-    "# then line up the wandering ground bounce and remove it too\n"
-    "stage background_removal window_traces=201\n"
-    "stage ground_align search_start_ns=0 search_end_ns=2.5 target_ns=0.5\n"
-    "stage background_removal window_traces=51\n"
-    "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
+    RADAR_FILTERS
     "stage time_bins bin_ns=0.5\n"
     "stage grid_volume cell_m=0.02 radius_m=0.05\n"
     "stage depth_slice first=2 last=11\n"
