@@ -3,6 +3,7 @@
  * odd k, 0 for even k). An FIR needs no FFT, streams trace by trace and
  * gives the same numbers on every device; `half_taps` sets its length. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "minescan/error.h"
 #include "stages/stage.h"
@@ -18,7 +19,8 @@ static int shape(ms_stage_ctx *ctx)
     return 0;
 }
 
-/* Must match hilbert_tap() in kernels/envelope.cl. */
+/* Tap k of the filter (-half..half); the host computes the table once and
+ * hands it to the kernel, so both paths use the same coefficients. */
 static float hilbert_tap(int k, int half)
 {
     if (k % 2 == 0)
@@ -28,6 +30,15 @@ static float hilbert_tap(int k, int half)
     return 2.0f / (3.14159265358979f * (float)k) * window;
 }
 
+static float *tap_table(int half)
+{
+    float *taps = malloc((size_t)(2 * half + 1) * sizeof *taps);
+    if (taps)
+        for (int k = -half; k <= half; k++)
+            taps[k + half] = hilbert_tap(k, half);
+    return taps;
+}
+
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
@@ -35,6 +46,9 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     size_t nt = ctx->in[0].dims[0];
     long ns = (long)ctx->in[0].dims[1];
     int half = (int)ctx->p[0];
+    float *taps = tap_table(half);
+    if (!taps)
+        return ms_fail(MS_ERR_NOMEM, "envelope: out of memory");
     for (size_t i = 0; i < nt; i++) {
         const float *si = s + i * (size_t)ns;
         for (long j = 0; j < ns; j++) {
@@ -42,12 +56,13 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
             for (int k = -half; k <= half; k++) {
                 long at = j - k;
                 if (at >= 0 && at < ns)
-                    h += hilbert_tap(k, half) * si[at];
+                    h += taps[k + half] * si[at];
             }
             size_t o = i * (size_t)ns + (size_t)j;
             out[0][o] = m[o] > 0.0f ? sqrtf(si[j] * si[j] + h * h) : 0.0f;
         }
     }
+    free(taps);
     return 0;
 }
 
@@ -55,10 +70,28 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
-    ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
-                        MS_CL_INT(nt), MS_CL_INT(ns), MS_CL_INT(ctx->p[0])};
-    size_t global[2] = {ns, nt};
-    return ms_cl_launch(cl, "envelope", "envelope", 2, global, args, 6);
+    int half = (int)ctx->p[0];
+    size_t bytes = (size_t)(2 * half + 1) * sizeof(float);
+    float *taps = tap_table(half);
+    if (!taps)
+        return ms_fail(MS_ERR_NOMEM, "envelope: out of memory");
+    cl_mem dtaps;
+    int rc = ms_cl_alloc(cl, bytes, &dtaps);
+    if (!rc) {
+        rc = ms_cl_upload(cl, dtaps, taps, bytes);
+        ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]),
+                            MS_CL_MEM(out[0]), MS_CL_MEM(dtaps),
+                            MS_CL_INT(nt),    MS_CL_INT(ns),
+                            MS_CL_INT(half)};
+        size_t global[2] = {ns, nt};
+        if (!rc)
+            rc = ms_cl_launch(cl, "envelope", "envelope", 2, global, args, 7);
+        if (!rc)
+            rc = ms_cl_finish(cl); /* before the tap buffer goes */
+        ms_cl_release(dtaps);
+    }
+    free(taps);
+    return rc;
 }
 
 const ms_stage_decl ms_stage_envelope = {
