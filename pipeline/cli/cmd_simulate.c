@@ -46,13 +46,16 @@ static void print_help(FILE *f)
             "Scenario options (--OPTION VALUE or --OPTION=VALUE; JSON key in "
             "brackets; a boolean\noption alone means true, --no-OPTION false):\n");
     const char *section = "";
-    size_t slen = 0;
+    size_t slen = (size_t)-1; /* so the first group gets its heading */
     for (size_t i = 0; i < ms_scenario_param_count(); i++) {
         const ms_sim_param *p = ms_scenario_param_at(i);
         const char *dot = strchr(p->key, '.');
         size_t len = dot ? (size_t)(dot - p->key) : 0;
         if (len != slen || strncmp(section, p->key, len) != 0) {
-            fprintf(f, "\n %.*s:\n", (int)len, len ? p->key : "general");
+            if (len)
+                fprintf(f, "\n %.*s:\n", (int)len, p->key);
+            else
+                fprintf(f, "\n general:\n");
             section = p->key;
             slen = len;
         }
