@@ -24,13 +24,13 @@
 #define RADAR_MAP                                                              \
     "stage window_energy in=gpr_env,gpr_valid t_start_ns=1.2 t_end_ns=5.0\n"  \
     "stage grid in=gpr_score,gpr_xy out=gpr_map,gpr_hits cell_m=0.02 "         \
-    "radius_m=0.05\n"                                                          \
+    "radius_m=0.08\n"                                                          \
     "stage zscore in=gpr_map out=gpr_z\n"
 
 #define EMI_MAP                                                                \
     "stage emi_detrend window_readings=61\n"                                   \
     "stage grid in=emi_signal,emi_xy out=emi_map,emi_hits cell_m=0.02 "        \
-    "radius_m=0.05 channel=0\n"                                                \
+    "radius_m=0.08 channel=0\n"                                                \
     "stage zscore in=emi_map out=emi_z\n"
 
 /* The default chain: filter the radar, take the energy below the surface,
@@ -51,7 +51,7 @@ static const char slices_recipe[] =
     "# slice over the depths where anti-personnel mines lie as the map\n"
     RADAR_FILTERS
     "stage time_bins bin_ns=0.5\n"
-    "stage grid_volume cell_m=0.02 radius_m=0.05\n"
+    "stage grid_volume cell_m=0.02 radius_m=0.08\n"
     "stage depth_slice first=2 last=11\n"
     "stage zscore in=gpr_slice out=gpr_z\n";
 
