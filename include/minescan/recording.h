@@ -76,7 +76,8 @@ typedef struct ms_recording {
  * is not NULL. On an invalid file returns MS_ERR_INVALID_INPUT (or
  * MS_ERR_UNSUPPORTED for a missing filter) with one line per defect in
  * `diag`, each "FILE: /path: what is wrong". Never prints to the terminal;
- * HDF5's own error stack is silenced. */
+ * HDF5's own error stack is silenced. libhdf5 here is not thread-safe:
+ * read from one thread at a time (or in a child: see below). */
 int ms_recording_read(const char *path, ms_recording **out, ms_diag *diag);
 
 /* Only validate (same checks and messages as ms_recording_read). */
@@ -100,37 +101,48 @@ typedef struct ms_isolated_result {
     int exited;      /* 1: the child returned (or exited) normally */
     int code;        /* then: the ms_err it returned (0 or negative) */
     int signal;      /* else: the signal that killed it, 0 if none */
-    int timed_out;   /* 1: killed for running past the time limit */
+    int timed_out;   /* 1: killed (SIGKILL) after making no progress for
+                        stall_s seconds: libhdf5 loops forever on some
+                        corrupt files */
     char *text;      /* what the child wrote to its fd, NUL-terminated,
                         malloc'd (never NULL on success); free() it */
     size_t text_len;
 } ms_isolated_result;
 
 /* The child's work: write a result to `fd` (e.g. JSON text) and return 0
- * or a negative ms_err. */
+ * or a negative ms_err. Long work calls ms_isolated_heartbeat() now and
+ * then (the reader does, once per block of data). */
 typedef int (*ms_isolated_fn)(void *ctx, int fd);
 
-/* Run fn(ctx, fd) in a child process and collect what it wrote. A
- * timeout_s > 0 kills a child that runs longer (SIGKILL, timed_out = 1).
- * Returns 0 when a result (of any kind) was collected, or a negative
- * ms_err when the child could not be started (pipe, fork, memory). */
-int ms_run_isolated(ms_isolated_fn fn, void *ctx, double timeout_s,
+/* Run fn(ctx, fd) in a child process and collect what it wrote. With
+ * stall_s > 0 the child is killed when neither output nor a heartbeat has
+ * come for stall_s seconds. Returns 0 when a result (of any kind) was
+ * collected, or a negative ms_err when the child could not be started
+ * (pipe, fork, memory). */
+int ms_run_isolated(ms_isolated_fn fn, void *ctx, double stall_s,
                     ms_isolated_result *res);
+/* In an isolated child: "still working". Elsewhere: does nothing. */
+void ms_isolated_heartbeat(void);
+/* The stall limit the recording commands use: $MINESCAN_STALL_TIMEOUT_S
+ * if set to a positive number, else 20 seconds. */
+double ms_isolated_stall_s(void);
 
 /* ms_recording_read in a child process; returns what it returned, with the
  * same lines in `diag` (problems, or warnings for a valid file). A child
  * killed by a signal gives MS_ERR_INVALID_INPUT and the line
  * "FILE: the HDF5 library crashed reading this file (signal N); it is
- * corrupt". When json_out is not NULL it receives (malloc'd) the JSON
- * summary of ms_recording_info_json, also for a crashed child. */
+ * corrupt"; one that stalls for ms_isolated_stall_s() is killed and
+ * reported likewise. When json_out is not NULL it receives (malloc'd) the
+ * JSON summary of ms_recording_info_json, also for a crashed child. */
 int ms_recording_validate_isolated(const char *path, ms_diag *diag,
                                    char **json_out);
 
 /* The facts `minescan info --json` prints, as one JSON object (malloc'd
  * text): file, valid, error, format_version, the root strings, sensors,
- * gpr {n_traces, n_samples, sample_interval_s, time_window_s, ...},
- * emi {...}, extent, lane, lane_area_m2, truth {n_objects, n_mines,
- * n_clutter}, marks {n_marks}, n_missing_samples, n_dropped_traces,
+ * gpr {n_traces, n_samples, sample_interval_s, time_window_s, data_min,
+ * data_max, data_mean, ...}, emi {...}, extent, lane, lane_area_m2,
+ * truth {n_objects, n_mines, n_clutter}, marks {n_marks},
+ * n_missing_samples and n_dropped_traces (GPR and EMI together),
  * warnings [...] and problems [...] (the diag lines when rc != 0).
  * `rec` may be NULL (invalid file). NULL when out of memory. */
 char *ms_recording_info_json(const char *path, const ms_recording *rec,

@@ -21,8 +21,10 @@ static void usage(FILE *f)
             "overrides) are skipped.\n\nOptions:\n"
             "  -o, --output DIR          output folder (created if needed)\n"
             "  --force                   reprocess inputs that are current\n"
-            "  --timeout S               give up on an input after S seconds "
-            "(default: none)\n"
+            "  --timeout S               give up on an input that shows no "
+            "progress for S seconds\n"
+            "                            (default 300; libhdf5 loops forever "
+            "on some corrupt files)\n"
             "  --quiet                   no progress lines\n");
     ms_cli_print_process_help(f);
     fprintf(f, "  -h, --help                this text\n\nExit status: 0 every "

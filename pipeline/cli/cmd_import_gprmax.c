@@ -59,6 +59,23 @@ static int write_text(int fd, const char *s)
     return 0;
 }
 
+/* A JSON string even from bytes that are not UTF-8 (file names). */
+static json_t *jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *copy = strdup(s);
+    if (!copy)
+        return json_string("(out of memory)");
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
 /* In the child: import, write, and report {"lines": [...], "summary"}. */
 static int import_child(void *ctx, int fd)
 {
@@ -86,8 +103,9 @@ static int import_child(void *ctx, int fd)
     }
     json_t *lines = json_array();
     for (size_t i = 0; i < d.n; i++)
-        json_array_append_new(lines, json_string(d.lines[i]));
-    json_t *o = json_pack("{s:o, s:s}", "lines", lines, "summary", summary);
+        json_array_append_new(lines, jstr(d.lines[i]));
+    json_t *o = json_pack("{s:o, s:o}", "lines", lines, "summary",
+                          jstr(summary));
     char *text = o ? json_dumps(o, 0) : NULL;
     if (!text || write_text(fd, text))
         rc = rc ? rc : MS_ERR_IO;

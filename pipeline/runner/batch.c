@@ -138,7 +138,8 @@ static void process_one(const char *input, batch_row *row,
 {
     child_ctx c = {input, row->output_dir, opt};
     ms_isolated_result res;
-    int rc = ms_run_isolated(child_process, &c, opt->timeout_s, &res);
+    double stall_s = opt->timeout_s > 0 ? opt->timeout_s : MS_BATCH_DEFAULT_STALL_S;
+    int rc = ms_run_isolated(child_process, &c, stall_s, &res);
     row->status = "failed";
     if (rc) {
         snprintf(row->reason, sizeof row->reason, "%s", ms_error_message());
@@ -146,7 +147,8 @@ static void process_one(const char *input, batch_row *row,
     }
     if (res.timed_out)
         snprintf(row->reason, sizeof row->reason,
-                 "%s: stopped after %.0f s (--timeout)", input, opt->timeout_s);
+                 "%s: no progress for %.0f s, stopped (the file may be "
+                 "corrupt; --timeout sets the limit)", input, stall_s);
     else if (!res.exited)
         snprintf(row->reason, sizeof row->reason,
                  "%s: processing crashed (signal %d); the file is probably "

@@ -10,11 +10,16 @@
 #include "runner/process.h"
 #include "runner/runner.h"
 
+#define MS_BATCH_DEFAULT_STALL_S 300.0
+
 typedef struct ms_batch_options {
     ms_process_options process;
     ms_device_choice device;
     int force;         /* reprocess inputs whose outputs are current */
-    double timeout_s;  /* per input; 0 = none */
+    /* Give up on an input that shows no progress (reading a block, ending
+     * a stage) for this long: libhdf5 loops forever on some corrupt files.
+     * 0 = MS_BATCH_DEFAULT_STALL_S. */
+    double timeout_s;
     int quiet;
 } ms_batch_options;
 

@@ -307,9 +307,8 @@ int ms_process_recording(ms_runner *runner, const char *input,
     int rc = ms_recipe_load(opt->recipe ? opt->recipe : "default", &j.recipe);
     for (size_t i = 0; !rc && i < opt->n_overrides; i++)
         rc = ms_recipe_override(&j.recipe, opt->overrides[i]);
-    if (rc)
-        return rc;
-    rc = ms_recording_read(input, &j.rec, diag);
+    if (!rc)
+        rc = ms_recording_read(input, &j.rec, diag);
     double t_read = now_s();
     if (!rc)
         rc = ms_make_dirs(outdir);

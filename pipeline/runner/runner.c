@@ -498,6 +498,7 @@ int ms_run_recipe(ms_runner *r, const ms_recording *rec,
         const ms_recipe_step *st = &recipe->steps[i];
         rc = run_step(run, recipe, st, &run->reports[i]);
         run->n_reports = i + 1;
+        ms_isolated_heartbeat(); /* batch: this child is making progress */
         if (!rc && strcmp(run->reports[i].device, "skipped") != 0) {
             ms_slot *first = slot_find(run, st->out[0]);
             if (first && first->shape.kind == MS_ARRAY_MAP)
