@@ -1,7 +1,7 @@
 /* window_energy: see pipeline/stages/window_energy.c. */
 __kernel void window_energy(__global const float *s, __global const float *m,
-                            __global float *out, int nt, int ns, int lo,
-                            int hi)
+                            __global float *out, __global float *out_valid,
+                            int nt, int ns, int lo, int hi)
 {
     int i = get_global_id(0);
     if (i >= nt)
@@ -14,4 +14,5 @@ __kernel void window_energy(__global const float *s, __global const float *m,
         count += mi[j];
     }
     out[i] = count > 0.0f ? sum / count : 0.0f;
+    out_valid[i] = count > 0.0f ? 1.0f : 0.0f;
 }

@@ -31,10 +31,7 @@ cmake --build build -j"$jobs"
 
 case "$mode" in
 example)
-  echo "== simulating the bundled example lane (datasets/example-lane.json)"
-  mkdir -p build/datasets
-  ./build/minescan simulate --scenario datasets/example-lane.json \
-      -o build/datasets/example-lane.h5
+  # The build simulated datasets/*.json into build/datasets/*.h5.
   ./build/minescan info build/datasets/example-lane.h5
   echo "== running the default recipe"
   ./build/minescan run build/datasets/example-lane.h5 -o out/example-lane

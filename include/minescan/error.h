@@ -36,7 +36,8 @@ const char *ms_error_name(int code);
 int ms_exit_code(int code);
 
 /* Set the thread-local detail message; returns `code` so that callers can
- * write `return ms_fail(MS_ERR_INVALID_INPUT, "%s: %s: ...", file, path)`. */
+ * write `return ms_fail(MS_ERR_INVALID_INPUT, "%s: %s: ...", file, path)`.
+ * The arguments may include ms_error_message(), to add a prefix to it. */
 int ms_fail(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The last detail message set on this thread ("" if none). */

@@ -60,6 +60,21 @@ int ms_cmd_run(int argc, char **argv)
     }
     const char *input = argv[optind];
 
+    /* libhdf5 can crash on a hostile file: check the file in a child
+     * process first, so that such a file is an exit-2 message, not a
+     * crash. This runs before any OpenCL object exists (fork). */
+    ms_diag diag;
+    ms_diag_init(&diag);
+    if (ms_recording_validate_isolated(input, &diag, NULL) != 0) {
+        for (size_t i = 0; i < diag.n; i++)
+            fprintf(stderr, "%s\n", diag.lines[i]);
+        if (diag.n == 0)
+            fprintf(stderr, "%s\n", ms_error_message());
+        ms_diag_free(&diag);
+        return 2;
+    }
+    ms_diag_free(&diag); /* its warnings come again from the real read */
+
     ms_runner *runner;
     int rc = ms_runner_create(device, &runner);
     if (rc) {
@@ -70,13 +85,12 @@ int ms_cmd_run(int argc, char **argv)
     if (ms_runner_note(runner)[0])
         fprintf(stderr, "minescan run: note: %s\n", ms_runner_note(runner));
 
-    ms_diag diag;
     ms_diag_init(&diag);
     ms_process_result res;
     rc = ms_process_recording(runner, input, outdir, &opt, &diag, &res);
     for (size_t i = 0; i < diag.n; i++)
         fprintf(stderr, "%s\n", diag.lines[i]);
-    if (rc && (diag.n == 0 || rc != MS_ERR_INVALID_INPUT))
+    if (rc && (!res.input_invalid || diag.n == 0))
         fprintf(stderr, "%s\n", ms_error_message());
     if (!rc)
         printf("%s: %zu alarm(s) in %.2f s on %s; outputs in %s\n", input,

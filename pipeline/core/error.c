@@ -46,10 +46,14 @@ int ms_exit_code(int code)
 
 int ms_fail(int code, const char *fmt, ...)
 {
+    /* Format into a local buffer first: callers may pass
+     * ms_error_message() itself as an argument, to prefix it. */
+    char buf[sizeof last_message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    memcpy(last_message, buf, sizeof buf);
     return code;
 }
 

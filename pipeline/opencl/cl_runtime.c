@@ -156,6 +156,7 @@ const char *ms_cl_device_name(const ms_cl *cl) { return cl->device_name; }
 cl_context ms_cl_context(ms_cl *cl) { return cl->context; }
 cl_command_queue ms_cl_queue(ms_cl *cl) { return cl->queue; }
 cl_int ms_cl_last_error(const ms_cl *cl) { return cl->last_error; }
+void ms_cl_clear_error(ms_cl *cl) { cl->last_error = CL_SUCCESS; }
 void ms_cl_arm_fault(ms_cl *cl, cl_int err) { cl->armed_fault = err; }
 
 /* Kernel source: from MINESCAN_KERNEL_DIR/NAME.cl during kernel development,

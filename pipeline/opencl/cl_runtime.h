@@ -41,8 +41,10 @@ const char *ms_cl_device_name(const ms_cl *cl);
 cl_context ms_cl_context(ms_cl *cl);
 cl_command_queue ms_cl_queue(ms_cl *cl);
 
-/* The error of the last failing cl* call (CL_SUCCESS if none). */
+/* The error of the last failing cl* call since ms_cl_clear_error
+ * (CL_SUCCESS if none). */
 cl_int ms_cl_last_error(const ms_cl *cl);
+void ms_cl_clear_error(ms_cl *cl);
 
 /* Fault injection for tests: the next kernel launch fails with `err`
  * (without running) while armed. 0 disarms. */

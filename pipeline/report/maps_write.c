@@ -44,9 +44,7 @@ static int put_map(hid_t file, const char *name, const float *v, ms_shape s,
                           H5P_DEFAULT, H5P_DEFAULT);
     int rc = ds < 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
                                 H5P_DEFAULT, v) < 0;
-    /* The grid stages' cells are square and start at the lane origin. */
-    double cell = fmax((env->lane_x_max - env->lane_x_min) / (double)dims[1],
-                       (env->lane_y_max - env->lane_y_min) / (double)dims[0]);
+    double cell = s.cell_m; /* square cells from the lane origin (stage.h) */
     if (!rc)
         rc = put_double(ds, "x_min", env->lane_x_min) ||
              put_double(ds, "x_max", env->lane_x_min + cell * (double)dims[1]) ||

@@ -74,21 +74,33 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
         json_array_append_new(overrides,
                               json_string(in->recipe_overrides[i]));
     json_object_set_new(root, "recipe",
-                        json_pack("{s:s, s:s, s:o}", "name", in->recipe->name,
-                                  "text", in->recipe->text, "overrides",
-                                  overrides));
-    json_object_set_new(
-        root, "device",
-        json_pack("{s:s, s:s, s:s, s:o}", "requested", in->device_requested,
-                  "used", ms_runner_kind(in->runner), "name",
-                  ms_runner_device_name(in->runner), "note",
-                  ms_runner_note(in->runner)[0]
-                      ? json_string(ms_runner_note(in->runner))
-                      : json_null()));
+                        json_pack("{s:s, s:s, s:o, s:f}", "name",
+                                  in->recipe->name, "text", in->recipe->text,
+                                  "overrides", overrides,
+                                  "opencl_vs_cpu_tolerance",
+                                  ms_recipe_tolerance(in->recipe)));
     json_t *stages = json_array(), *fallbacks = json_array();
     size_t n_reports = 0;
     const ms_stage_report *reps =
         in->run ? ms_run_reports(in->run, &n_reports) : NULL;
+    /* The device actually used: "opencl", "cpu", or "opencl+cpu" when
+     * some stages fell back. */
+    int on_cl = 0, on_cpu = 0;
+    for (size_t i = 0; i < n_reports; i++) {
+        on_cl |= !strcmp(reps[i].device, "opencl");
+        on_cpu |= !strcmp(reps[i].device, "cpu");
+    }
+    const char *used = on_cl && on_cpu ? "opencl+cpu"
+                       : on_cl         ? "opencl"
+                                       : "cpu";
+    json_object_set_new(
+        root, "device",
+        json_pack("{s:s, s:s, s:s, s:o}", "requested", in->device_requested,
+                  "used", used, "name", ms_runner_device_name(in->runner),
+                  "note",
+                  ms_runner_note(in->runner)[0]
+                      ? json_string(ms_runner_note(in->runner))
+                      : json_null()));
     for (size_t i = 0; i < n_reports; i++) {
         json_array_append_new(stages, stage_json(&reps[i]));
         if (reps[i].fell_back)

@@ -44,8 +44,9 @@ static int child_process(void *arg, int fd)
         rc = ms_process_recording(runner, c->input, c->outdir,
                                   &c->opt->process, &diag, &res);
     /* The reason: the first defect of an invalid file, else the message. */
-    const char *reason = rc == MS_ERR_INVALID_INPUT && diag.n
-                             ? diag.lines[0] : rc ? ms_error_message() : "";
+    const char *reason = !rc ? ""
+                         : res.input_invalid && diag.n ? diag.lines[0]
+                                                       : ms_error_message();
     json_t *o = json_pack("{s:i, s:s, s:I, s:f, s:o, s:o, s:b}", "code", rc,
                           "reason", reason, "n_alarms",
                           (json_int_t)res.n_alarms, "seconds", res.seconds,
@@ -69,28 +70,40 @@ static int child_process(void *arg, int fd)
     return rc;
 }
 
-/* Folder name for an input: its base name without .h5/.hdf5, made unique
- * among the batch by a numeric suffix. */
-static void output_name(const char *const *inputs, size_t i, char *buf,
-                        size_t len)
+/* Folder names for the inputs: each base name without its extension,
+ * made unique among the batch by a numeric suffix (a.h5 and a.hdf5, or
+ * x.h5 twice and x_2.h5, all get folders of their own). */
+static int output_names(const char *const *inputs, size_t n, char (*names)[256])
 {
-    const char *base = strrchr(inputs[i], '/');
-    base = base ? base + 1 : inputs[i];
-    snprintf(buf, len, "%s", base);
-    char *dot = strrchr(buf, '.');
-    if (dot && dot != buf)
-        *dot = '\0';
-    size_t same = 0;
-    for (size_t k = 0; k < i; k++) {
-        const char *b = strrchr(inputs[k], '/');
-        b = b ? b + 1 : inputs[k];
-        if (!strcmp(b, base))
-            same++;
+    for (size_t i = 0; i < n; i++) {
+        const char *base = strrchr(inputs[i], '/');
+        base = base ? base + 1 : inputs[i];
+        char stem[200];
+        snprintf(stem, sizeof stem, "%s", base);
+        char *dot = strrchr(stem, '.');
+        if (dot && dot != stem)
+            *dot = '\0';
+        snprintf(names[i], 256, "%s", stem);
+        for (unsigned suffix = 2;; suffix++) {
+            int taken = 0;
+            for (size_t k = 0; k < i && !taken; k++)
+                taken = !strcmp(names[k], names[i]);
+            if (!taken)
+                break;
+            if (suffix > 100000)
+                return ms_fail(MS_ERR_USAGE, "too many inputs named %s", stem);
+            snprintf(names[i], 256, "%s_%u", stem, suffix);
+        }
     }
-    if (same) {
-        size_t l = strlen(buf);
-        snprintf(buf + l, len - l, "_%zu", same + 1);
-    }
+    return 0;
+}
+
+/* A string member of a JSON object, "" if absent or not a string (an
+ * edited summary.json must not crash the batch). */
+static const char *json_text(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
 }
 
 /* An output folder is current when its summary.json names this input
@@ -110,22 +123,22 @@ static int is_current(const char *input, const char *dir,
     if (ms_file_crc32(input, crc, NULL) == 0 &&
         ms_recipe_load(opt->process.recipe ? opt->process.recipe : "default",
                        &recipe) == 0) {
-        const char *v = json_string_value(json_object_get(s, "version"));
         json_t *in = json_object_get(s, "input"), *r = json_object_get(s, "recipe");
-        const char *scrc = json_string_value(json_object_get(in, "crc32"));
-        const char *text = json_string_value(json_object_get(r, "text"));
         json_t *ov = json_object_get(r, "overrides");
-        current = v && scrc && text && !strcmp(v, MINESCAN_VERSION) &&
-                  !strcmp(scrc, crc) && !strcmp(text, recipe.text) &&
+        current = !strcmp(json_text(s, "version"), MINESCAN_VERSION) &&
+                  !strcmp(json_text(in, "crc32"), crc) &&
+                  !strcmp(json_text(r, "text"), recipe.text) &&
                   json_array_size(ov) == opt->process.n_overrides;
-        for (size_t i = 0; current && i < opt->process.n_overrides; i++)
-            current = !strcmp(json_string_value(json_array_get(ov, i)),
-                              opt->process.overrides[i]);
+        for (size_t i = 0; current && i < opt->process.n_overrides; i++) {
+            const char *o = json_string_value(json_array_get(ov, i));
+            current = o && !strcmp(o, opt->process.overrides[i]);
+        }
         json_t *outs = json_object_get(s, "outputs");
+        current = current && json_array_size(outs) > 0;
         for (size_t i = 0; current && i < json_array_size(outs); i++) {
-            snprintf(path, sizeof path, "%s/%s", dir,
-                     json_string_value(json_array_get(outs, i)));
-            current = access(path, R_OK) == 0;
+            const char *name = json_string_value(json_array_get(outs, i));
+            snprintf(path, sizeof path, "%s/%s", dir, name ? name : "");
+            current = name && !strchr(name, '/') && access(path, R_OK) == 0;
         }
         ms_recipe_free(&recipe);
     }
@@ -272,14 +285,18 @@ int ms_batch_run(const char *const *inputs, size_t n_inputs,
     if (rc)
         return rc;
     batch_row *rows = calloc(n_inputs ? n_inputs : 1, sizeof *rows);
-    if (!rows)
+    char (*names)[256] = calloc(n_inputs ? n_inputs : 1, sizeof *names);
+    if (!rows || !names) {
+        free(rows);
+        free(names);
         return ms_fail(MS_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < n_inputs; i++) {
+    }
+    rc = output_names(inputs, n_inputs, names);
+    for (size_t i = 0; !rc && i < n_inputs; i++) {
         batch_row *r = &rows[i];
-        char name[1024];
-        output_name(inputs, i, name, sizeof name);
         r->input = inputs[i];
-        snprintf(r->output_dir, sizeof r->output_dir, "%s/%s", outdir, name);
+        snprintf(r->output_dir, sizeof r->output_dir, "%s/%s", outdir,
+                 names[i]);
         r->n_alarms = -1;
         r->pd = r->far = NAN;
         double t0 = now_s();
@@ -302,7 +319,9 @@ int ms_batch_run(const char *const *inputs, size_t n_inputs,
                    inputs[i], now_s() - t0);
         fflush(stdout);
     }
-    rc = write_reports(outdir, rows, n_inputs, totals);
+    if (!rc)
+        rc = write_reports(outdir, rows, n_inputs, totals);
+    free(names);
     free(rows);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "minescan/detect.h"
 #include "minescan/render.h"
@@ -15,6 +16,17 @@
 #include "report/summary.h"
 
 #define MAX_OUTPUTS 16
+/* Room for OUTDIR (at most 4095 bytes), the staging folder and a name. */
+#define MS_PATH_MAX 4400
+
+/* Every file a run may write. A new run removes those of an earlier run
+ * that it does not write itself (a GPR-only lane after a dual one must not
+ * leave the old bscan.png, nor a lane without /truth an old score.json). */
+static const char *const known_outputs[] = {
+    "summary.json", "bscan.png", "heatmap.png", "coverage.png",
+    "alarms.csv", "alarms.geojson", "score.json", "roc.csv", "roc.png",
+    "maps.h5", "index.html",
+};
 
 ms_process_options ms_process_options_default(void)
 {
@@ -49,7 +61,6 @@ typedef struct job {
     int scored;
     const char *outputs[MAX_OUTPUTS];
     size_t n_outputs;
-    char extent_text[128];
 } job;
 
 static void out_path(const job *j, const char *name, char *buf, size_t len)
@@ -76,11 +87,9 @@ static ms_map_view map_view(ms_run *run, const char *slot)
     v.nx = s.dims[1];
     v.x_min = env->lane_x_min;
     v.y_min = env->lane_y_min;
-    /* The grid stage's cells are square and start at the lane origin. */
-    v.cell = v.nx > 1 || v.ny > 1
-                 ? fmax((env->lane_x_max - env->lane_x_min) / (double)v.nx,
-                        (env->lane_y_max - env->lane_y_min) / (double)v.ny)
-                 : env->lane_x_max - env->lane_x_min;
+    v.cell = s.cell_m; /* square cells from the lane origin (stage.h) */
+    if (!(v.cell > 0))
+        v.v = NULL; /* not a map over the lane */
     return v;
 }
 
@@ -106,7 +115,7 @@ static int write_bscan(job *j)
                           .symmetric = 1,
                           .text = text,
                           .n_text = 2};
-    char path[4096];
+    char path[MS_PATH_MAX];
     out_path(j, "bscan.png", path, sizeof path);
     int rc = ms_render_bscan(path, data, s.dims[0], s.dims[1], dist,
                              g->sample_interval_s, &spec);
@@ -176,7 +185,7 @@ static int render_map(job *j, const char *file, const ms_map_view *v,
     ms_png_text text[] = {{"minescan:recipe", j->recipe.name}};
     ms_image_spec spec = {.title = title, .value_label = label, .cmap = cmap,
                           .text = text, .n_text = 1};
-    char path[4096];
+    char path[MS_PATH_MAX];
     out_path(j, file, path, sizeof path);
     int rc = ms_render_map(path, shown, v->nx, v->ny, v->x_min,
                            v->x_min + v->cell * (double)v->nx, v->y_min,
@@ -191,12 +200,18 @@ static int render_map(job *j, const char *file, const ms_map_view *v,
 
 static int detect_and_score(job *j, const ms_map_view *final)
 {
+    /* Every peak above the lane mean is a candidate: the ROC sweeps the
+     * threshold over all of them. The alarms are the candidates at or
+     * above the operating threshold (strongest first, so a prefix). */
     ms_map_view g = map_view(j->run, "gpr_z"), e = map_view(j->run, "emi_z");
-    int rc = ms_alarms_find(final, g.v ? &g : NULL, e.v ? &e : NULL,
-                            j->opt->alarm_threshold,
+    size_t n_candidates = 0;
+    int rc = ms_alarms_find(final, g.v ? &g : NULL, e.v ? &e : NULL, 0.0,
                             j->opt->alarm_separation_m, 1.5, &j->alarms,
-                            &j->n_alarms);
-    char path[4096];
+                            &n_candidates);
+    while (j->n_alarms < n_candidates &&
+           j->alarms[j->n_alarms].score >= j->opt->alarm_threshold)
+        j->n_alarms++;
+    char path[MS_PATH_MAX];
     if (!rc) {
         out_path(j, "alarms.csv", path, sizeof path);
         rc = ms_alarms_write_csv(path, j->alarms, j->n_alarms);
@@ -215,11 +230,10 @@ static int detect_and_score(job *j, const ms_map_view *final)
     j->detected = calloc(t->n ? t->n : 1, 1);
     if (!j->detected)
         return ms_fail(MS_ERR_NOMEM, "out of memory scoring");
-    /* Every alarm found is at or above the threshold: score them all. */
     rc = ms_score_alarms(t, area, j->opt->halo_m, j->alarms, j->n_alarms,
                          -INFINITY, &j->score, j->detected);
     if (!rc)
-        rc = ms_roc_compute(t, area, j->opt->halo_m, j->alarms, j->n_alarms,
+        rc = ms_roc_compute(t, area, j->opt->halo_m, j->alarms, n_candidates,
                             &j->roc);
     if (rc)
         return rc;
@@ -287,7 +301,7 @@ static int write_index(job *j, const char *input)
                     "</body></html>\n");
     if (len >= (int)sizeof page)
         len = (int)sizeof page - 1;
-    char path[4096];
+    char path[MS_PATH_MAX];
     out_path(j, "index.html", path, sizeof path);
     int rc = ms_write_text_atomic(path, page, (size_t)len);
     if (!rc)
@@ -295,25 +309,71 @@ static int write_index(job *j, const char *input)
     return rc;
 }
 
+/* Move the finished outputs from the staging folder into `outdir`, after
+ * removing an earlier run's files that this run did not write. */
+static int publish(job *j, const char *outdir)
+{
+    char from[MS_PATH_MAX], to[MS_PATH_MAX];
+    for (size_t k = 0; k < sizeof known_outputs / sizeof known_outputs[0];
+         k++) {
+        int written = 0;
+        for (size_t i = 0; i < j->n_outputs; i++)
+            written |= !strcmp(j->outputs[i], known_outputs[k]);
+        snprintf(to, sizeof to, "%s/%s", outdir, known_outputs[k]);
+        if (!written && unlink(to) != 0 && access(to, F_OK) == 0)
+            return ms_fail(MS_ERR_IO, "%s: cannot remove the earlier run's "
+                           "file", to);
+    }
+    for (size_t i = 0; i < j->n_outputs; i++) {
+        snprintf(from, sizeof from, "%s/%s", j->outdir, j->outputs[i]);
+        snprintf(to, sizeof to, "%s/%s", outdir, j->outputs[i]);
+        if (rename(from, to) != 0)
+            return ms_fail(MS_ERR_IO, "%s: cannot move the new file into "
+                           "place", to);
+    }
+    return 0;
+}
+
+/* Remove the staging folder and whatever is left in it. */
+static void remove_staging(const char *staging)
+{
+    char path[MS_PATH_MAX];
+    for (size_t k = 0; k < sizeof known_outputs / sizeof known_outputs[0];
+         k++) {
+        if (snprintf(path, sizeof path, "%s/%s", staging, known_outputs[k]) <
+            (int)sizeof path)
+            unlink(path);
+    }
+    rmdir(staging);
+}
+
 int ms_process_recording(ms_runner *runner, const char *input,
                          const char *outdir, const ms_process_options *opt,
                          ms_diag *diag, ms_process_result *result)
 {
     double t_start = now_s();
-    job j = {.outdir = outdir, .opt = opt};
+    /* Outputs are written into a staging folder inside OUTDIR and moved
+     * into place only when all of them are done: a failed run leaves an
+     * earlier run's results as they were. */
+    char staging[MS_PATH_MAX];
+    snprintf(staging, sizeof staging, "%s/.minescan-tmp-%ld", outdir,
+             (long)getpid());
+    job j = {.outdir = staging, .opt = opt};
     memset(result, 0, sizeof *result);
     result->pd = NAN;
 
     int rc = ms_recipe_load(opt->recipe ? opt->recipe : "default", &j.recipe);
     for (size_t i = 0; !rc && i < opt->n_overrides; i++)
         rc = ms_recipe_override(&j.recipe, opt->overrides[i]);
-    if (!rc)
+    if (!rc) {
         rc = ms_recording_read(input, &j.rec, diag);
+        result->input_invalid = rc != 0;
+    }
     double t_read = now_s();
     if (!rc)
-        rc = ms_make_dirs(outdir);
+        rc = ms_make_dirs(staging);
     if (!rc)
-        rc = ms_run_recipe(runner, j.rec, &j.recipe, &j.run);
+        rc = ms_run_recipe(runner, input, j.rec, &j.recipe, &j.run);
     double t_render = now_s();
     if (!rc)
         rc = write_bscan(&j);
@@ -341,7 +401,7 @@ int ms_process_recording(ms_runner *runner, const char *input,
                             "hits", MS_CMAP_MAGMA, 0);
     }
     if (!rc) {
-        char path[4096];
+        char path[MS_PATH_MAX];
         out_path(&j, "maps.h5", path, sizeof path);
         rc = ms_maps_write(path, j.run);
         if (!rc)
@@ -368,10 +428,15 @@ int ms_process_recording(ms_runner *runner, const char *input,
         };
         for (size_t i = 0; i < opt->n_overrides && i < 16; i++)
             s.recipe_overrides[i] = opt->overrides[i];
-        char path[4096];
+        char path[MS_PATH_MAX];
         out_path(&j, "summary.json", path, sizeof path);
         rc = ms_summary_write(path, &s);
+        if (!rc)
+            add_output(&j, "summary.json");
     }
+    if (!rc)
+        rc = publish(&j, outdir);
+    remove_staging(staging);
     result->n_alarms = j.n_alarms;
     result->scored = j.scored;
     if (j.scored) {

@@ -20,15 +20,17 @@ typedef struct ms_process_options {
 ms_process_options ms_process_options_default(void);
 
 typedef struct ms_process_result {
+    int input_invalid; /* the recording failed to read: see the diag lines */
     size_t n_alarms;
     int scored;        /* the recording had /truth */
     double pd, far;    /* at the alarm threshold; pd NaN without mines */
     double seconds;
 } ms_process_result;
 
-/* Returns 0, or MS_ERR_INVALID_INPUT with the defects in `diag` (a bad
- * recording) or the message set (a bad recipe), or another negative
- * ms_err. Reader warnings also go to `diag`. */
+/* Returns 0 or a negative ms_err. When the recording cannot be read,
+ * result->input_invalid is set and `diag` holds its defects, one per line;
+ * any other failure (a bad recipe, an unwritable folder) sets the message.
+ * Reader warnings for a valid file also go to `diag`. */
 int ms_process_recording(ms_runner *runner, const char *input,
                          const char *outdir, const ms_process_options *opt,
                          ms_diag *diag, ms_process_result *result);

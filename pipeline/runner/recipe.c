@@ -23,15 +23,15 @@
 
 #define RADAR_MAP                                                              \
     "stage window_energy in=gpr_env,gpr_valid t_start_ns=1.2 t_end_ns=5.0\n"  \
-    "stage grid in=gpr_score,gpr_xy out=gpr_map,gpr_hits cell_m=0.02 "         \
-    "radius_m=0.08\n"                                                          \
-    "stage zscore in=gpr_map out=gpr_z\n"
+    "stage grid in=gpr_score,gpr_score_valid,gpr_xy out=gpr_map,gpr_hits "     \
+    "cell_m=0.02 radius_m=0.08\n"                                              \
+    "stage zscore in=gpr_map,gpr_hits out=gpr_z\n"
 
 #define EMI_MAP                                                                \
     "stage emi_detrend window_readings=61\n"                                   \
-    "stage grid in=emi_signal,emi_xy out=emi_map,emi_hits cell_m=0.02 "        \
-    "radius_m=0.08 channel=0\n"                                                \
-    "stage zscore in=emi_map out=emi_z\n"
+    "stage grid in=emi_signal,emi_valid,emi_xy out=emi_map,emi_hits "         \
+    "cell_m=0.02 radius_m=0.08 channel=0\n"                                    \
+    "stage zscore in=emi_map,emi_hits out=emi_z\n"
 
 /* The default chain: filter the radar, take the energy below the surface,
  * grid both sensors over the lane, standardise and fuse. Stages whose
@@ -53,7 +53,7 @@ static const char slices_recipe[] =
     "stage time_bins bin_ns=0.5\n"
     "stage grid_volume cell_m=0.02 radius_m=0.08\n"
     "stage depth_slice first=2 last=11\n"
-    "stage zscore in=gpr_slice out=gpr_z\n";
+    "stage zscore in=gpr_slice,gpr_vhits out=gpr_z\n";
 
 const ms_builtin_recipe ms_builtin_recipes[] = {
     {"default", "radar and metal detector, fused (stages without input are "
@@ -63,6 +63,14 @@ const ms_builtin_recipe ms_builtin_recipes[] = {
     {"slices", "radar x-y-time volume and a depth slice", slices_recipe},
     {NULL, NULL, NULL},
 };
+
+double ms_recipe_tolerance(const ms_recipe *r)
+{
+    double tol = 0.0;
+    for (size_t i = 0; i < r->n_steps; i++)
+        tol += r->steps[i].decl->tolerance;
+    return tol;
+}
 
 void ms_recipe_free(ms_recipe *r)
 {
@@ -266,8 +274,12 @@ int ms_recipe_load(const char *name_or_path, ms_recipe *out)
         text[len] = '\0';
     if (!text)
         return ms_fail(MS_ERR_NOMEM, "%s: out of memory", name_or_path);
-    if (memchr(text, '\0', len))
-        len = 0; /* binary junk: parse reports the first bad line */
+    if (memchr(text, '\0', len)) {
+        free(text);
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "%s: not a recipe (binary data); a recipe is plain "
+                       "text, one stage per line", name_or_path);
+    }
     int rc = ms_recipe_parse(text, name_or_path, out);
     free(text);
     return rc;

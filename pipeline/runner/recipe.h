@@ -39,5 +39,10 @@ int ms_recipe_load(const char *name_or_path, ms_recipe *out);
 /* Set `stage.key=value` on every step of that stage (for --set). */
 int ms_recipe_override(ms_recipe *r, const char *assignment);
 void ms_recipe_free(ms_recipe *r);
+/* How far a recipe's final map may differ between the OpenCL and the C
+ * path, relative to its largest value: the stages' declared tolerances
+ * added up along the chain (each stage's error bound carries into the
+ * next to first order). */
+double ms_recipe_tolerance(const ms_recipe *r);
 
 #endif

@@ -26,6 +26,7 @@ typedef struct ms_slot {
 
 struct ms_run {
     ms_runner *runner;
+    const char *input;
     ms_env env;
     ms_slot *slots;
     size_t n_slots, cap_slots;
@@ -450,9 +451,13 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
 
     double t0 = now_s();
     ms_runner *r = run->runner;
-    int use_cl = r->cl && r->fallbacks < MS_MAX_FALLBACKS;
-    if (use_cl) {
+    if (r->cl && r->fallbacks >= MS_MAX_FALLBACKS)
+        snprintf(rep->reason, sizeof rep->reason,
+                 "on the CPU: OpenCL switched off for this run after %d "
+                 "failed stages", MS_MAX_FALLBACKS);
+    if (r->cl && r->fallbacks < MS_MAX_FALLBACKS) {
         cl_mem out[MS_MAX_IO] = {0};
+        ms_cl_clear_error(r->cl);
         rc = step_opencl(run, &ctx, in, out);
         if (!rc) {
             snprintf(rep->device, sizeof rep->device, "opencl");
@@ -464,11 +469,13 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
         /* The inputs are untouched: rerun on the CPU from them. */
         r->fallbacks++;
         rep->fell_back = 1;
+        cl_int err = ms_cl_last_error(r->cl);
         snprintf(rep->reason, sizeof rep->reason,
                  "OpenCL failed (%s), reran on the CPU: %s",
-                 ms_cl_error_name(ms_cl_last_error(r->cl)), ms_error_message());
-        fprintf(stderr, "minescan: warning: stage %s (%s line %d): %s\n",
-                d->name, recipe->name, st->line, rep->reason);
+                 err != CL_SUCCESS ? ms_cl_error_name(err) : ms_error_name(rc),
+                 ms_error_message());
+        fprintf(stderr, "%s: warning: stage %s (%s line %d): %s\n",
+                run->input, d->name, recipe->name, st->line, rep->reason);
     }
     float *out[MS_MAX_IO] = {0};
     rc = step_cpu(run, &ctx, in, out);
@@ -482,7 +489,7 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
     return rc;
 }
 
-int ms_run_recipe(ms_runner *r, const ms_recording *rec,
+int ms_run_recipe(ms_runner *r, const char *input, const ms_recording *rec,
                   const ms_recipe *recipe, ms_run **out)
 {
     *out = NULL;
@@ -490,6 +497,7 @@ int ms_run_recipe(ms_runner *r, const ms_recording *rec,
     if (!run)
         return ms_fail(MS_ERR_NOMEM, "out of memory");
     run->runner = r;
+    run->input = input;
     run->reports = calloc(recipe->n_steps ? recipe->n_steps : 1,
                           sizeof *run->reports);
     int rc = run->reports ? load_recording(run, rec)

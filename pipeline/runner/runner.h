@@ -33,7 +33,8 @@ typedef struct ms_runner ms_runner;
  * uses the C path and ms_runner_note() says why. */
 int ms_runner_create(ms_device_choice choice, ms_runner **out);
 void ms_runner_free(ms_runner *r);
-/* "opencl" or "cpu", and the device's name ("C reference" for cpu). */
+/* "opencl" or "cpu": where the runner runs stages (a run may still fall
+ * back stage by stage), and the device's name ("C reference" for cpu). */
 const char *ms_runner_kind(const ms_runner *r);
 const char *ms_runner_device_name(const ms_runner *r);
 const char *ms_runner_note(const ms_runner *r);
@@ -56,10 +57,11 @@ typedef struct ms_stage_report {
 
 typedef struct ms_run ms_run;
 
-/* Run `recipe` over `rec`. Stages whose input slots do not exist (an
- * EMI-only file has no gpr) are skipped with a reason. Returns 0 or a
- * negative ms_err (the message names the stage and recipe line). */
-int ms_run_recipe(ms_runner *r, const ms_recording *rec,
+/* Run `recipe` over `rec` (read from `input`, which starts every warning
+ * line). Stages whose input slots do not exist (an EMI-only file has no
+ * gpr) are skipped with a reason. Returns 0 or a negative ms_err (the
+ * message names the recipe line and stage). */
+int ms_run_recipe(ms_runner *r, const char *input, const ms_recording *rec,
                   const ms_recipe *recipe, ms_run **out);
 void ms_run_free(ms_run *run);
 const ms_stage_report *ms_run_reports(const ms_run *run, size_t *n);

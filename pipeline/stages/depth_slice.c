@@ -22,7 +22,8 @@ static int shape(ms_stage_ctx *ctx)
                        "depth_slice: last (%g) is above first (%g)",
                        ctx->p[1], ctx->p[0]);
     ctx->out[0] = (ms_shape){MS_ARRAY_MAP,
-                             {ctx->in[0].dims[1], ctx->in[0].dims[2], 1}};
+                             {ctx->in[0].dims[1], ctx->in[0].dims[2], 1},
+                             ctx->in[0].cell_m};
     return 0;
 }
 

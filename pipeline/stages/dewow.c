@@ -11,12 +11,13 @@ static const ms_param_decl params[] = {
      "length of the running mean; about one to three wavelet periods"},
 };
 
-/* Half-width of the running mean in samples (at least 0). */
+/* Half-width of the running mean in samples: at least 1, since a window
+ * of one sample would subtract each sample from itself. */
 static int half_window(const ms_stage_ctx *ctx)
 {
     double w = ctx->p[0] * 1e-9 / ctx->env->dt_s;
     long half = lround(w / 2.0);
-    return half < 0 ? 0 : half > 1000000 ? 1000000 : (int)half;
+    return half < 1 ? 1 : half > 1000000 ? 1000000 : (int)half;
 }
 
 static int shape(ms_stage_ctx *ctx)

@@ -2,11 +2,10 @@
  * feature vector (e.g. time_bins) is gridded over the lane with the same
  * Gaussian weights, giving an x-y-depth volume [planes][ny][nx] whose
  * horizontal planes are the depth slices deminers' dual sensors (ALIS)
- * show; the second output is the hit count map. */
-#include <math.h>
-
+ * show; missing values weigh nothing. The second output is the hit count
+ * map of the top plane. */
 #include "minescan/error.h"
-#include "stages/stage.h"
+#include "stages/grid_common.h"
 
 static const ms_param_decl params[] = {
     {"cell_m", MS_PARAM_FLOAT, 0.02, 0.002, 1.0, "m", "map cell size"},
@@ -16,32 +15,33 @@ static const ms_param_decl params[] = {
 
 static int shape(ms_stage_ctx *ctx)
 {
-    const ms_env *e = ctx->env;
-    if (ctx->in[0].dims[0] != ctx->in[1].dims[0])
+    if (ctx->in[0].dims[0] != ctx->in[2].dims[0] ||
+        ctx->in[1].dims[0] != ctx->in[0].dims[0] ||
+        ctx->in[1].dims[1] != ctx->in[0].dims[1])
         return ms_fail(MS_ERR_INVALID_INPUT,
-                       "grid_volume: %zu feature vectors but %zu positions",
-                       ctx->in[0].dims[0], ctx->in[1].dims[0]);
-    double cell = ctx->p[0];
-    size_t nx = (size_t)fmax(1.0, ceil((e->lane_x_max - e->lane_x_min) / cell - 1e-9));
-    size_t ny = (size_t)fmax(1.0, ceil((e->lane_y_max - e->lane_y_min) / cell - 1e-9));
-    size_t nz = ctx->in[0].dims[1];
+                       "grid_volume: %zu x %zu feature vectors, a %zu x %zu "
+                       "mask and %zu positions do not match",
+                       ctx->in[0].dims[0], ctx->in[0].dims[1],
+                       ctx->in[1].dims[0], ctx->in[1].dims[1],
+                       ctx->in[2].dims[0]);
+    size_t nx, ny, nz = ctx->in[0].dims[1];
+    ms_grid_size(ctx->env, ctx->p[0], &nx, &ny);
     if (nx * ny > ((size_t)1 << 28) / (nz ? nz : 1))
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "grid_volume: a %zu x %zu x %zu volume is too large; "
                        "raise cell_m or time_bins.bin_ns", nx, ny, nz);
-    ctx->out[0] = (ms_shape){MS_ARRAY_VOLUME, {nz, ny, nx}};
-    ctx->out[1] = (ms_shape){MS_ARRAY_MAP, {ny, nx, 1}};
+    ctx->out[0] = (ms_shape){MS_ARRAY_VOLUME, {nz, ny, nx}, ctx->p[0]};
+    ctx->out[1] = (ms_shape){MS_ARRAY_MAP, {ny, nx, 1}, ctx->p[0]};
     return 0;
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
-    const float *v = in[0], *xy = in[1];
+    const float *v = in[0], *m = in[1], *xy = in[2];
     size_t n = ctx->in[0].dims[0], nz = ctx->out[0].dims[0];
     size_t ny = ctx->out[0].dims[1], nx = ctx->out[0].dims[2];
     float cell = (float)ctx->p[0], radius = (float)ctx->p[1];
-    float r2max = radius * radius, inv2s2 = 2.0f / r2max;
     for (size_t iz = 0; iz < nz; iz++)
         for (size_t iy = 0; iy < ny; iy++)
             for (size_t ix = 0; ix < nx; ix++) {
@@ -51,8 +51,8 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                 for (size_t k = 0; k < n; k++) {
                     float dx = xy[2 * k] - cx, dy = xy[2 * k + 1] - cy;
                     float r2 = dx * dx + dy * dy;
-                    if (r2 <= r2max) {
-                        float w = expf(-r2 * inv2s2);
+                    if (r2 <= radius * radius && m[k * nz + iz] > 0.0f) {
+                        float w = ms_grid_weight(r2, radius);
                         sum += w * v[k * nz + iz];
                         weight += w;
                         hits += 1.0f;
@@ -72,22 +72,24 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     size_t nz = ctx->out[0].dims[0], ny = ctx->out[0].dims[1];
     size_t nx = ctx->out[0].dims[2];
     ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]),
-                        MS_CL_MEM(out[0]), MS_CL_MEM(out[1]),
-                        MS_CL_INT(ctx->in[0].dims[0]), MS_CL_INT(nx),
-                        MS_CL_INT(ny),     MS_CL_INT(nz),
-                        MS_CL_FLOAT(ctx->p[0]), MS_CL_FLOAT(ctx->p[1])};
+                        MS_CL_MEM(in[2]),  MS_CL_MEM(out[0]),
+                        MS_CL_MEM(out[1]), MS_CL_INT(ctx->in[0].dims[0]),
+                        MS_CL_INT(nx),     MS_CL_INT(ny),
+                        MS_CL_INT(nz),     MS_CL_FLOAT(ctx->p[0]),
+                        MS_CL_FLOAT(ctx->p[1])};
     size_t global[3] = {nx, ny, nz};
-    return ms_cl_launch(cl, "grid_volume", "grid_volume", 3, global, args, 10);
+    return ms_cl_launch(cl, "grid_volume", "grid_volume", 3, global, args, 11);
 }
 
 const ms_stage_decl ms_stage_grid_volume = {
     .name = "grid_volume",
     .summary = "grid per-trace feature vectors into an x-y-depth volume "
-               "(outputs: volume, hit count)",
-    .n_in = 2, .n_out = 2,
-    .in_slots = {"gpr_bins", "gpr_xy"},
+               "(inputs: vectors, their mask, positions; outputs: volume, "
+               "hit count)",
+    .n_in = 3, .n_out = 2,
+    .in_slots = {"gpr_bins", "gpr_bins_valid", "gpr_xy"},
     .out_slots = {"gpr_volume", "gpr_vhits"},
-    .in_kinds = {MS_ARRAY_SERIES, MS_ARRAY_POINTS},
+    .in_kinds = {MS_ARRAY_SERIES, MS_ARRAY_MASK, MS_ARRAY_POINTS},
     .params = params, .n_params = 2,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .tolerance = 1e-5,

@@ -12,7 +12,7 @@
 
 #include "opencl/cl_runtime.h"
 
-#define MS_MAX_IO 2
+#define MS_MAX_IO 3
 #define MS_MAX_PARAMS 8
 
 /* What an array holds; dims are {rows, cols, planes}, row-major. */
@@ -28,6 +28,10 @@ typedef enum {
 typedef struct ms_shape {
     ms_array_kind kind;
     size_t dims[3]; /* unused trailing dims are 1 */
+    /* Maps and volumes: the cell size in metres; cell (ix, iy) spans
+     * [lane_x_min + ix * cell_m, lane_x_min + (ix + 1) * cell_m] and
+     * likewise in y. 0 for other kinds. */
+    double cell_m;
 } ms_shape;
 
 static inline size_t ms_shape_count(ms_shape s)

@@ -1,6 +1,7 @@
 /* time_bins: average each trace over consecutive time bins of `bin_ns`
  * (present samples only), turning [traces][samples] into a short feature
- * vector per trace, [traces][bins]: the depth axis of a gridded volume. */
+ * vector per trace, [traces][bins]: the depth axis of a gridded volume.
+ * The second output marks the bins that had a sample present. */
 #include <math.h>
 
 #include "minescan/error.h"
@@ -23,6 +24,8 @@ static int shape(ms_stage_ctx *ctx)
     size_t per = (size_t)samples_per_bin(ctx), ns = ctx->in[0].dims[1];
     ctx->out[0] = (ms_shape){MS_ARRAY_SERIES,
                              {ctx->in[0].dims[0], (ns + per - 1) / per, 1}};
+    ctx->out[1] = ctx->out[0];
+    ctx->out[1].kind = MS_ARRAY_MASK;
     return 0;
 }
 
@@ -39,6 +42,7 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                 count += in[1][i * ns + j];
             }
             out[0][i * nb + b] = count > 0.0f ? sum / count : 0.0f;
+            out[1][i * nb + b] = count > 0.0f ? 1.0f : 0.0f;
         }
     return 0;
 }
@@ -48,19 +52,19 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
 {
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
     size_t nb = ctx->out[0].dims[1];
-    ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
-                        MS_CL_INT(nt),    MS_CL_INT(ns),    MS_CL_INT(nb),
-                        MS_CL_INT(samples_per_bin(ctx))};
+    ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
+                        MS_CL_MEM(out[1]), MS_CL_INT(nt),    MS_CL_INT(ns),
+                        MS_CL_INT(nb),     MS_CL_INT(samples_per_bin(ctx))};
     size_t global[2] = {nb, nt};
-    return ms_cl_launch(cl, "time_bins", "time_bins", 2, global, args, 7);
+    return ms_cl_launch(cl, "time_bins", "time_bins", 2, global, args, 8);
 }
 
 const ms_stage_decl ms_stage_time_bins = {
     .name = "time_bins",
     .summary = "average each trace over time bins (the depth axis of a volume)",
-    .n_in = 2, .n_out = 1,
+    .n_in = 2, .n_out = 2,
     .in_slots = {"gpr_env", "gpr_valid"},
-    .out_slots = {"gpr_bins"},
+    .out_slots = {"gpr_bins", "gpr_bins_valid"},
     .in_kinds = {MS_ARRAY_TRACES, MS_ARRAY_MASK},
     .params = params, .n_params = 1,
     .shape = shape, .cpu = cpu, .opencl = opencl,

@@ -1,7 +1,9 @@
 /* window_energy: the mean power of each trace in a time window below the
  * ground surface (the depths where anti-personnel mines lie), over the
  * samples that are present. One value per trace: the radar's anomaly
- * feature before gridding. */
+ * feature before gridding; the second output says whether the trace had
+ * any sample in the window (a dropped trace has none), so that gridding
+ * weights it by nothing rather than by a false zero. */
 #include <math.h>
 
 #include "minescan/error.h"
@@ -21,6 +23,7 @@ static int shape(ms_stage_ctx *ctx)
                        "window_energy: t_end_ns (%g) must exceed t_start_ns "
                        "(%g)", ctx->p[1], ctx->p[0]);
     ctx->out[0] = (ms_shape){MS_ARRAY_SERIES, {ctx->in[0].dims[0], 1, 1}};
+    ctx->out[1] = (ms_shape){MS_ARRAY_MASK, {ctx->in[0].dims[0], 1, 1}};
     return 0;
 }
 
@@ -49,6 +52,7 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
             count += m[j];
         }
         out[0][i] = count > 0.0f ? sum / count : 0.0f;
+        out[1][i] = count > 0.0f ? 1.0f : 0.0f;
     }
     return 0;
 }
@@ -59,20 +63,20 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
     int lo, hi;
     window(ctx, &lo, &hi);
-    ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
-                        MS_CL_INT(nt),    MS_CL_INT(ns),    MS_CL_INT(lo),
-                        MS_CL_INT(hi)};
+    ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
+                        MS_CL_MEM(out[1]), MS_CL_INT(nt),    MS_CL_INT(ns),
+                        MS_CL_INT(lo),     MS_CL_INT(hi)};
     size_t global[1] = {nt};
     return ms_cl_launch(cl, "window_energy", "window_energy", 1, global, args,
-                        7);
+                        8);
 }
 
 const ms_stage_decl ms_stage_window_energy = {
     .name = "window_energy",
     .summary = "mean power of each trace in a time window below the surface",
-    .n_in = 2, .n_out = 1,
+    .n_in = 2, .n_out = 2,
     .in_slots = {"gpr", "gpr_valid"},
-    .out_slots = {"gpr_score"},
+    .out_slots = {"gpr_score", "gpr_score_valid"},
     .in_kinds = {MS_ARRAY_TRACES, MS_ARRAY_MASK},
     .params = params, .n_params = 2,
     .shape = shape, .cpu = cpu, .opencl = opencl,

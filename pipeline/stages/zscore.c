@@ -1,6 +1,9 @@
 /* zscore: express a map in standard deviations above its own mean, so that
  * maps from different sensors (and different gains) share one scale before
- * fusion and thresholding. A constant map becomes all zeros. */
+ * fusion and thresholding. The statistics come from the cells that were
+ * swept (hit count > 0): cells nobody swept hold no data and must not pull
+ * the scale, so a fixed alarm threshold means the same on every lane. They
+ * come out as 0, as does every cell of a constant map. */
 #include <math.h>
 
 #include "minescan/error.h"
@@ -8,23 +11,36 @@
 
 static int shape(ms_stage_ctx *ctx)
 {
+    if (ctx->in[0].dims[0] != ctx->in[1].dims[0] ||
+        ctx->in[0].dims[1] != ctx->in[1].dims[1])
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "zscore: the map (%zu x %zu) and its hit counts "
+                       "(%zu x %zu) differ in size", ctx->in[0].dims[1],
+                       ctx->in[0].dims[0], ctx->in[1].dims[1],
+                       ctx->in[1].dims[0]);
     ctx->out[0] = ctx->in[0];
     return 0;
 }
 
-/* Two-pass mean and standard deviation in one fixed order; the kernel's
- * single work-item runs the same loops so the two agree. */
-static void map_stats(const float *v, size_t n, float *mean, float *sd)
+/* Two-pass mean and standard deviation over the swept cells, in one fixed
+ * order; the kernel's single work-item runs the same loops so the two
+ * agree. */
+static void map_stats(const float *v, const float *hits, size_t n,
+                      float *mean, float *sd)
 {
-    float sum = 0.0f;
+    float sum = 0.0f, count = 0.0f;
     for (size_t i = 0; i < n; i++)
-        sum += v[i];
-    float mu = n ? sum / (float)n : 0.0f;
+        if (hits[i] > 0.0f) {
+            sum += v[i];
+            count += 1.0f;
+        }
+    float mu = count > 0.0f ? sum / count : 0.0f;
     float ss = 0.0f;
     for (size_t i = 0; i < n; i++)
-        ss += (v[i] - mu) * (v[i] - mu);
+        if (hits[i] > 0.0f)
+            ss += (v[i] - mu) * (v[i] - mu);
     *mean = mu;
-    *sd = n ? sqrtf(ss / (float)n) : 0.0f;
+    *sd = count > 0.0f ? sqrtf(ss / count) : 0.0f;
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
@@ -32,9 +48,10 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 {
     size_t n = ms_shape_count(ctx->in[0]);
     float mean, sd;
-    map_stats(in[0], n, &mean, &sd);
+    map_stats(in[0], in[1], n, &mean, &sd);
     for (size_t i = 0; i < n; i++)
-        out[0][i] = sd > 0.0f ? (in[0][i] - mean) / sd : 0.0f;
+        out[0][i] = sd > 0.0f && in[1][i] > 0.0f ? (in[0][i] - mean) / sd
+                                                  : 0.0f;
     return 0;
 }
 
@@ -47,12 +64,14 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     if (rc)
         return rc;
     size_t one[1] = {1}, all[1] = {n};
-    ms_cl_arg sargs[] = {MS_CL_MEM(in[0]), MS_CL_MEM(stats), MS_CL_INT(n)};
-    rc = ms_cl_launch(cl, "zscore", "map_stats", 1, one, sargs, 3);
+    ms_cl_arg sargs[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(stats),
+                         MS_CL_INT(n)};
+    rc = ms_cl_launch(cl, "zscore", "map_stats", 1, one, sargs, 4);
     if (!rc) {
-        ms_cl_arg zargs[] = {MS_CL_MEM(in[0]), MS_CL_MEM(stats),
-                             MS_CL_MEM(out[0]), MS_CL_INT(n)};
-        rc = ms_cl_launch(cl, "zscore", "zscore", 1, all, zargs, 4);
+        ms_cl_arg zargs[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]),
+                             MS_CL_MEM(stats), MS_CL_MEM(out[0]),
+                             MS_CL_INT(n)};
+        rc = ms_cl_launch(cl, "zscore", "zscore", 1, all, zargs, 5);
     }
     if (!rc)
         rc = ms_cl_finish(cl); /* before the stats buffer goes */
@@ -62,11 +81,12 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
 
 const ms_stage_decl ms_stage_zscore = {
     .name = "zscore",
-    .summary = "standardise a map: (value - mean) / standard deviation",
-    .n_in = 1, .n_out = 1,
-    .in_slots = {"gpr_map"},
+    .summary = "standardise a map over its swept cells: (value - mean) / "
+               "standard deviation (inputs: map, hit count)",
+    .n_in = 2, .n_out = 1,
+    .in_slots = {"gpr_map", "gpr_hits"},
     .out_slots = {"gpr_z"},
-    .in_kinds = {MS_ARRAY_MAP},
+    .in_kinds = {MS_ARRAY_MAP, MS_ARRAY_MAP},
     .params = NULL, .n_params = 0,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .tolerance = 1e-5,

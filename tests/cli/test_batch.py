@@ -104,12 +104,18 @@ class BatchTests(unittest.TestCase):
         os.makedirs(other, exist_ok=True)
         twin = os.path.join(other, "lane1.h5")
         shutil.copy(self.good[0], twin)
+        other_ext = os.path.join(other, "lane1.hdf5")
+        shutil.copy(self.good[0], other_ext)
+        taken = os.path.join(other, "lane1_2.h5")
+        shutil.copy(self.good[0], taken)
         out = os.path.join(TMP, "out3")
-        r = run("batch", self.good[0], twin, "-o", out, "--device", "cpu",
-                "--quiet")
+        r = run("batch", self.good[0], twin, other_ext, taken, "-o", out,
+                "--device", "cpu", "--quiet")
         self.assertEqual(r.returncode, 0, r.stderr)
         dirs = [g["output_dir"] for g in rows(out)]
-        self.assertEqual(len(set(dirs)), 2)
+        self.assertEqual(len(set(dirs)), 4, dirs)
+        for d in dirs:
+            self.assertTrue(os.path.exists(os.path.join(d, "summary.json")))
 
     def test_usage_errors_exit_2_before_any_work(self):
         out = os.path.join(TMP, "out4")

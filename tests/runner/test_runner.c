@@ -85,7 +85,7 @@ static float *run_map(ms_device_choice dev, ms_recording *rec, size_t *n)
     assert_int_equal(ms_runner_create(dev, &runner), 0);
     ms_recipe recipe = default_recipe();
     ms_run *run;
-    int rc = ms_run_recipe(runner, rec, &recipe, &run);
+    int rc = ms_run_recipe(runner, "test.h5", rec, &recipe, &run);
     if (rc)
         fprintf(stderr, "%s\n", ms_error_message());
     assert_int_equal(rc, 0);
@@ -143,7 +143,7 @@ static void injected_fault_falls_back_to_same_result(void **state)
     assert_int_equal(ms_runner_create(MS_DEVICE_OPENCL, &runner), 0);
     ms_recipe recipe = default_recipe();
     ms_run *run;
-    assert_int_equal(ms_run_recipe(runner, rec, &recipe, &run), 0);
+    assert_int_equal(ms_run_recipe(runner, "test.h5", rec, &recipe, &run), 0);
     unsetenv("MINESCAN_FAULT");
     float *fell = final_map(run, &n2);
     assert_int_equal(n1, n2);
@@ -178,7 +178,7 @@ static void gpr_only_recording_skips_emi_stages(void **state)
     assert_int_equal(ms_runner_create(MS_DEVICE_CPU, &runner), 0);
     ms_recipe recipe = default_recipe();
     ms_run *run;
-    assert_int_equal(ms_run_recipe(runner, rec, &recipe, &run), 0);
+    assert_int_equal(ms_run_recipe(runner, "test.h5", rec, &recipe, &run), 0);
     size_t n;
     const ms_stage_report *rep = ms_run_reports(run, &n);
     assert_int_equal(n, recipe.n_steps);
@@ -210,12 +210,12 @@ static void bad_recipes_name_the_line(void **state)
     expect_recipe_error("# c\nstage dewow colour=red\n", "test.recipe:2: stage dewow has no parameter 'colour'");
     expect_recipe_error("stage dewow window_ns=0\n", "out of range");
     expect_recipe_error("stage background_removal window_traces=2.5\n", "not an integer");
-    expect_recipe_error("stage grid in=a\n", "takes 2 in slot name(s)");
+    expect_recipe_error("stage grid in=a,b\n", "takes 3 in slot name(s)");
     expect_recipe_error("dewow\n", "must start with 'stage'");
     expect_recipe_error("# only a comment\n\n", "no stage");
     ms_recipe r;
     assert_int_equal(ms_recipe_parse("stage dewow window_ns=3 # wow\n"
-                                     "stage grid in=a,b out=c,d cell_m=0.05\n",
+                                     "stage grid in=a,b,c out=c,d cell_m=0.05\n",
                                      "ok", &r), 0);
     assert_int_equal(r.n_steps, 2);
     assert_float_equal(r.steps[0].p[0], 3.0, 0);

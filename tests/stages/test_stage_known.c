@@ -96,7 +96,7 @@ static void window_energy_averages_present_samples(void **state)
 {
     /* dt = 0.1 ns; window 0.2..0.5 ns = samples [2, 5) */
     float s[8] = {9, 9, 1, 2, 3, 9, 9, 9}, m[8] = {1, 1, 1, 0, 1, 1, 1, 1};
-    float out[1];
+    float out[1], present[1];
     ms_shape sh[2] = {{MS_ARRAY_TRACES, {1, 8, 1}}, {MS_ARRAY_MASK, {1, 8, 1}}};
     const ms_stage_decl *d = ms_stage_find("window_energy");
     ms_stage_ctx ctx = {.decl = d, .env = &env};
@@ -107,41 +107,51 @@ static void window_energy_averages_present_samples(void **state)
     assert_int_equal(d->shape(&ctx), 0);
     assert_int_equal(ctx.out[0].dims[0], 1);
     const float *in[2] = {s, m};
-    float *o[1] = {out};
+    float *o[2] = {out, present};
     s[3] = 0; /* the reader zeroes missing samples */
     assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
     assert_float_equal(out[0], (1.0f + 9.0f) / 2.0f, 1e-6);
+    assert_float_equal(present[0], 1.0f, 0);
+    /* nothing present in the window: no value, and marked missing */
+    m[2] = m[4] = 0;
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+    assert_float_equal(out[0], 0.0f, 0);
+    assert_float_equal(present[0], 0.0f, 0);
 }
 
 static void grid_averages_and_counts_hits(void **state)
 {
-    /* Lane 0.1 x 0.04 m, cells of 0.02 m: 5 x 2. Two points at the centre
-     * of cell (1, 0), one far away. */
-    float v[3] = {2, 4, 100};
-    float xy[6] = {0.03f, 0.01f, 0.03f, 0.01f, 0.09f, 0.03f};
+    /* Lane 0.1 x 0.04 m, cells of 0.02 m: 5 x 2. Three points at the
+     * centre of cell (1, 0), one of them missing; one far away. */
+    float v[4] = {2, 4, 0, 100}, m[4] = {1, 1, 0, 1};
+    float xy[8] = {0.03f, 0.01f, 0.03f, 0.01f, 0.03f, 0.01f, 0.09f, 0.03f};
     float map[10], hits[10];
-    ms_shape sh[2] = {{MS_ARRAY_SERIES, {3, 1, 1}}, {MS_ARRAY_POINTS, {3, 2, 1}}};
-    const float *in[2] = {v, xy};
+    ms_shape sh[3] = {{MS_ARRAY_SERIES, {4, 1, 1}},
+                      {MS_ARRAY_MASK, {4, 1, 1}},
+                      {MS_ARRAY_POINTS, {4, 2, 1}}};
+    const float *in[3] = {v, m, xy};
     float *o[2] = {map, hits};
     run("grid", sh, in, o, "radius_m", 0.015);
-    assert_float_equal(map[1], 3.0f, 1e-6);  /* (2 + 4) / 2 */
-    assert_float_equal(hits[1], 2.0f, 0.0);
+    assert_float_equal(map[1], 3.0f, 1e-6);  /* (2 + 4) / 2: the gap is no 0 */
+    assert_float_equal(hits[1], 2.0f, 0.0);  /* nor a hit */
     assert_float_equal(hits[0], 0.0f, 0.0);  /* 0.02 m away: outside */
     assert_float_equal(map[0], 0.0f, 0.0);   /* no hit: 0 */
     assert_float_equal(map[9], 100.0f, 1e-4); /* cell (4, 1) centre 0.09, 0.03 */
 }
 
-static void zscore_standardises(void **state)
+static void zscore_standardises_over_swept_cells(void **state)
 {
-    float v[4] = {1, 2, 3, 4}, out[4];
-    ms_shape sh[1] = {{MS_ARRAY_MAP, {2, 2, 1}}};
-    const float *in[1] = {v};
+    /* Cell 4 was never swept: it holds 0 and must not pull the scale. */
+    float v[5] = {1, 2, 3, 4, 0}, hits[5] = {1, 3, 1, 2, 0}, out[5];
+    ms_shape sh[2] = {{MS_ARRAY_MAP, {1, 5, 1}}, {MS_ARRAY_MAP, {1, 5, 1}}};
+    const float *in[2] = {v, hits};
     float *o[1] = {out};
     run("zscore", sh, in, o, NULL, 0);
     float sd = sqrtf(1.25f);
     assert_float_equal(out[0], -1.5f / sd, 1e-6);
     assert_float_equal(out[3], 1.5f / sd, 1e-6);
-    float flat[4] = {7, 7, 7, 7};
+    assert_float_equal(out[4], 0.0f, 0.0);
+    float flat[5] = {7, 7, 7, 7, 7};
     in[0] = flat;
     run("zscore", sh, in, o, NULL, 0);
     assert_float_equal(out[2], 0.0f, 0.0);
@@ -181,12 +191,25 @@ static void emi_detrend_removes_drift_keeps_spike(void **state)
 static void time_bins_average_present_samples(void **state)
 {
     /* dt = 0.1 ns, bins of 0.2 ns = 2 samples; the last bin is short. */
-    float s[5] = {1, 0, 5, 7, 9}, m[5] = {1, 0, 1, 1, 1}, out[3];
+    float s[5] = {1, 0, 0, 0, 9}, m[5] = {1, 0, 0, 0, 1}, out[3], present[3];
     ms_shape sh[2] = {{MS_ARRAY_TRACES, {1, 5, 1}}, {MS_ARRAY_MASK, {1, 5, 1}}};
     const float *in[2] = {s, m};
-    float *o[1] = {out};
+    float *o[2] = {out, present};
+    s[2] = 5;
+    s[3] = 7;
+    m[2] = m[3] = 1;
     run("time_bins", sh, in, o, "bin_ns", 0.2);
     assert_float_equal(out[0], 1.0f, 1e-6); /* the gap does not count */
+    assert_float_equal(present[0], 1.0f, 0);
+    m[2] = m[3] = 0;
+    s[2] = s[3] = 0;
+    run("time_bins", sh, in, o, "bin_ns", 0.2);
+    assert_float_equal(out[1], 0.0f, 0); /* a bin with nothing present */
+    assert_float_equal(present[1], 0.0f, 0);
+    s[2] = 5;
+    s[3] = 7;
+    m[2] = m[3] = 1;
+    run("time_bins", sh, in, o, "bin_ns", 0.2);
     assert_float_equal(out[1], 6.0f, 1e-6);
     assert_float_equal(out[2], 9.0f, 1e-6);
 }
@@ -194,10 +217,12 @@ static void time_bins_average_present_samples(void **state)
 static void grid_volume_grids_every_plane(void **state)
 {
     /* One point at the centre of cell (1, 0) carrying planes {2, 5}. */
-    float v[2] = {2, 5}, xy[2] = {0.03f, 0.01f};
+    float v[2] = {2, 5}, m[2] = {1, 1}, xy[2] = {0.03f, 0.01f};
     float vol[2 * 2 * 5], hits[10];
-    ms_shape sh[2] = {{MS_ARRAY_SERIES, {1, 2, 1}}, {MS_ARRAY_POINTS, {1, 2, 1}}};
-    const float *in[2] = {v, xy};
+    ms_shape sh[3] = {{MS_ARRAY_SERIES, {1, 2, 1}},
+                      {MS_ARRAY_MASK, {1, 2, 1}},
+                      {MS_ARRAY_POINTS, {1, 2, 1}}};
+    const float *in[3] = {v, m, xy};
     float *o[2] = {vol, hits};
     run("grid_volume", sh, in, o, "radius_m", 0.015);
     assert_float_equal(vol[0 * 10 + 1], 2.0f, 1e-6);
@@ -267,7 +292,7 @@ int main(void)
         cmocka_unit_test(envelope_of_a_sinusoid_is_its_amplitude),
         cmocka_unit_test(window_energy_averages_present_samples),
         cmocka_unit_test(grid_averages_and_counts_hits),
-        cmocka_unit_test(zscore_standardises),
+        cmocka_unit_test(zscore_standardises_over_swept_cells),
         cmocka_unit_test(fuse_adds_positive_parts),
         cmocka_unit_test(emi_detrend_removes_drift_keeps_spike),
         cmocka_unit_test(time_bins_average_present_samples),
