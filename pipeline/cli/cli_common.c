@@ -103,7 +103,10 @@ void ms_cli_print_process_help(FILE *f)
     fprintf(f,
             "  --recipe NAME|FILE        recipe (default: %s; minescan recipes "
             "lists them)\n"
-            "  --set STAGE.KEY=VALUE     override a stage parameter (repeatable)\n"
+            "  --set STAGE.KEY=VALUE     override a stage parameter on every line "
+            "of that stage;\n"
+            "                            STAGE#N.KEY=VALUE on its Nth line only "
+            "(repeatable)\n"
             "  --threshold Z             alarm threshold on the final map, "
             "default %g, range > 0\n"
             "  --separation M            minimum distance between alarms, "

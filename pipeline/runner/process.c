@@ -257,53 +257,65 @@ static int detect_and_score(job *j, const ms_map_view *final)
     return rc;
 }
 
+/* Text with the characters HTML gives a meaning escaped. */
+static void put_html(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+}
+
 static int write_index(job *j, const char *input)
 {
-    char page[16384];
-    int len = snprintf(
-        page, sizeof page,
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
-        "<title>minescan: %s</title>\n<style>body{font-family:sans-serif;"
-        "max-width:1100px;margin:auto}img{max-width:100%%;border:1px solid "
-        "#ccc}</style></head><body>\n<h1>minescan %s</h1>\n<p>Input: "
-        "<code>%s</code><br>Recipe: <code>%s</code><br>Alarms: %zu",
-        input, MINESCAN_VERSION, input, j->recipe.name, j->n_alarms);
-    if (j->scored) {
-        if (isnan(j->score.pd))
-            len += snprintf(page + len, sizeof page - (size_t)len,
-                            "<br>No mines in this lane; false alarms: %zu "
-                            "(%.2f per m&sup2;)",
-                            j->score.n_false_alarms, j->score.far);
+    char *page = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&page, &len);
+    if (!f)
+        return ms_fail(MS_ERR_NOMEM, "out of memory writing index.html");
+    fputs("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>"
+          "minescan: ", f);
+    put_html(f, input);
+    fprintf(f, "</title>\n<style>body{font-family:sans-serif;max-width:"
+               "1100px;margin:auto}img{max-width:100%%;border:1px solid "
+               "#ccc}</style></head><body>\n<h1>minescan %s</h1>\n<p>Input: "
+               "<code>", MINESCAN_VERSION);
+    put_html(f, input);
+    fputs("</code><br>Recipe: <code>", f);
+    put_html(f, j->recipe.name);
+    fprintf(f, "</code><br>Alarms: %zu", j->n_alarms);
+    if (j->scored && isnan(j->score.pd))
+        fprintf(f, "<br>No mines in this lane; false alarms: %zu (%.2f per "
+                   "m&sup2;)", j->score.n_false_alarms, j->score.far);
+    else if (j->scored)
+        fprintf(f, "<br>Mines detected: %zu of %zu (Pd %.2f), false alarms: "
+                   "%zu (%.2f per m&sup2;), halo %.2f m", j->score.n_detected,
+                j->score.n_mines, j->score.pd, j->score.n_false_alarms,
+                j->score.far, j->score.halo_m);
+    fputs("</p>\n", f);
+    for (size_t i = 0; i < j->n_outputs; i++) {
+        const char *name = j->outputs[i]; /* our own fixed names */
+        size_t n = strlen(name);
+        if (n > 4 && !strcmp(name + n - 4, ".png"))
+            fprintf(f, "<h2>%s</h2>\n<a href=\"%s\"><img src=\"%s\" "
+                       "alt=\"%s\"></a>\n", name, name, name, name);
         else
-            len += snprintf(page + len, sizeof page - (size_t)len,
-                            "<br>Mines detected: %zu of %zu (Pd %.2f), false "
-                            "alarms: %zu (%.2f per m&sup2;), halo %.2f m",
-                            j->score.n_detected, j->score.n_mines, j->score.pd,
-                            j->score.n_false_alarms, j->score.far,
-                            j->score.halo_m);
+            fprintf(f, "<p><a href=\"%s\">%s</a></p>\n", name, name);
     }
-    len += snprintf(page + len, sizeof page - (size_t)len, "</p>\n");
-    for (size_t i = 0; i < j->n_outputs && len < (int)sizeof page; i++) {
-        const char *f = j->outputs[i];
-        size_t fl = strlen(f);
-        if (fl > 4 && !strcmp(f + fl - 4, ".png"))
-            len += snprintf(page + len, sizeof page - (size_t)len,
-                            "<h2>%s</h2>\n<a href=\"%s\"><img src=\"%s\" "
-                            "alt=\"%s\"></a>\n", f, f, f, f);
-        else
-            len += snprintf(page + len, sizeof page - (size_t)len,
-                            "<p><a href=\"%s\">%s</a></p>\n", f, f);
+    fputs("<p><a href=\"summary.json\">summary.json</a></p>\n</body></html>\n",
+          f);
+    if (fclose(f) != 0 || !page) {
+        free(page);
+        return ms_fail(MS_ERR_NOMEM, "out of memory writing index.html");
     }
-    if (len >= (int)sizeof page)
-        len = (int)sizeof page - 1;
-    len += snprintf(page + len, sizeof page - (size_t)len,
-                    "<p><a href=\"summary.json\">summary.json</a></p>\n"
-                    "</body></html>\n");
-    if (len >= (int)sizeof page)
-        len = (int)sizeof page - 1;
     char path[MS_PATH_MAX];
     out_path(j, "index.html", path, sizeof path);
-    int rc = ms_write_text_atomic(path, page, (size_t)len);
+    int rc = ms_write_text_atomic(path, page, len);
+    free(page);
     if (!rc)
         add_output(j, "index.html");
     return rc;

@@ -291,12 +291,25 @@ int ms_recipe_override(ms_recipe *r, const char *assignment)
     const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
     if (!dot || !eq || dot > eq || (size_t)(dot - assignment) >= sizeof stage ||
         (size_t)(eq - dot - 1) >= sizeof key)
-        return ms_fail(MS_ERR_USAGE, "--set %s: expected STAGE.KEY=VALUE",
-                       assignment);
+        return ms_fail(MS_ERR_USAGE,
+                       "--set %s: expected STAGE.KEY=VALUE or "
+                       "STAGE#N.KEY=VALUE", assignment);
     memcpy(stage, assignment, (size_t)(dot - assignment));
     stage[dot - assignment] = '\0';
     memcpy(key, dot + 1, (size_t)(eq - dot - 1));
     key[eq - dot - 1] = '\0';
+    /* STAGE#N: only the Nth line of that stage (the default recipe runs
+     * background_removal twice); STAGE alone: every line of it. */
+    long nth = 0;
+    char *hash = strchr(stage, '#');
+    if (hash) {
+        char *end;
+        *hash = '\0';
+        nth = strtol(hash + 1, &end, 10);
+        if (end == hash + 1 || *end || nth < 1)
+            return ms_fail(MS_ERR_USAGE, "--set %s: '#' must be followed by "
+                           "1, 2, ... (which line of that stage)", assignment);
+    }
     const ms_stage_decl *d = ms_stage_find(stage);
     if (!d)
         return ms_fail(MS_ERR_USAGE, "--set %s: unknown stage '%s'",
@@ -311,14 +324,12 @@ int ms_recipe_override(ms_recipe *r, const char *assignment)
         return ms_fail(MS_ERR_USAGE, "--set %s: %s (range [%g, %g])",
                        assignment, rc == -1 ? "not a valid value" : "out of range",
                        d->params[k].min, d->params[k].max);
-    int found = 0;
+    long seen = 0;
     for (size_t i = 0; i < r->n_steps; i++)
-        if (r->steps[i].decl == d) {
+        if (r->steps[i].decl == d && (++seen == nth || nth == 0))
             r->steps[i].p[k] = v;
-            found = 1;
-        }
-    if (!found)
-        return ms_fail(MS_ERR_USAGE, "--set %s: the recipe has no stage %s",
-                       assignment, stage);
+    if (seen == 0 || seen < nth)
+        return ms_fail(MS_ERR_USAGE, "--set %s: the recipe has %ld line(s) of "
+                       "stage %s", assignment, seen, stage);
     return 0;
 }
