@@ -160,20 +160,20 @@ void ms_cl_clear_error(ms_cl *cl) { cl->last_error = CL_SUCCESS; }
 void ms_cl_arm_fault(ms_cl *cl, cl_int err) { cl->armed_fault = err; }
 
 /* Kernel source: from MINESCAN_KERNEL_DIR/NAME.cl during kernel development,
- * else the copy embedded in the binary. Returns malloc'ed text or NULL. */
-static char *kernel_source(const char *name)
+ * else the copy embedded in the binary. 0 and *out malloc'ed text, or a
+ * negative ms_err with the message set. */
+static int kernel_source(const char *name, char **out)
 {
+    *out = NULL;
     const char *dir = getenv("MINESCAN_KERNEL_DIR");
     if (dir && *dir) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s.cl", dir, name);
         FILE *f = fopen(path, "rb");
-        if (!f) {
-            ms_fail(MS_ERR_NOT_FOUND,
-                    "%s: cannot open kernel source (MINESCAN_KERNEL_DIR is set)",
-                    path);
-            return NULL;
-        }
+        if (!f)
+            return ms_fail(MS_ERR_NOT_FOUND,
+                           "%s: cannot open kernel source (MINESCAN_KERNEL_DIR "
+                           "is set)", path);
         fseek(f, 0, SEEK_END);
         long len = ftell(f);
         fseek(f, 0, SEEK_SET);
@@ -186,14 +186,16 @@ static char *kernel_source(const char *name)
             text[hl + got] = '\0';
         }
         fclose(f);
-        return text;
+        *out = text;
+        return text ? 0 : ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
     }
     for (const ms_kernel_source *k = ms_kernel_sources; k->name; k++)
-        if (strcmp(k->name, name) == 0)
-            return strdup(k->source);
-    ms_fail(MS_ERR_NOT_FOUND, "kernels/%s.cl: no such kernel file is built in",
-            name);
-    return NULL;
+        if (strcmp(k->name, name) == 0) {
+            *out = strdup(k->source);
+            return *out ? 0 : ms_fail(MS_ERR_NOMEM, "out of memory");
+        }
+    return ms_fail(MS_ERR_NOT_FOUND,
+                   "kernels/%s.cl: no such kernel file is built in", name);
 }
 
 int ms_cl_program(ms_cl *cl, const char *name, cl_program *out)
@@ -205,9 +207,10 @@ int ms_cl_program(ms_cl *cl, const char *name, cl_program *out)
         }
     if (cl->n_programs == MAX_PROGRAMS)
         return ms_fail(MS_ERR_INTERNAL, "too many OpenCL programs");
-    char *src = kernel_source(name);
-    if (!src)
-        return ms_error_message()[0] ? MS_ERR_NOT_FOUND : MS_ERR_NOMEM;
+    char *src;
+    int rc = kernel_source(name, &src);
+    if (rc)
+        return rc;
     cl_int err;
     const char *srcs[1] = {src};
     cl_program prog =
