@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "core/files.h"
 #include "minescan/recording.h"
 
 static void usage(FILE *f)
@@ -43,21 +44,6 @@ typedef struct job {
     const char *in, *out, *component;
     double dx;
 } job;
-
-static int write_text(int fd, const char *s)
-{
-    size_t n = strlen(s);
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return MS_ERR_IO;
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* A JSON string even from bytes that are not UTF-8 (file names). */
 static json_t *jstr(const char *s)
@@ -107,7 +93,7 @@ static int import_child(void *ctx, int fd)
     json_t *o = json_pack("{s:o, s:o}", "lines", lines, "summary",
                           jstr(summary));
     char *text = o ? json_dumps(o, 0) : NULL;
-    if (!text || write_text(fd, text))
+    if (!text || ms_write_all(fd, text, strlen(text)))
         rc = rc ? rc : MS_ERR_IO;
     free(text);
     json_decref(o);

@@ -32,6 +32,20 @@ int ms_make_dirs(const char *path)
     return 0;
 }
 
+int ms_write_all(int fd, const char *s, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return MS_ERR_IO;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
 int ms_write_text_atomic(const char *path, const char *text, size_t len)
 {
     char tmp[4200];

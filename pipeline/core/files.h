@@ -11,4 +11,8 @@ int ms_make_dirs(const char *path);
  * damages the one already there. */
 int ms_write_text_atomic(const char *path, const char *text, size_t len);
 
+/* write(2) all of `n` bytes, retrying after EINTR and short writes (a
+ * pipe to a parent process). 0 or MS_ERR_IO. */
+int ms_write_all(int fd, const char *s, size_t n);
+
 #endif

@@ -3,6 +3,8 @@
  * becomes an "invalid file" answer. */
 #include "minescan/recording.h"
 
+#include "core/files.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -226,20 +228,6 @@ char *ms_recording_info_json(const char *path, const ms_recording *rec,
 
 /* ---- validation in a child ------------------------------------------ */
 
-static int write_all(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return MS_ERR_IO;
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int validate_child(void *ctx, int fd)
 {
     const char *path = ctx;
@@ -250,7 +238,7 @@ static int validate_child(void *ctx, int fd)
     char *json = ms_recording_info_json(path, rec, rc, &d);
     if (!json)
         rc = MS_ERR_NOMEM;
-    else if (write_all(fd, json, strlen(json)))
+    else if (ms_write_all(fd, json, strlen(json)))
         rc = MS_ERR_IO;
     free(json);
     ms_recording_free(rec);

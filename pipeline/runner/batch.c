@@ -54,15 +54,8 @@ static int child_process(void *arg, int fd)
                           "far", res.scored ? json_real(res.far) : json_null(),
                           "scored", res.scored);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (text) {
-        size_t len = strlen(text), off = 0;
-        while (off < len) {
-            ssize_t w = write(fd, text + off, len - off);
-            if (w <= 0)
-                break;
-            off += (size_t)w;
-        }
-    }
+    if (text)
+        ms_write_all(fd, text, strlen(text));
     free(text);
     json_decref(o);
     ms_runner_free(runner);

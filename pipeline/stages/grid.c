@@ -42,28 +42,13 @@ static int shape(ms_stage_ctx *ctx)
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
-    const float *v = in[0], *m = in[1], *xy = in[2];
     size_t n = ctx->in[0].dims[0], nc = ctx->in[0].dims[1];
     size_t ny = ctx->out[0].dims[0], nx = ctx->out[0].dims[1];
-    size_t ch = (size_t)ctx->p[2];
-    float cell = (float)ctx->p[0], radius = (float)ctx->p[1];
     for (size_t iy = 0; iy < ny; iy++)
-        for (size_t ix = 0; ix < nx; ix++) {
-            float cx = ((float)ix + 0.5f) * cell, cy = ((float)iy + 0.5f) * cell;
-            float sum = 0.0f, weight = 0.0f, hits = 0.0f;
-            for (size_t k = 0; k < n; k++) {
-                float dx = xy[2 * k] - cx, dy = xy[2 * k + 1] - cy;
-                float r2 = dx * dx + dy * dy;
-                if (r2 <= radius * radius && m[k * nc + ch] > 0.0f) {
-                    float w = ms_grid_weight(r2, radius);
-                    sum += w * v[k * nc + ch];
-                    weight += w;
-                    hits += 1.0f;
-                }
-            }
-            out[0][iy * nx + ix] = weight > 0.0f ? sum / weight : 0.0f;
-            out[1][iy * nx + ix] = hits;
-        }
+        for (size_t ix = 0; ix < nx; ix++)
+            out[0][iy * nx + ix] = ms_grid_cell(
+                in[0], in[1], in[2], n, nc, (size_t)ctx->p[2], ix, iy,
+                (float)ctx->p[0], (float)ctx->p[1], &out[1][iy * nx + ix]);
     return 0;
 }
 

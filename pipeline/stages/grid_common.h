@@ -1,6 +1,6 @@
-/* What grid and grid_volume share: the map over the lane for a cell size.
- * (Their kernels repeat the Gaussian weighting; OpenCL C has no include
- * across our embedded files.) */
+/* What grid and grid_volume share: the map over the lane for a cell size
+ * and the Gaussian-weighted mean at one cell. Their kernels share the same
+ * code in kernels/grid.cl. */
 #ifndef MINESCAN_GRID_COMMON_H
 #define MINESCAN_GRID_COMMON_H
 
@@ -17,12 +17,31 @@ static inline void ms_grid_size(const ms_env *e, double cell, size_t *nx,
     *ny = (size_t)fmax(1.0, ceil((e->lane_y_max - e->lane_y_min) / cell - 1e-9));
 }
 
-/* Gaussian weight of a reading at squared distance r2 from a cell centre:
- * sigma = radius / 2, nothing beyond the radius. */
-static inline float ms_grid_weight(float r2, float radius)
+/* The Gaussian-weighted mean (sigma = radius / 2) at cell (ix, iy) of
+ * column `col` of values v[k * stride + col] whose mask is present, over
+ * the points within `radius`; *hits counts them. Must match
+ * grid_cell() in kernels/grid.cl, summation order included. */
+static inline float ms_grid_cell(const float *v, const float *m,
+                                 const float *xy, size_t n, size_t stride,
+                                 size_t col, size_t ix, size_t iy, float cell,
+                                 float radius, float *hits)
 {
+    float cx = ((float)ix + 0.5f) * cell, cy = ((float)iy + 0.5f) * cell;
     float r2max = radius * radius;
-    return r2 <= r2max ? expf(-r2 * 2.0f / r2max) : 0.0f;
+    float sum = 0.0f, weight = 0.0f, count = 0.0f;
+    for (size_t k = 0; k < n; k++) {
+        float dx = xy[2 * k] - cx, dy = xy[2 * k + 1] - cy;
+        float r2 = dx * dx + dy * dy;
+        size_t at = k * stride + col;
+        if (r2 <= r2max && m[at] > 0.0f) {
+            float w = expf(-r2 * 2.0f / r2max);
+            sum += w * v[at];
+            weight += w;
+            count += 1.0f;
+        }
+    }
+    *hits = count;
+    return weight > 0.0f ? sum / weight : 0.0f;
 }
 
 #endif

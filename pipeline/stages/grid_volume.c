@@ -38,28 +38,15 @@ static int shape(ms_stage_ctx *ctx)
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
-    const float *v = in[0], *m = in[1], *xy = in[2];
     size_t n = ctx->in[0].dims[0], nz = ctx->out[0].dims[0];
     size_t ny = ctx->out[0].dims[1], nx = ctx->out[0].dims[2];
-    float cell = (float)ctx->p[0], radius = (float)ctx->p[1];
     for (size_t iz = 0; iz < nz; iz++)
         for (size_t iy = 0; iy < ny; iy++)
             for (size_t ix = 0; ix < nx; ix++) {
-                float cx = ((float)ix + 0.5f) * cell;
-                float cy = ((float)iy + 0.5f) * cell;
-                float sum = 0.0f, weight = 0.0f, hits = 0.0f;
-                for (size_t k = 0; k < n; k++) {
-                    float dx = xy[2 * k] - cx, dy = xy[2 * k + 1] - cy;
-                    float r2 = dx * dx + dy * dy;
-                    if (r2 <= radius * radius && m[k * nz + iz] > 0.0f) {
-                        float w = ms_grid_weight(r2, radius);
-                        sum += w * v[k * nz + iz];
-                        weight += w;
-                        hits += 1.0f;
-                    }
-                }
-                out[0][(iz * ny + iy) * nx + ix] =
-                    weight > 0.0f ? sum / weight : 0.0f;
+                float hits;
+                out[0][(iz * ny + iy) * nx + ix] = ms_grid_cell(
+                    in[0], in[1], in[2], n, nz, iz, ix, iy, (float)ctx->p[0],
+                    (float)ctx->p[1], &hits);
                 if (iz == 0)
                     out[1][iy * nx + ix] = hits;
             }
@@ -78,7 +65,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                         MS_CL_INT(nz),     MS_CL_FLOAT(ctx->p[0]),
                         MS_CL_FLOAT(ctx->p[1])};
     size_t global[3] = {nx, ny, nz};
-    return ms_cl_launch(cl, "grid_volume", "grid_volume", 3, global, args, 11);
+    return ms_cl_launch(cl, "grid", "grid_volume", 3, global, args, 11);
 }
 
 const ms_stage_decl ms_stage_grid_volume = {
