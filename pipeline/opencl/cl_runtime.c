@@ -20,7 +20,7 @@ struct ms_cl {
     cl_device_id device;
     char device_name[256];
     cl_int last_error;
-    cl_int armed_fault;
+    cl_int armed_fault, armed_download_fault;
     struct {
         char name[64];
         cl_program program;
@@ -158,6 +158,10 @@ cl_command_queue ms_cl_queue(ms_cl *cl) { return cl->queue; }
 cl_int ms_cl_last_error(const ms_cl *cl) { return cl->last_error; }
 void ms_cl_clear_error(ms_cl *cl) { cl->last_error = CL_SUCCESS; }
 void ms_cl_arm_fault(ms_cl *cl, cl_int err) { cl->armed_fault = err; }
+void ms_cl_arm_download_fault(ms_cl *cl, cl_int err)
+{
+    cl->armed_download_fault = err;
+}
 
 /* Kernel source: from MINESCAN_KERNEL_DIR/NAME.cl during kernel development,
  * else the copy embedded in the binary. 0 and *out malloc'ed text, or a
@@ -329,6 +333,12 @@ int ms_cl_download(ms_cl *cl, cl_mem buf, void *dst, size_t bytes)
 {
     if (!bytes)
         return 0;
+    if (cl->armed_download_fault != CL_SUCCESS) {
+        cl_int injected = cl->armed_download_fault;
+        cl->armed_download_fault = CL_SUCCESS;
+        return cl_fail(cl, injected, "clEnqueueReadBuffer",
+                       "injected by MINESCAN_FAULT");
+    }
     cl_int err = clEnqueueReadBuffer(cl->queue, buf, CL_TRUE, 0, bytes, dst, 0,
                                      NULL, NULL);
     return err == CL_SUCCESS ? 0

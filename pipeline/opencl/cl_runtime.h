@@ -49,6 +49,8 @@ void ms_cl_clear_error(ms_cl *cl);
 /* Fault injection for tests: the next kernel launch fails with `err`
  * (without running) while armed. 0 disarms. */
 void ms_cl_arm_fault(ms_cl *cl, cl_int err);
+/* Likewise the next copy from the device to the host, once. */
+void ms_cl_arm_download_fault(ms_cl *cl, cl_int err);
 
 /* One kernel argument: its size and a pointer to its value. */
 typedef struct ms_cl_arg {

@@ -66,6 +66,34 @@ const char *ms_device_choice_name(ms_device_choice c)
     return c == MS_DEVICE_OPENCL ? "opencl" : c == MS_DEVICE_CPU ? "cpu" : "auto";
 }
 
+/* ---- fault injection ------------------------------------------------- */
+
+/* MINESCAN_FAULT=STAGE:CL_ERROR_NAME[,STAGE:CL_ERROR_NAME...] makes that
+ * stage's OpenCL launches fail with that error, so tests can prove the CPU
+ * fallback (PoCL never fails on its own). The pseudo-stage "download"
+ * makes the first copy back to the host fail instead. */
+static cl_int injected_fault(const char *stage)
+{
+    const char *spec = getenv("MINESCAN_FAULT");
+    if (!spec || !*spec)
+        return CL_SUCCESS;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(item, ':');
+        if (!colon)
+            continue;
+        *colon = '\0';
+        if (!strcmp(item, stage)) {
+            cl_int code = ms_cl_error_code(colon + 1);
+            return code != CL_SUCCESS ? code : CL_OUT_OF_RESOURCES;
+        }
+    }
+    return CL_SUCCESS;
+}
+
 int ms_runner_create(ms_device_choice choice, ms_runner **out)
 {
     *out = NULL;
@@ -87,6 +115,8 @@ int ms_runner_create(ms_device_choice choice, ms_runner **out)
                      "pocl-opencl-icd installed?)");
     } else {
         rc = ms_cl_create(&list[pick], &r->cl);
+        if (!rc)
+            ms_cl_arm_download_fault(r->cl, injected_fault("download"));
         if (!rc)
             snprintf(r->device_name, sizeof r->device_name, "%s (%s)",
                      list[pick].device_name, list[pick].platform_name);
@@ -115,33 +145,6 @@ const char *ms_runner_kind(const ms_runner *r) { return r->cl ? "opencl" : "cpu"
 const char *ms_runner_device_name(const ms_runner *r) { return r->device_name; }
 const char *ms_runner_note(const ms_runner *r) { return r->note; }
 ms_cl *ms_runner_cl(ms_runner *r) { return r->cl; }
-
-/* ---- fault injection ------------------------------------------------- */
-
-/* MINESCAN_FAULT=STAGE:CL_ERROR_NAME[,STAGE:CL_ERROR_NAME...] makes that
- * stage's OpenCL launches fail with that error, so tests can prove the CPU
- * fallback (PoCL never fails on its own). */
-static cl_int injected_fault(const char *stage)
-{
-    const char *spec = getenv("MINESCAN_FAULT");
-    if (!spec || !*spec)
-        return CL_SUCCESS;
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", spec);
-    char *save = NULL;
-    for (char *item = strtok_r(buf, ",", &save); item;
-         item = strtok_r(NULL, ",", &save)) {
-        char *colon = strchr(item, ':');
-        if (!colon)
-            continue;
-        *colon = '\0';
-        if (!strcmp(item, stage)) {
-            cl_int code = ms_cl_error_code(colon + 1);
-            return code != CL_SUCCESS ? code : CL_OUT_OF_RESOURCES;
-        }
-    }
-    return CL_SUCCESS;
-}
 
 /* ---- executing one stage on host arrays ------------------------------ */
 
@@ -489,8 +492,9 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
     return rc;
 }
 
-int ms_run_recipe(ms_runner *r, const char *input, const ms_recording *rec,
-                  const ms_recipe *recipe, ms_run **out)
+/* One pass of the recipe from the recording. */
+static int run_once(ms_runner *r, const char *input, const ms_recording *rec,
+                    const ms_recipe *recipe, ms_run **out)
 {
     *out = NULL;
     ms_run *run = calloc(1, sizeof *run);
@@ -520,6 +524,22 @@ int ms_run_recipe(ms_runner *r, const char *input, const ms_recording *rec,
     }
     *out = run;
     return 0;
+}
+
+int ms_run_recipe(ms_runner *r, const char *input, const ms_recording *rec,
+                  const ms_recipe *recipe, ms_run **out)
+{
+    int rc = run_once(r, input, rec, recipe, out);
+    if (rc != MS_ERR_OPENCL || !r->cl || r->fallbacks >= MS_MAX_FALLBACKS)
+        return rc;
+    /* An OpenCL failure outside a stage (copying a buffer back for a CPU
+     * stage, say) leaves no intact input to rerun from: rerun the whole
+     * recipe on the CPU from the recording. */
+    fprintf(stderr, "%s: warning: OpenCL failed between stages (%s); "
+                    "rerunning the whole recipe on the CPU\n",
+            input, ms_error_message());
+    r->fallbacks = MS_MAX_FALLBACKS;
+    return run_once(r, input, rec, recipe, out);
 }
 
 void ms_run_free(ms_run *run)

@@ -5,7 +5,9 @@
  * when the caller asks for a slot. A stage writes new buffers and never
  * touches its inputs, so a failing OpenCL stage reruns on the CPU from them
  * (with a warning naming the stage and the OpenCL error); after
- * MS_MAX_FALLBACKS such failures the rest of the run stays on the CPU. */
+ * MS_MAX_FALLBACKS such failures the rest of the run stays on the CPU. An
+ * OpenCL failure between stages (a copy back to the host) reruns the whole
+ * recipe on the CPU from the recording. */
 #ifndef MINESCAN_RUNNER_H
 #define MINESCAN_RUNNER_H
 

@@ -171,6 +171,39 @@ static void injected_fault_falls_back_to_same_result(void **state)
     ms_recording_free(rec);
 }
 
+static void failure_between_stages_reruns_all_on_cpu(void **state)
+{
+    /* envelope fails, and so does copying its input back for the CPU
+     * rerun: nothing intact is left on the host, so the whole recipe
+     * reruns on the CPU and gives the CPU's map. */
+    ms_recording *rec = make_recording(1);
+    size_t n1, n2;
+    float *cpu = run_map(MS_DEVICE_CPU, rec, &n1);
+    setenv("MINESCAN_FAULT",
+           "envelope:CL_OUT_OF_RESOURCES,download:CL_MEM_OBJECT_ALLOCATION_FAILURE",
+           1);
+    ms_runner *runner;
+    assert_int_equal(ms_runner_create(MS_DEVICE_OPENCL, &runner), 0);
+    ms_recipe recipe = default_recipe();
+    ms_run *run;
+    assert_int_equal(ms_run_recipe(runner, "test.h5", rec, &recipe, &run), 0);
+    unsetenv("MINESCAN_FAULT");
+    float *again = final_map(run, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(cpu, again, n1 * sizeof *cpu);
+    size_t n;
+    const ms_stage_report *rep = ms_run_reports(run, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rep[i].device, "skipped"))
+            assert_string_equal(rep[i].device, "cpu");
+    ms_run_free(run);
+    ms_recipe_free(&recipe);
+    ms_runner_free(runner);
+    free(cpu);
+    free(again);
+    ms_recording_free(rec);
+}
+
 static void gpr_only_recording_skips_emi_stages(void **state)
 {
     ms_recording *rec = make_recording(0);
@@ -248,6 +281,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(opencl_chain_matches_cpu_chain),
         cmocka_unit_test(injected_fault_falls_back_to_same_result),
+        cmocka_unit_test(failure_between_stages_reruns_all_on_cpu),
         cmocka_unit_test(gpr_only_recording_skips_emi_stages),
         cmocka_unit_test(bad_recipes_name_the_line),
     };
