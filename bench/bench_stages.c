@@ -85,6 +85,10 @@ int main(int argc, char **argv)
             case MS_ARRAY_POINTS: sh.dims[1] = 2; break;
             case MS_ARRAY_MAP: sh.dims[0] = (size_t)(lane_y / 0.02); sh.dims[1] = (size_t)(lane_x / 0.02); break;
             case MS_ARRAY_VOLUME: sh = (ms_shape){MS_ARRAY_VOLUME, {20, (size_t)(lane_y / 0.02), (size_t)(lane_x / 0.02)}}; break;
+            case MS_ARRAY_MASK: /* qualifies the stage's first input */
+                sh = ctx.in[0];
+                sh.kind = MS_ARRAY_MASK;
+                break;
             default: break;
             }
             ctx.in[i] = sh;

@@ -4,6 +4,8 @@
  * counts them: the second output, the hit count, is the coverage map that
  * shows a trainer where the lane was not swept. Missing values (mask 0)
  * weigh nothing and are not hits. Cells with no hit hold 0. */
+#include <limits.h>
+
 #include "minescan/error.h"
 #include "stages/grid_common.h"
 
@@ -24,6 +26,9 @@ static int shape(ms_stage_ctx *ctx)
                        "positions do not match", ctx->in[0].dims[0],
                        ctx->in[0].dims[1], ctx->in[1].dims[0],
                        ctx->in[1].dims[1], ctx->in[2].dims[0]);
+    if (ctx->in[0].dims[0] > (size_t)INT_MAX)
+        return ms_fail(MS_ERR_INVALID_INPUT, "grid: more than %d readings",
+                       INT_MAX);
     if ((size_t)ctx->p[2] >= ctx->in[0].dims[1])
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "grid: channel=%d but the input has %zu channel(s)",
@@ -44,11 +49,17 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 {
     size_t n = ctx->in[0].dims[0], nc = ctx->in[0].dims[1];
     size_t ny = ctx->out[0].dims[0], nx = ctx->out[0].dims[1];
+    float cell = (float)ctx->p[0], radius = (float)ctx->p[1];
+    ms_grid_bins b;
+    int rc = ms_grid_bins_build(in[2], n, nx, ny, cell, radius, &b);
+    if (rc)
+        return rc;
     for (size_t iy = 0; iy < ny; iy++)
         for (size_t ix = 0; ix < nx; ix++)
             out[0][iy * nx + ix] = ms_grid_cell(
-                in[0], in[1], in[2], n, nc, (size_t)ctx->p[2], ix, iy,
-                (float)ctx->p[0], (float)ctx->p[1], &out[1][iy * nx + ix]);
+                in[0], in[1], in[2], &b, nx, ny, nc, (size_t)ctx->p[2], ix, iy,
+                cell, radius, &out[1][iy * nx + ix]);
+    ms_grid_bins_free(&b);
     return 0;
 }
 
@@ -56,14 +67,26 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
     size_t ny = ctx->out[0].dims[0], nx = ctx->out[0].dims[1];
+    cl_mem order, start;
+    int reach;
+    int rc = ms_grid_bins_upload(cl, in[2], ctx->in[0].dims[0], nx, ny,
+                                 (float)ctx->p[0], (float)ctx->p[1], &order,
+                                 &start, &reach);
+    if (rc)
+        return rc;
     ms_cl_arg args[] = {
         MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]),  MS_CL_MEM(in[2]),
-        MS_CL_MEM(out[0]), MS_CL_MEM(out[1]), MS_CL_INT(ctx->in[0].dims[0]),
-        MS_CL_INT(ctx->in[0].dims[1]), MS_CL_INT(ctx->p[2]),
-        MS_CL_INT(nx),     MS_CL_INT(ny),     MS_CL_FLOAT(ctx->p[0]),
-        MS_CL_FLOAT(ctx->p[1])};
+        MS_CL_MEM(order),  MS_CL_MEM(start),  MS_CL_INT(reach),
+        MS_CL_MEM(out[0]), MS_CL_MEM(out[1]), MS_CL_INT(ctx->in[0].dims[1]),
+        MS_CL_INT(ctx->p[2]), MS_CL_INT(nx),  MS_CL_INT(ny),
+        MS_CL_FLOAT(ctx->p[0]), MS_CL_FLOAT(ctx->p[1])};
     size_t global[2] = {nx, ny};
-    return ms_cl_launch(cl, "grid", "grid", 2, global, args, 12);
+    rc = ms_cl_launch(cl, "grid", "grid", 2, global, args, 14);
+    if (!rc)
+        rc = ms_cl_finish(cl); /* before the bins go */
+    ms_cl_release(order);
+    ms_cl_release(start);
+    return rc;
 }
 
 const ms_stage_decl ms_stage_grid = {

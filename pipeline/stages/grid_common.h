@@ -17,31 +17,62 @@ static inline void ms_grid_size(const ms_env *e, double cell, size_t *nx,
     *ny = (size_t)fmax(1.0, ceil((e->lane_y_max - e->lane_y_min) / cell - 1e-9));
 }
 
+/* Points binned by map cell, so that a cell looks only at the bins within
+ * the search radius instead of at every point: gridding a long lane costs
+ * O(cells x nearby points), not O(cells x points). Both paths use the same
+ * bins in the same order, so their sums agree. */
+typedef struct ms_grid_bins {
+    int *order; /* point indices, bin by bin, ascending within a bin */
+    int *start; /* bin b holds order[start[b] .. start[b + 1] - 1] */
+    int reach;  /* bins to search on each side: ceil(radius / cell) */
+} ms_grid_bins;
+
+/* Bin n points of xy (lane-relative metres) on the nx x ny map of `cell`
+ * metres; points off the map go to the nearest edge bin (their true
+ * distance is still checked). 0 or MS_ERR_NOMEM. */
+int ms_grid_bins_build(const float *xy, size_t n, size_t nx, size_t ny,
+                       float cell, float radius, ms_grid_bins *b);
+void ms_grid_bins_free(ms_grid_bins *b);
+
 /* The Gaussian-weighted mean (sigma = radius / 2) at cell (ix, iy) of
  * column `col` of values v[k * stride + col] whose mask is present, over
- * the points within `radius`; *hits counts them. Must match
- * grid_cell() in kernels/grid.cl, summation order included. */
+ * the points within `radius`; *hits counts them. Must match grid_cell()
+ * in kernels/grid.cl, summation order included. */
 static inline float ms_grid_cell(const float *v, const float *m,
-                                 const float *xy, size_t n, size_t stride,
+                                 const float *xy, const ms_grid_bins *b,
+                                 size_t nx, size_t ny, size_t stride,
                                  size_t col, size_t ix, size_t iy, float cell,
                                  float radius, float *hits)
 {
     float cx = ((float)ix + 0.5f) * cell, cy = ((float)iy + 0.5f) * cell;
     float r2max = radius * radius;
     float sum = 0.0f, weight = 0.0f, count = 0.0f;
-    for (size_t k = 0; k < n; k++) {
-        float dx = xy[2 * k] - cx, dy = xy[2 * k + 1] - cy;
-        float r2 = dx * dx + dy * dy;
-        size_t at = k * stride + col;
-        if (r2 <= r2max && m[at] > 0.0f) {
-            float w = expf(-r2 * 2.0f / r2max);
-            sum += w * v[at];
-            weight += w;
-            count += 1.0f;
+    long y0 = (long)iy - b->reach, y1 = (long)iy + b->reach;
+    long x0 = (long)ix - b->reach, x1 = (long)ix + b->reach;
+    for (long by = y0 < 0 ? 0 : y0; by <= y1 && by < (long)ny; by++)
+        for (long bx = x0 < 0 ? 0 : x0; bx <= x1 && bx < (long)nx; bx++) {
+            size_t bin = (size_t)by * nx + (size_t)bx;
+            for (int p = b->start[bin]; p < b->start[bin + 1]; p++) {
+                size_t k = (size_t)b->order[p];
+                float dx = xy[2 * k] - cx, dy = xy[2 * k + 1] - cy;
+                float r2 = dx * dx + dy * dy;
+                size_t at = k * stride + col;
+                if (r2 <= r2max && m[at] > 0.0f) {
+                    float w = expf(-r2 * 2.0f / r2max);
+                    sum += w * v[at];
+                    weight += w;
+                    count += 1.0f;
+                }
+            }
         }
-    }
     *hits = count;
     return weight > 0.0f ? sum / weight : 0.0f;
 }
+
+/* The OpenCL side of binning: download the points, bin them, upload the
+ * bins. The caller releases *order and *start. */
+int ms_grid_bins_upload(ms_cl *cl, cl_mem xy, size_t n, size_t nx, size_t ny,
+                        float cell, float radius, cl_mem *order, cl_mem *start,
+                        int *reach);
 
 #endif

@@ -4,6 +4,8 @@
  * horizontal planes are the depth slices deminers' dual sensors (ALIS)
  * show; missing values weigh nothing. The second output is the hit count
  * map of the top plane. */
+#include <limits.h>
+
 #include "minescan/error.h"
 #include "stages/grid_common.h"
 
@@ -24,6 +26,9 @@ static int shape(ms_stage_ctx *ctx)
                        ctx->in[0].dims[0], ctx->in[0].dims[1],
                        ctx->in[1].dims[0], ctx->in[1].dims[1],
                        ctx->in[2].dims[0]);
+    if (ctx->in[0].dims[0] > (size_t)INT_MAX)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "grid_volume: more than %d readings", INT_MAX);
     size_t nx, ny, nz = ctx->in[0].dims[1];
     ms_grid_size(ctx->env, ctx->p[0], &nx, &ny);
     if (nx * ny > ((size_t)1 << 28) / (nz ? nz : 1))
@@ -40,16 +45,22 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 {
     size_t n = ctx->in[0].dims[0], nz = ctx->out[0].dims[0];
     size_t ny = ctx->out[0].dims[1], nx = ctx->out[0].dims[2];
+    float cell = (float)ctx->p[0], radius = (float)ctx->p[1];
+    ms_grid_bins b;
+    int rc = ms_grid_bins_build(in[2], n, nx, ny, cell, radius, &b);
+    if (rc)
+        return rc;
     for (size_t iz = 0; iz < nz; iz++)
         for (size_t iy = 0; iy < ny; iy++)
             for (size_t ix = 0; ix < nx; ix++) {
                 float hits;
-                out[0][(iz * ny + iy) * nx + ix] = ms_grid_cell(
-                    in[0], in[1], in[2], n, nz, iz, ix, iy, (float)ctx->p[0],
-                    (float)ctx->p[1], &hits);
+                out[0][(iz * ny + iy) * nx + ix] =
+                    ms_grid_cell(in[0], in[1], in[2], &b, nx, ny, nz, iz, ix,
+                                 iy, cell, radius, &hits);
                 if (iz == 0)
                     out[1][iy * nx + ix] = hits;
             }
+    ms_grid_bins_free(&b);
     return 0;
 }
 
@@ -58,14 +69,27 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
 {
     size_t nz = ctx->out[0].dims[0], ny = ctx->out[0].dims[1];
     size_t nx = ctx->out[0].dims[2];
+    cl_mem order, start;
+    int reach;
+    int rc = ms_grid_bins_upload(cl, in[2], ctx->in[0].dims[0], nx, ny,
+                                 (float)ctx->p[0], (float)ctx->p[1], &order,
+                                 &start, &reach);
+    if (rc)
+        return rc;
     ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]),
-                        MS_CL_MEM(in[2]),  MS_CL_MEM(out[0]),
-                        MS_CL_MEM(out[1]), MS_CL_INT(ctx->in[0].dims[0]),
+                        MS_CL_MEM(in[2]),  MS_CL_MEM(order),
+                        MS_CL_MEM(start),  MS_CL_INT(reach),
+                        MS_CL_MEM(out[0]), MS_CL_MEM(out[1]),
                         MS_CL_INT(nx),     MS_CL_INT(ny),
                         MS_CL_INT(nz),     MS_CL_FLOAT(ctx->p[0]),
                         MS_CL_FLOAT(ctx->p[1])};
     size_t global[3] = {nx, ny, nz};
-    return ms_cl_launch(cl, "grid", "grid_volume", 3, global, args, 11);
+    rc = ms_cl_launch(cl, "grid", "grid_volume", 3, global, args, 13);
+    if (!rc)
+        rc = ms_cl_finish(cl); /* before the bins go */
+    ms_cl_release(order);
+    ms_cl_release(start);
+    return rc;
 }
 
 const ms_stage_decl ms_stage_grid_volume = {
