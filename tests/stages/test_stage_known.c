@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "runner/runner.h"
+#include "test_util.h"
 
 static const ms_env env = {.dt_s = 1e-10, .time_zero_s = 0,
                            .lane_x_min = 0, .lane_x_max = 0.1,
@@ -137,6 +138,64 @@ static void grid_averages_and_counts_hits(void **state)
     assert_float_equal(hits[0], 0.0f, 0.0);  /* 0.02 m away: outside */
     assert_float_equal(map[0], 0.0f, 0.0);   /* no hit: 0 */
     assert_float_equal(map[9], 100.0f, 1e-4); /* cell (4, 1) centre 0.09, 0.03 */
+}
+
+/* The binned gridding against a brute-force sum over every point, written
+ * here independently, with points off the lane and radii of one to five
+ * cells: a point missed by the binning would show. */
+static void grid_matches_brute_force(void **state)
+{
+    const ms_env lane = {.dt_s = 1e-10, .lane_x_min = 0, .lane_x_max = 1.0,
+                         .lane_y_min = 0, .lane_y_max = 0.5};
+    const double cases[][2] = {{0.02, 0.03}, {0.05, 0.11}, {0.1, 0.1},
+                               {0.013, 0.07}};
+    test_rng r = {7};
+    enum { N = 600 };
+    float v[N], m[N], xy[2 * N];
+    for (int k = 0; k < N; k++) {
+        v[k] = (float)test_rng_uniform(&r);
+        m[k] = test_rng_uniform(&r) < 0.1 ? 0.0f : 1.0f;
+        xy[2 * k] = (float)(-0.2 + 1.4 * test_rng_uniform(&r));
+        xy[2 * k + 1] = (float)(-0.2 + 0.9 * test_rng_uniform(&r));
+    }
+    const ms_stage_decl *d = ms_stage_find("grid");
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        ms_stage_ctx ctx = {.decl = d, .env = &lane};
+        ms_stage_defaults(d, ctx.p);
+        ctx.p[0] = cases[c][0];
+        ctx.p[1] = cases[c][1];
+        ctx.in[0] = (ms_shape){MS_ARRAY_SERIES, {N, 1, 1}};
+        ctx.in[1] = (ms_shape){MS_ARRAY_MASK, {N, 1, 1}};
+        ctx.in[2] = (ms_shape){MS_ARRAY_POINTS, {N, 2, 1}};
+        assert_int_equal(d->shape(&ctx), 0);
+        size_t ny = ctx.out[0].dims[0], nx = ctx.out[0].dims[1];
+        float *map = malloc(nx * ny * sizeof *map);
+        float *hits = malloc(nx * ny * sizeof *hits);
+        const float *in[3] = {v, m, xy};
+        float *o[2] = {map, hits};
+        assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+        double cell = cases[c][0], rad = cases[c][1];
+        for (size_t iy = 0; iy < ny; iy++)
+            for (size_t ix = 0; ix < nx; ix++) {
+                double cx = (ix + 0.5) * cell, cy = (iy + 0.5) * cell;
+                double sum = 0, wsum = 0;
+                int count = 0;
+                for (int k = 0; k < N; k++) {
+                    double r2 = pow(xy[2 * k] - cx, 2) + pow(xy[2 * k + 1] - cy, 2);
+                    if (m[k] > 0 && r2 <= rad * rad) {
+                        double w = exp(-r2 * 2.0 / (rad * rad));
+                        sum += w * v[k];
+                        wsum += w;
+                        count++;
+                    }
+                }
+                assert_float_equal(hits[iy * nx + ix], (float)count, 0);
+                assert_float_equal(map[iy * nx + ix],
+                                   wsum > 0 ? sum / wsum : 0.0, 1e-5);
+            }
+        free(map);
+        free(hits);
+    }
 }
 
 static void zscore_standardises_over_swept_cells(void **state)
@@ -292,6 +351,7 @@ int main(void)
         cmocka_unit_test(envelope_of_a_sinusoid_is_its_amplitude),
         cmocka_unit_test(window_energy_averages_present_samples),
         cmocka_unit_test(grid_averages_and_counts_hits),
+        cmocka_unit_test(grid_matches_brute_force),
         cmocka_unit_test(zscore_standardises_over_swept_cells),
         cmocka_unit_test(fuse_adds_positive_parts),
         cmocka_unit_test(emi_detrend_removes_drift_keeps_spike),
