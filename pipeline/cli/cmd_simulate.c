@@ -194,8 +194,10 @@ int ms_cmd_simulate(int argc, char **argv)
                                 " --help lists the options)\n", a);
             goto done;
         }
-        snprintf(name, sizeof name, "%.*s", (int)(eq ? eq - a : (long)strlen(a)),
-                 a[1] == '-' ? a + 2 : a + 1);
+        /* The name runs from after the dashes to '=' (or the end). */
+        const char *start = a[1] == '-' ? a + 2 : a + 1;
+        snprintf(name, sizeof name, "%.*s",
+                 (int)(eq ? eq - start : (long)strlen(start)), start);
         const char *value = NULL;
         if (!strcmp(name, "o") || !strcmp(name, "output") ||
             !strcmp(name, "store") || !strcmp(name, "deflate")) {

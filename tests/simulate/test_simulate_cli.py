@@ -131,6 +131,18 @@ class SimulateCli(unittest.TestCase):
                 np.testing.assert_array_equal(ha[ds][:], hb[ds][:], err_msg=ds)
             self.assertFalse(np.array_equal(ha["truth/x"][:], hc["truth/x"][:]))
 
+    def test_option_equals_value_form(self):
+        """--OPTION=VALUE, as --help documents, means --OPTION VALUE."""
+        a, b = self.path("eq_a.h5"), self.path("eq_b.h5")
+        simulate(a, "--seed=9", "--length=2", "--eps=12", "--sensor=gpr",
+                 "--n-mines=2", "--title=abc")
+        simulate(b, "--seed", "9", "--length", "2", "--eps", "12", "--sensor",
+                 "gpr", "--n-mines", "2", "--title", "abc")
+        with h5py.File(a, "r") as ha, h5py.File(b, "r") as hb:
+            self.assertEqual(text(ha.attrs["title"]), "abc")
+            self.assertNotIn("emi", ha)
+            np.testing.assert_array_equal(ha["gpr/data"][:], hb["gpr/data"][:])
+
     def test_print_scenario_round_trip(self):
         args = ("--length", "1.5", "--n-mines", "2", "--sensor", "gpr", "--sweep", "cart",
                 "--eps", "16", "--seed", "9")
