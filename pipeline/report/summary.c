@@ -4,6 +4,7 @@
 #include "core/files.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +121,18 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
     for (size_t i = 0; i < in->n_outputs; i++)
         json_array_append_new(outputs, json_string(in->outputs[i]));
     json_object_set_new(root, "outputs", outputs);
-    json_object_set_new(root, "n_alarms", json_integer((json_int_t)in->n_alarms));
+    json_object_set_new(
+        root, "detection",
+        json_pack("{s:f, s:f, s:f}", "alarm_threshold",
+                  in->options->alarm_threshold, "alarm_separation_m",
+                  in->options->alarm_separation_m, "halo_m",
+                  in->options->halo_m));
+    json_object_set_new(
+        root, "results",
+        json_pack("{s:I, s:o, s:o}", "n_alarms", (json_int_t)in->n_alarms,
+                  "pd", in->scored && !isnan(in->pd) ? json_real(in->pd)
+                                                     : json_null(),
+                  "far_per_m2", in->scored ? json_real(in->far) : json_null()));
     json_t *warnings = json_array();
     for (size_t i = 0; in->warnings && i < in->warnings->n; i++)
         json_array_append_new(warnings, json_string(in->warnings->lines[i]));

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "minescan/error.h"
+#include "runner/process.h"
 #include "runner/runner.h"
 
 typedef struct ms_summary_input {
@@ -20,7 +21,10 @@ typedef struct ms_summary_input {
     const char *const *outputs;  /* file names written in the folder */
     size_t n_outputs;
     double read_seconds, render_seconds, total_seconds;
+    const ms_process_options *options; /* alarm threshold, halo */
     size_t n_alarms;
+    int scored;     /* the recording had /truth */
+    double pd, far; /* then: at the alarm threshold (pd NaN: no mines) */
 } ms_summary_input;
 
 /* CRC-32 (zlib) of a file as 8 hex digits; 0 or MS_ERR_IO. */

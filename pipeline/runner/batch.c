@@ -99,11 +99,20 @@ static const char *json_text(json_t *o, const char *key)
     return s ? s : "";
 }
 
+/* A number member of a JSON object, NaN if absent or null. */
+static double json_num(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
 /* An output folder is current when its summary.json names this input
- * with the same checksum, the same software version, recipe text and
- * overrides, and every output it lists exists. */
+ * with the same checksum, the same software version, recipe text,
+ * overrides and detection options, and every output it lists exists. A
+ * current folder's figures go into the row, so that batch.csv stays a
+ * complete table. */
 static int is_current(const char *input, const char *dir,
-                      const ms_batch_options *opt)
+                      const ms_batch_options *opt, batch_row *row)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/summary.json", dir);
@@ -126,6 +135,13 @@ static int is_current(const char *input, const char *dir,
             const char *o = json_string_value(json_array_get(ov, i));
             current = o && !strcmp(o, opt->process.overrides[i]);
         }
+        json_t *det = json_object_get(s, "detection");
+        current = current &&
+                  json_num(det, "alarm_threshold") ==
+                      opt->process.alarm_threshold &&
+                  json_num(det, "alarm_separation_m") ==
+                      opt->process.alarm_separation_m &&
+                  json_num(det, "halo_m") == opt->process.halo_m;
         json_t *outs = json_object_get(s, "outputs");
         current = current && json_array_size(outs) > 0;
         for (size_t i = 0; current && i < json_array_size(outs); i++) {
@@ -134,6 +150,13 @@ static int is_current(const char *input, const char *dir,
             current = name && !strchr(name, '/') && access(path, R_OK) == 0;
         }
         ms_recipe_free(&recipe);
+    }
+    if (current) {
+        json_t *res = json_object_get(s, "results");
+        double n = json_num(res, "n_alarms");
+        row->n_alarms = isnan(n) ? -1 : (long long)n;
+        row->pd = json_num(res, "pd");
+        row->far = json_num(res, "far_per_m2");
     }
     json_decref(s);
     return current;
@@ -293,7 +316,7 @@ int ms_batch_run(const char *const *inputs, size_t n_inputs,
         r->n_alarms = -1;
         r->pd = r->far = NAN;
         double t0 = now_s();
-        if (!opt->force && is_current(inputs[i], r->output_dir, opt)) {
+        if (!opt->force && is_current(inputs[i], r->output_dir, opt, r)) {
             r->status = "skipped";
             snprintf(r->reason, sizeof r->reason,
                      "outputs are complete and current");

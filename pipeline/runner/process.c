@@ -436,7 +436,11 @@ int ms_process_recording(ms_runner *runner, const char *input,
             .read_seconds = t_read - t_start,
             .render_seconds = t_end - t_render,
             .total_seconds = t_end - t_start,
+            .options = opt,
             .n_alarms = j.n_alarms,
+            .scored = j.scored,
+            .pd = j.score.pd,
+            .far = j.score.far,
         };
         for (size_t i = 0; i < opt->n_overrides && i < 16; i++)
             s.recipe_overrides[i] = opt->overrides[i];

@@ -81,11 +81,26 @@ class BatchTests(unittest.TestCase):
         self.assertEqual([g["status"] for g in rows(out)], ["ok", "ok"])
         summary = os.path.join(out, "lane1", "summary.json")
         before = os.path.getmtime(summary)
+        first = rows(out)
         r = run("batch", *self.good, "-o", out, "--device", "cpu")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual([g["status"] for g in rows(out)],
-                         ["skipped", "skipped"])
+        again = rows(out)
+        self.assertEqual([g["status"] for g in again], ["skipped", "skipped"])
         self.assertEqual(os.path.getmtime(summary), before)
+        # the table stays complete: a skipped row keeps its figures
+        for a, b in zip(first, again):
+            for col in ("n_alarms", "pd", "far_per_m2"):
+                self.assertEqual(a[col], b[col], col)
+            self.assertNotEqual(b["n_alarms"], "")
+        # another alarm threshold or halo: redone
+        r = run("batch", *self.good, "-o", out, "--device", "cpu",
+                "--threshold", "4.5")
+        self.assertEqual([g["status"] for g in rows(out)], ["ok", "ok"])
+        with open(os.path.join(out, "lane1", "score.json")) as f:
+            self.assertEqual(json.load(f)["threshold"], 4.5)
+        r = run("batch", *self.good, "-o", out, "--device", "cpu",
+                "--threshold", "4.5", "--halo", "0.3")
+        self.assertEqual([g["status"] for g in rows(out)], ["ok", "ok"])
         # another parameter: redone
         r = run("batch", *self.good, "-o", out, "--device", "cpu",
                 "--set", "grid.radius_m=0.06")
