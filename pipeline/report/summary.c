@@ -136,6 +136,11 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
     json_t *warnings = json_array();
     for (size_t i = 0; in->warnings && i < in->warnings->n; i++)
         json_array_append_new(warnings, json_string(in->warnings->lines[i]));
+    for (size_t i = 0; i < n_reports; i++)
+        if (reps[i].warning[0])
+            json_array_append_new(
+                warnings, json_pack("s+++", "stage ", reps[i].step->decl->name,
+                                    ": ", reps[i].warning));
     json_object_set_new(root, "warnings", warnings);
 
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |

@@ -451,6 +451,11 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
     if (rc)
         return ms_fail(rc, "%s:%d: %s", recipe->name, st->line,
                        ms_error_message());
+    if (ctx.warning[0]) {
+        snprintf(rep->warning, sizeof rep->warning, "%s", ctx.warning);
+        fprintf(stderr, "%s: warning: stage %s (%s line %d): %s\n",
+                run->input, d->name, recipe->name, st->line, ctx.warning);
+    }
 
     double t0 = now_s();
     ms_runner *r = run->runner;

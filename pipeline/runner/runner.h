@@ -54,6 +54,7 @@ typedef struct ms_stage_report {
     char device[16];   /* "opencl", "cpu" or "skipped" */
     double seconds;    /* wall time, including any fallback */
     char reason[1024]; /* why skipped, or the OpenCL error that caused a fallback */
+    char warning[256]; /* what the stage found odd about its parameters */
     int fell_back;
 } ms_stage_report;
 

@@ -65,6 +65,10 @@ typedef struct ms_stage_ctx {
     ms_shape in[MS_MAX_IO];
     ms_shape out[MS_MAX_IO];
     const ms_env *env;
+    /* shape() may explain here why its parameters do little on this
+     * recording (a time window past the end of the traces); the runner
+     * prints it and records it in summary.json. */
+    char warning[256];
 } ms_stage_ctx;
 
 struct ms_stage_decl {

@@ -5,6 +5,7 @@
  * any sample in the window (a dropped trace has none), so that gridding
  * weights it by nothing rather than by a false zero. */
 #include <math.h>
+#include <stdio.h>
 
 #include "minescan/error.h"
 #include "stages/stage.h"
@@ -24,6 +25,17 @@ static int shape(ms_stage_ctx *ctx)
                        "(%g)", ctx->p[1], ctx->p[0]);
     ctx->out[0] = (ms_shape){MS_ARRAY_SERIES, {ctx->in[0].dims[0], 1, 1}};
     ctx->out[1] = (ms_shape){MS_ARRAY_MASK, {ctx->in[0].dims[0], 1, 1}};
+    double t0 = ctx->env->time_zero_s * 1e9;
+    double end = (double)ctx->in[0].dims[1] * ctx->env->dt_s * 1e9 - t0;
+    if (ctx->p[0] >= end)
+        snprintf(ctx->warning, sizeof ctx->warning,
+                 "the window %g..%g ns after time zero lies past the end of "
+                 "the traces (%.3g ns after time zero): every score is 0",
+                 ctx->p[0], ctx->p[1], end);
+    else if (ctx->p[1] > end)
+        snprintf(ctx->warning, sizeof ctx->warning,
+                 "the window %g..%g ns after time zero is cut at the end of "
+                 "the traces (%.3g ns)", ctx->p[0], ctx->p[1], end);
     return 0;
 }
 

@@ -229,6 +229,19 @@ class RunTests(unittest.TestCase):
                  for n in os.listdir(out)}
         self.assertEqual(before, after)
 
+    def test_window_past_the_traces_is_reported(self):
+        out = os.path.join(TMP, "out-window")
+        r = run("run", self.lane, "-o", out, "--device", "cpu",
+                "--set", "window_energy.t_start_ns=20",
+                "--set", "window_energy.t_end_ns=30")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        line = [l for l in r.stderr.splitlines() if "window_energy" in l]
+        self.assertEqual(len(line), 1, r.stderr)
+        self.assertTrue(line[0].startswith(self.lane + ": warning: "), line)
+        self.assertIn("past the end of the traces", line[0])
+        s = load_json(os.path.join(out, "summary.json"))
+        self.assertTrue(any("window_energy" in w for w in s["warnings"]))
+
     def test_unwritable_output_is_exit_3(self):
         blocker = os.path.join(TMP, "a-file")
         with open(blocker, "w") as f:
