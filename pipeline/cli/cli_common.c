@@ -97,6 +97,19 @@ int ms_cli_process_option(const char *cmd, int c, const char *arg,
     return -1;
 }
 
+int ms_cli_device_from_env(const char *cmd, ms_process_options *opt,
+                           ms_device_choice *device)
+{
+    if (opt->device_requested)
+        return 0;
+    if (ms_device_choice_default(device)) {
+        fprintf(stderr, "minescan %s: %s\n", cmd, ms_error_message());
+        return 2;
+    }
+    opt->device_requested = ms_device_choice_name(*device);
+    return 0;
+}
+
 void ms_cli_print_process_help(FILE *f)
 {
     ms_process_options d = ms_process_options_default();

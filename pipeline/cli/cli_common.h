@@ -30,6 +30,11 @@ void ms_cli_print_device_help(FILE *f);
  * `cmd`, -1 when `c` is not one of them. */
 int ms_cli_process_option(const char *cmd, int c, const char *arg,
                           ms_process_options *opt, ms_device_choice *device);
+/* Without --device, the device comes from MINESCAN_DEVICE (else auto);
+ * called after the options, so that --device wins over a bad variable.
+ * Returns 0, or 2 after a message. */
+int ms_cli_device_from_env(const char *cmd, ms_process_options *opt,
+                           ms_device_choice *device);
 /* Their help lines. */
 void ms_cli_print_process_help(FILE *f);
 /* A positive number for option `name`, or 2 after a message. */

@@ -47,11 +47,7 @@ int ms_cmd_batch(int argc, char **argv)
     ms_batch_options opt = {0};
     opt.process = ms_process_options_default();
     const char *outdir = NULL;
-    if (ms_device_choice_default(&opt.device)) {
-        fprintf(stderr, "minescan batch: %s\n", ms_error_message());
-        return 2;
-    }
-    opt.process.device_requested = ms_device_choice_name(opt.device);
+    opt.process.device_requested = NULL; /* set by --device, else the env */
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
@@ -74,11 +70,13 @@ int ms_cmd_batch(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (optind >= argc || !outdir) {
+    if (optind >= argc || !outdir || !*outdir) {
         fprintf(stderr, "minescan batch: need input files and -o OUTDIR "
                         "(minescan batch --help)\n");
         return 2;
     }
+    if (ms_cli_device_from_env("batch", &opt.process, &opt.device))
+        return 2;
     /* Check the recipe and overrides once, before any input: a mistake
      * there is a usage error, not a hundred failed inputs. */
     ms_recipe recipe;

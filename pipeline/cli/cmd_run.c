@@ -32,12 +32,8 @@ int ms_cmd_run(int argc, char **argv)
     };
     ms_process_options opt = ms_process_options_default();
     const char *outdir = NULL;
-    ms_device_choice device;
-    if (ms_device_choice_default(&device)) {
-        fprintf(stderr, "minescan run: %s\n", ms_error_message());
-        return 2;
-    }
-    opt.device_requested = ms_device_choice_name(device);
+    ms_device_choice device = MS_DEVICE_AUTO;
+    opt.device_requested = NULL; /* set by --device, else from the env */
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
@@ -53,11 +49,13 @@ int ms_cmd_run(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc - 1 || !outdir) {
+    if (optind != argc - 1 || !outdir || !*outdir) {
         fprintf(stderr, "minescan run: need one input FILE.h5 and -o OUTDIR "
                         "(minescan run --help)\n");
         return 2;
     }
+    if (ms_cli_device_from_env("run", &opt, &device))
+        return 2;
     const char *input = argv[optind];
 
     /* libhdf5 can crash on a hostile file: check the file in a child

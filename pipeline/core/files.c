@@ -12,6 +12,8 @@
 int ms_make_dirs(const char *path)
 {
     char buf[4096];
+    if (!*path)
+        return ms_fail(MS_ERR_USAGE, "an empty folder name");
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
         return ms_fail(MS_ERR_USAGE, "%s: path too long", path);
     for (char *p = buf + 1;; p++) {

@@ -65,7 +65,8 @@ static int child_process(void *arg, int fd)
 
 /* Folder names for the inputs: each base name without its extension,
  * made unique among the batch by a numeric suffix (a.h5 and a.hdf5, or
- * x.h5 twice and x_2.h5, all get folders of their own). */
+ * x.h5 twice and x_2.h5, all get folders of their own); a name that would
+ * point elsewhere ("..h5") or clash with batch.csv becomes input_N. */
 static int output_names(const char *const *inputs, size_t n, char (*names)[256])
 {
     for (size_t i = 0; i < n; i++) {
@@ -76,6 +77,10 @@ static int output_names(const char *const *inputs, size_t n, char (*names)[256])
         char *dot = strrchr(stem, '.');
         if (dot && dot != stem)
             *dot = '\0';
+        /* Never ".", "..", a hidden name or the batch reports' own names. */
+        if (!stem[0] || stem[0] == '.' || !strcmp(stem, "batch.csv") ||
+            !strcmp(stem, "batch.json"))
+            snprintf(stem, sizeof stem, "input_%zu", i + 1);
         snprintf(names[i], 256, "%s", stem);
         for (unsigned suffix = 2;; suffix++) {
             int taken = 0;

@@ -1,10 +1,14 @@
 /* The main job on one recording: see process.h. */
 #include "runner/process.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -227,6 +231,13 @@ static int detect_and_score(job *j, const ms_map_view *final)
         return rc;
     const ms_truth *t = j->rec->truth;
     double area = ms_recording_lane_area(j->rec);
+    if (!(area > 0)) {
+        /* A single straight line and no /lane: false alarms per m^2 of the
+         * strip the map covers (the runner widens it to 0.1 m). */
+        const ms_env *env = ms_run_env(j->run);
+        area = (env->lane_x_max - env->lane_x_min) *
+               (env->lane_y_max - env->lane_y_min);
+    }
     j->detected = calloc(t->n ? t->n : 1, 1);
     if (!j->detected)
         return ms_fail(MS_ERR_NOMEM, "out of memory scoring");
@@ -321,8 +332,40 @@ static int write_index(job *j, const char *input)
     return rc;
 }
 
+/* Whether `path` is the same file as `input` (a recording named like an
+ * output, in the output folder). */
+static int same_file(const char *path, const struct stat *input)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && st.st_dev == input->st_dev &&
+           st.st_ino == input->st_ino;
+}
+
+/* Before anything in `outdir` changes: every name this run may replace or
+ * remove must be a plain file or absent, and none may be the input. */
+static int check_targets(const char *outdir, const char *input)
+{
+    struct stat in_st, st;
+    int have_input = stat(input, &in_st) == 0;
+    char to[MS_PATH_MAX];
+    for (size_t k = 0; k < sizeof known_outputs / sizeof known_outputs[0];
+         k++) {
+        snprintf(to, sizeof to, "%s/%s", outdir, known_outputs[k]);
+        if (have_input && same_file(to, &in_st))
+            return ms_fail(MS_ERR_USAGE, "%s: the input is named like an "
+                           "output of minescan run; choose another -o folder",
+                           input);
+        if (lstat(to, &st) == 0 && !S_ISREG(st.st_mode))
+            return ms_fail(MS_ERR_IO, "%s: exists and is not a plain file; "
+                           "move it away or choose another -o folder", to);
+    }
+    return 0;
+}
+
 /* Move the finished outputs from the staging folder into `outdir`, after
- * removing an earlier run's files that this run did not write. */
+ * removing an earlier run's files that this run did not write.
+ * check_targets() has made sure every rename can replace its target;
+ * summary.json goes last, so a folder with a new summary is complete. */
 static int publish(job *j, const char *outdir)
 {
     char from[MS_PATH_MAX], to[MS_PATH_MAX];
@@ -332,21 +375,26 @@ static int publish(job *j, const char *outdir)
         for (size_t i = 0; i < j->n_outputs; i++)
             written |= !strcmp(j->outputs[i], known_outputs[k]);
         snprintf(to, sizeof to, "%s/%s", outdir, known_outputs[k]);
-        if (!written && unlink(to) != 0 && access(to, F_OK) == 0)
+        if (!written && unlink(to) != 0 && errno != ENOENT)
             return ms_fail(MS_ERR_IO, "%s: cannot remove the earlier run's "
-                           "file", to);
+                           "file: %s", to, strerror(errno));
     }
-    for (size_t i = 0; i < j->n_outputs; i++) {
-        snprintf(from, sizeof from, "%s/%s", j->outdir, j->outputs[i]);
-        snprintf(to, sizeof to, "%s/%s", outdir, j->outputs[i]);
-        if (rename(from, to) != 0)
-            return ms_fail(MS_ERR_IO, "%s: cannot move the new file into "
-                           "place", to);
-    }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < j->n_outputs; i++) {
+            if ((strcmp(j->outputs[i], "summary.json") == 0) != pass)
+                continue;
+            snprintf(from, sizeof from, "%s/%s", j->outdir, j->outputs[i]);
+            snprintf(to, sizeof to, "%s/%s", outdir, j->outputs[i]);
+            if (rename(from, to) != 0)
+                return ms_fail(MS_ERR_IO, "%s: cannot move the new file into "
+                               "place: %s", to, strerror(errno));
+        }
     return 0;
 }
 
-/* Remove the staging folder and whatever is left in it. */
+#define STAGING_PREFIX ".minescan-tmp-"
+
+/* Remove a staging folder and whatever is left in it. */
 static void remove_staging(const char *staging)
 {
     char path[MS_PATH_MAX];
@@ -359,6 +407,77 @@ static void remove_staging(const char *staging)
     rmdir(staging);
 }
 
+/* Staging folders left by runs that were killed (their process is gone):
+ * remove them, so that an output folder does not collect them. */
+static void sweep_stale_staging(const char *outdir)
+{
+    DIR *d = opendir(outdir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(STAGING_PREFIX);
+        if (strncmp(e->d_name, STAGING_PREFIX, n) != 0)
+            continue;
+        char *end;
+        long pid = strtol(e->d_name + n, &end, 10);
+        if (*end || pid <= 0)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* a run in progress */
+        char path[MS_PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", outdir, e->d_name);
+        remove_staging(path);
+    }
+    closedir(d);
+}
+
+/* Amplitudes so large that their squares summed over a window overflow
+ * single precision would turn into Inf and NaN in the energy stages: scale
+ * such data by a power of two (exact; the maps are standardised later, so
+ * no figure changes) and say so. */
+static void tame_amplitudes(const char *input, float *data, size_t n,
+                            const char *path, ms_diag *diag)
+{
+    float peak = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        peak = fmaxf(peak, fabsf(data[i]));
+    int e;
+    frexpf(peak, &e);
+    if (e <= 50)
+        return;
+    for (size_t i = 0; i < n; i++)
+        data[i] = ldexpf(data[i], 40 - e);
+    ms_diag_add(diag, "%s: %s: warning: amplitudes up to %g would overflow "
+                "the energy sums; scaled by 2^%d", input, path, peak, 40 - e);
+}
+
+/* A lane most of whose readings lie outside /lane is probably in another
+ * frame (or the lane is wrong): the maps would be empty. */
+static void check_positions(const char *input, const ms_recording *rec,
+                            ms_diag *diag)
+{
+    if (!rec->lane.present)
+        return;
+    const ms_lane *l = &rec->lane;
+    size_t outside = 0, n = 0;
+    const double *xs[2] = {rec->gpr ? rec->gpr->x : NULL,
+                           rec->emi ? rec->emi->x : NULL};
+    const double *ys[2] = {rec->gpr ? rec->gpr->y : NULL,
+                           rec->emi ? rec->emi->y : NULL};
+    size_t counts[2] = {rec->gpr ? rec->gpr->n_traces : 0,
+                        rec->emi ? rec->emi->n_readings : 0};
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < counts[s]; i++, n++)
+            outside += xs[s][i] < l->x_min || xs[s][i] > l->x_max ||
+                       ys[s][i] < l->y_min || ys[s][i] > l->y_max;
+    if (n && outside * 2 > n)
+        ms_diag_add(diag, "%s: /lane: warning: %zu of %zu positions lie "
+                    "outside the lane (x %g..%g, y %g..%g m); are the "
+                    "positions in the lane frame?", input, outside, n,
+                    l->x_min, l->x_max, l->y_min, l->y_max);
+}
+
 int ms_process_recording(ms_runner *runner, const char *input,
                          const char *outdir, const ms_process_options *opt,
                          ms_diag *diag, ms_process_result *result)
@@ -368,7 +487,7 @@ int ms_process_recording(ms_runner *runner, const char *input,
      * into place only when all of them are done: a failed run leaves an
      * earlier run's results as they were. */
     char staging[MS_PATH_MAX];
-    snprintf(staging, sizeof staging, "%s/.minescan-tmp-%ld", outdir,
+    snprintf(staging, sizeof staging, "%s/" STAGING_PREFIX "%ld", outdir,
              (long)getpid());
     job j = {.outdir = staging, .opt = opt};
     memset(result, 0, sizeof *result);
@@ -382,8 +501,24 @@ int ms_process_recording(ms_runner *runner, const char *input,
         result->input_invalid = rc != 0;
     }
     double t_read = now_s();
+    if (!rc) {
+        if (j.rec->gpr)
+            tame_amplitudes(input, j.rec->gpr->data,
+                            j.rec->gpr->n_traces * j.rec->gpr->n_samples,
+                            "/gpr/data", diag);
+        if (j.rec->emi)
+            tame_amplitudes(input, j.rec->emi->data,
+                            j.rec->emi->n_readings * j.rec->emi->n_channels,
+                            "/emi/data", diag);
+        check_positions(input, j.rec, diag);
+        rc = ms_make_dirs(outdir);
+    }
     if (!rc)
+        rc = check_targets(outdir, input);
+    if (!rc) {
+        sweep_stale_staging(outdir);
         rc = ms_make_dirs(staging);
+    }
     if (!rc)
         rc = ms_run_recipe(runner, input, j.rec, &j.recipe, &j.run);
     double t_render = now_s();

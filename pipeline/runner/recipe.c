@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "minescan/error.h"
 
@@ -237,6 +238,11 @@ int ms_recipe_load(const char *name_or_path, ms_recipe *out)
     for (const ms_builtin_recipe *b = ms_builtin_recipes; b->name; b++)
         if (!strcmp(b->name, name_or_path))
             return ms_recipe_parse(b->text, b->name, out);
+    struct stat st;
+    if (stat(name_or_path, &st) == 0 && !S_ISREG(st.st_mode))
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "%s: not a recipe file (a folder or a device)",
+                       name_or_path);
     FILE *f = fopen(name_or_path, "rb");
     if (!f)
         return ms_fail(MS_ERR_INVALID_INPUT,

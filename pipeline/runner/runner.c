@@ -442,14 +442,27 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
             !(d->in_kinds[i] == MS_ARRAY_SERIES &&
               in[i]->shape.kind == MS_ARRAY_TRACES))
             return ms_fail(MS_ERR_INVALID_INPUT,
-                           "%s:%d: stage %s: input '%s' is not the kind of "
-                           "array the stage reads", recipe->name, st->line,
-                           d->name, st->in[i]);
+                           "%s: %s:%d: stage %s: input '%s' is not the kind "
+                           "of array the stage reads", run->input,
+                           recipe->name, st->line, d->name, st->in[i]);
+        /* A mask qualifies the stage's first input, sample for sample:
+         * checked here once for every stage (a recipe can wire any slot). */
+        if (d->in_kinds[i] == MS_ARRAY_MASK &&
+            (in[i]->shape.dims[0] != in[0]->shape.dims[0] ||
+             in[i]->shape.dims[1] != in[0]->shape.dims[1] ||
+             in[i]->shape.dims[2] != in[0]->shape.dims[2]))
+            return ms_fail(MS_ERR_INVALID_INPUT,
+                           "%s: %s:%d: stage %s: mask '%s' (%zu x %zu) does "
+                           "not match '%s' (%zu x %zu)", run->input,
+                           recipe->name, st->line, d->name, st->in[i],
+                           in[i]->shape.dims[0], in[i]->shape.dims[1],
+                           st->in[0], in[0]->shape.dims[0],
+                           in[0]->shape.dims[1]);
         ctx.in[i] = in[i]->shape;
     }
     int rc = d->shape(&ctx);
     if (rc)
-        return ms_fail(rc, "%s:%d: %s", recipe->name, st->line,
+        return ms_fail(rc, "%s: %s:%d: %s", run->input, recipe->name, st->line,
                        ms_error_message());
     if (ctx.warning[0]) {
         snprintf(rep->warning, sizeof rep->warning, "%s", ctx.warning);
@@ -488,8 +501,8 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
     float *out[MS_MAX_IO] = {0};
     rc = step_cpu(run, &ctx, in, out);
     if (rc)
-        return ms_fail(rc, "%s:%d: stage %s: %s", recipe->name, st->line,
-                       d->name, ms_error_message());
+        return ms_fail(rc, "%s: %s:%d: stage %s: %s", run->input,
+                       recipe->name, st->line, d->name, ms_error_message());
     snprintf(rep->device, sizeof rep->device, "cpu");
     for (unsigned o = 0; o < d->n_out && !rc; o++)
         rc = slot_put(run, st->out[o], ctx.out[o], out[o], NULL);

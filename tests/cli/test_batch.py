@@ -132,6 +132,23 @@ class BatchTests(unittest.TestCase):
         for d in dirs:
             self.assertTrue(os.path.exists(os.path.join(d, "summary.json")))
 
+    def test_names_that_point_elsewhere_get_safe_folders(self):
+        odd = os.path.join(TMP, "odd")
+        os.makedirs(odd, exist_ok=True)
+        dots = os.path.join(odd, "...h5")
+        clash = os.path.join(odd, "batch.csv.h5")
+        shutil.copy(self.good[0], dots)
+        shutil.copy(self.good[0], clash)
+        out = os.path.join(TMP, "out5", "inner")
+        r = run("batch", dots, clash, "-o", out, "--device", "cpu", "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = rows(out)
+        for g in got:
+            self.assertEqual(os.path.dirname(g["output_dir"]), out)
+            self.assertTrue(os.path.basename(g["output_dir"]).startswith(
+                "input_"), g)
+        self.assertFalse(os.path.exists(os.path.join(TMP, "out5", "index.html")))
+
     def test_usage_errors_exit_2_before_any_work(self):
         out = os.path.join(TMP, "out4")
         r = run("batch", self.good[0], "-o", out, "--recipe", "nosuch")

@@ -242,6 +242,102 @@ class RunTests(unittest.TestCase):
         s = load_json(os.path.join(out, "summary.json"))
         self.assertTrue(any("window_energy" in w for w in s["warnings"]))
 
+    def test_output_folder_hazards(self):
+        # an input named like an output, in the output folder: refused
+        folder = os.path.join(TMP, "hazard")
+        os.makedirs(folder, exist_ok=True)
+        named = os.path.join(folder, "maps.h5")
+        shutil.copy(self.lane, named)
+        before = read_bytes(named)
+        r = run("run", named, "-o", folder, "--device", "cpu")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertTrue(r.stderr.startswith(named), r.stderr)
+        self.assertEqual(read_bytes(named), before)
+        # a folder where an output goes: refused before anything changes
+        out = os.path.join(TMP, "out-hazard")
+        r = run("run", self.lane, "-o", out, "--device", "cpu")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        before = {n: read_bytes(os.path.join(out, n)) for n in os.listdir(out)
+                  if n != "maps.h5"}
+        os.remove(os.path.join(out, "maps.h5"))
+        os.makedirs(os.path.join(out, "maps.h5"))
+        r = run("run", self.lane, "-o", out, "--device", "cpu",
+                "--threshold", "5")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("maps.h5: exists and is not a plain file", r.stderr)
+        after = {n: read_bytes(os.path.join(out, n)) for n in os.listdir(out)
+                 if n != "maps.h5"}
+        self.assertEqual(before, after)
+        # a staging folder left by a killed run is swept away
+        os.rmdir(os.path.join(out, "maps.h5"))
+        stale = os.path.join(out, ".minescan-tmp-999999999")
+        os.makedirs(stale)
+        with open(os.path.join(stale, "heatmap.png"), "w") as f:
+            f.write("half-written")
+        r = run("run", self.lane, "-o", out, "--device", "cpu")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([n for n in os.listdir(out) if n.startswith(".")], [])
+        # an empty output folder name is a usage error, never the root
+        r = run("run", self.lane, "-o", "")
+        self.assertEqual(r.returncode, 2)
+
+    def test_device_option_beats_a_bad_environment(self):
+        out = os.path.join(TMP, "out-env")
+        r = run("run", self.lane, "-o", out, "--device", "cpu",
+                env={"MINESCAN_DEVICE": "bogus"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(load_json(os.path.join(out, "summary.json"))[
+            "device"]["requested"], "cpu")
+        r = run("run", "--help", env={"MINESCAN_DEVICE": "bogus"})
+        self.assertEqual(r.returncode, 0)
+
+    def test_mismatched_mask_is_refused(self):
+        recipe = os.path.join(TMP, "mask.recipe")
+        with open(recipe, "w") as f:
+            f.write("stage ground_align in=gpr,emi_valid\n")
+        r = run("run", self.lane, "-o", os.path.join(TMP, "out-mask"),
+                "--recipe", recipe)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"{recipe}:1: stage ground_align: mask 'emi_valid'",
+                      r.stderr)
+        self.assertTrue(r.stderr.startswith(self.lane), r.stderr)
+
+    def test_odd_recordings(self):
+        def base(f):
+            f.attrs["format"] = "minescan-recording"
+            f.attrs["format_version"] = 1
+        rng = np.random.default_rng(3)
+        huge = os.path.join(TMP, "huge.h5")
+        with h5py.File(huge, "w") as f:
+            base(f)
+            g = f.create_group("gpr")
+            g.attrs["sample_interval_s"] = 5e-11
+            g["data"] = (rng.standard_normal((200, 96)) * 1e20).astype("f4")
+            g["x"] = np.linspace(0, 1, 200)
+            g["y"] = (np.arange(200) * 0.037) % 0.5
+        r = run("run", huge, "-o", os.path.join(TMP, "out-huge"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("scaled by 2^", r.stderr)
+        with h5py.File(os.path.join(TMP, "out-huge", "maps.h5"), "r") as f:
+            for k in f:
+                self.assertTrue(np.isfinite(f[k][...]).all(), k)
+        # one straight line, no /lane, a mine on it: scored over the strip
+        line = os.path.join(TMP, "line.h5")
+        with h5py.File(line, "w") as f:
+            base(f)
+            g = f.create_group("gpr")
+            g.attrs["sample_interval_s"] = 5e-11
+            g["data"] = rng.standard_normal((100, 96)).astype("f4")
+            g["x"] = np.linspace(0, 1, 100)
+            g["y"] = np.zeros(100)
+            t = f.create_group("truth")
+            t["x"], t["y"], t["is_mine"] = [0.5], [0.0], [1]
+        out = os.path.join(TMP, "out-line")
+        r = run("run", line, "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertAlmostEqual(load_json(os.path.join(out, "score.json"))[
+            "area_m2"], 0.1, places=6)
+
     def test_unwritable_output_is_exit_3(self):
         blocker = os.path.join(TMP, "a-file")
         with open(blocker, "w") as f:
