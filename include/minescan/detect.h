@@ -99,6 +99,9 @@ void ms_roc_free(ms_roc *roc);
  * threshold,pd,far_per_m2,n_detected,n_false_alarms) and roc.png. */
 int ms_score_write_json(const char *path, const ms_score *s, const ms_roc *roc);
 int ms_roc_write_csv(const char *path, const ms_roc *roc);
-int ms_roc_write_png(const char *path, const ms_roc *roc, const char *title);
+/* roc.png marks the operating point `op` (the alarms at the run's
+ * threshold) when it is not NULL. */
+int ms_roc_write_png(const char *path, const ms_roc *roc, const ms_score *op,
+                     const char *title);
 
 #endif

@@ -136,7 +136,8 @@ static void fmt_fig(char *buf, size_t n, const char *what, double v)
         snprintf(buf, n, "%s: %.3f", what, v);
 }
 
-static void draw_roc(cairo_t *cr, const ms_roc *roc, const char *title,
+static void draw_roc(cairo_t *cr, const ms_roc *roc, const ms_score *op,
+                     const char *title,
                      double x_max, double step)
 {
     const double pw = RIGHT - LEFT, ph = BOTTOM - TOP;
@@ -228,6 +229,21 @@ static void draw_roc(cairo_t *cr, const ms_roc *roc, const char *title,
                 cairo_fill(cr);
             }
         }
+        /* the operating point: what the alarms at the run's threshold give */
+        if (op && !isnan(op->pd) && isfinite(op->far)) {
+            double ox = PX(fmin(op->far, x_max)), oy = PY(op->pd);
+            cairo_arc(cr, ox, oy, 7, 0, 2 * PI);
+            cairo_set_source_rgb(cr, 1, 1, 1);
+            cairo_fill_preserve(cr);
+            cairo_set_source_rgb(cr, 0.89, 0.10, 0.11);
+            cairo_set_line_width(cr, 3);
+            cairo_stroke(cr);
+            snprintf(buf, sizeof buf, "alarms at threshold %g: Pd %.2f, %.2f /m\xc2\xb2",
+                     op->threshold, op->pd, op->far);
+            int left = ox > RIGHT - 260;
+            text_at(cr, left ? ox - 12 : ox + 12, oy + (oy < TOP + 30 ? 14 : -14),
+                    buf, 12, 1, left ? 1 : 0, 0.5, 0);
+        }
         cairo_restore(cr);
     }
 
@@ -248,7 +264,7 @@ static void draw_roc(cairo_t *cr, const ms_roc *roc, const char *title,
     if (roc->n) {
         const ms_roc_point *last = &roc->points[roc->n - 1];
         snprintf(part, sizeof part,
-                 "    all alarms: %zu detected, %zu false (%.3g /m\xc2\xb2)",
+                 "    all peaks: %zu detected, %zu false (%.3g /m\xc2\xb2)",
                  last->n_detected, last->n_false_alarms, last->far);
         strcat(line, part);
     }
@@ -261,7 +277,8 @@ static void draw_roc(cairo_t *cr, const ms_roc *roc, const char *title,
 #undef PY
 }
 
-int ms_roc_write_png(const char *path, const ms_roc *roc, const char *title)
+int ms_roc_write_png(const char *path, const ms_roc *roc, const ms_score *op,
+                     const char *title)
 {
     const char *name = path ? path : "roc.png";
     if (!roc || (roc->n && !roc->points))
@@ -281,7 +298,7 @@ int ms_roc_write_png(const char *path, const ms_roc *roc, const char *title)
         return ms_fail(MS_ERR_NOMEM, "%s: cannot create the image", name);
     }
     cairo_t *cr = cairo_create(surf);
-    draw_roc(cr, roc, title, x_max, step);
+    draw_roc(cr, roc, op, title, x_max, step);
     int status = cairo_status(cr);
     cairo_destroy(cr);
     cairo_surface_flush(surf);

@@ -81,10 +81,11 @@ static const char *const marker_names[] = {
     [MS_MARKER_MISSED] = "missed mine",
 };
 #define N_KINDS 5
-/* drawn bottom to top: alarms under truth, missed mines on top */
+/* drawn bottom to top: alarms under truth, the operator's marks on top so
+ * that a mark on a missed mine's ring still reads as a mark */
 static const ms_marker_kind draw_order[N_KINDS] = {
-    MS_MARKER_ALARM, MS_MARKER_CLUTTER, MS_MARKER_OPERATOR, MS_MARKER_MINE,
-    MS_MARKER_MISSED};
+    MS_MARKER_ALARM, MS_MARKER_CLUTTER, MS_MARKER_MINE, MS_MARKER_MISSED,
+    MS_MARKER_OPERATOR};
 /* legend order: what a trainer looks for first */
 static const ms_marker_kind legend_order[N_KINDS] = {
     MS_MARKER_MINE, MS_MARKER_MISSED, MS_MARKER_ALARM, MS_MARKER_OPERATOR,

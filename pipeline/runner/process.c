@@ -97,12 +97,28 @@ static ms_map_view map_view(ms_run *run, const char *slot)
     return v;
 }
 
+/* Whether a stage that ran wrote slot `name` (not just the recording). */
+static int stage_wrote(const ms_run *run, const char *name)
+{
+    size_t n;
+    const ms_stage_report *rep = ms_run_reports(run, &n);
+    for (size_t i = 0; i < n; i++)
+        for (unsigned o = 0; o < rep[i].step->decl->n_out; o++)
+            if (strcmp(rep[i].device, "skipped") &&
+                !strcmp(rep[i].step->out[o], name))
+                return 1;
+    return 0;
+}
+
 static int write_bscan(job *j)
 {
     ms_shape s;
-    const float *data = ms_run_slot(j->run, "gpr", &s);
     const ms_gpr *g = j->rec->gpr;
-    if (!data || !g || s.kind != MS_ARRAY_TRACES)
+    /* Only a B-scan the recipe filtered: raw traces would be mislabelled. */
+    if (!g || !stage_wrote(j->run, "gpr"))
+        return 0;
+    const float *data = ms_run_slot(j->run, "gpr", &s);
+    if (!data || s.kind != MS_ARRAY_TRACES)
         return 0;
     double *dist = malloc(g->n_traces * sizeof *dist);
     if (!dist)
@@ -113,7 +129,8 @@ static int write_bscan(job *j)
                                       g->y[i] - g->y[i - 1]);
     ms_png_text text[] = {{"minescan:recipe", j->recipe.name},
                           {"minescan:slot", "gpr"}};
-    ms_image_spec spec = {.title = "Processed B-scan (after the filters)",
+    ms_image_spec spec = {.title = "Filtered B-scan along the sweep path "
+                                   "(every sweep, end to end)",
                           .value_label = "amplitude",
                           .cmap = MS_CMAP_BALANCE,
                           .symmetric = 1,
@@ -260,7 +277,8 @@ static int detect_and_score(job *j, const ms_map_view *final)
     if (!rc) {
         add_output(j, "roc.csv");
         out_path(j, "roc.png", path, sizeof path);
-        rc = ms_roc_write_png(path, &j->roc, "Detection: Pd against false "
+        rc = ms_roc_write_png(path, &j->roc, &j->score,
+                              "Detection: Pd against false "
                                              "alarms per m2");
     }
     if (!rc)
@@ -308,13 +326,19 @@ static int write_index(job *j, const char *input)
                 j->score.n_mines, j->score.pd, j->score.n_false_alarms,
                 j->score.far, j->score.halo_m);
     fputs("</p>\n", f);
+    /* what a trainer reads first, first */
+    static const char *const images[] = {"heatmap.png", "coverage.png",
+                                         "roc.png", "bscan.png"};
+    for (size_t k = 0; k < sizeof images / sizeof images[0]; k++)
+        for (size_t i = 0; i < j->n_outputs; i++)
+            if (!strcmp(j->outputs[i], images[k]))
+                fprintf(f, "<h2>%s</h2>\n<a href=\"%s\"><img src=\"%s\" "
+                           "alt=\"%s\"></a>\n", images[k], images[k],
+                        images[k], images[k]);
     for (size_t i = 0; i < j->n_outputs; i++) {
         const char *name = j->outputs[i]; /* our own fixed names */
         size_t n = strlen(name);
-        if (n > 4 && !strcmp(name + n - 4, ".png"))
-            fprintf(f, "<h2>%s</h2>\n<a href=\"%s\"><img src=\"%s\" "
-                       "alt=\"%s\"></a>\n", name, name, name, name);
-        else
+        if (n < 4 || strcmp(name + n - 4, ".png"))
             fprintf(f, "<p><a href=\"%s\">%s</a></p>\n", name, name);
     }
     fputs("<p><a href=\"summary.json\">summary.json</a></p>\n</body></html>\n",
@@ -534,18 +558,37 @@ int ms_process_recording(ms_runner *runner, const char *input,
     }
     if (!rc)
         rc = detect_and_score(&j, &final);
-    if (!rc)
-        rc = render_map(&j, "heatmap.png", &final,
-                        "Anomaly map (standard deviations above the lane mean)",
-                        "score", MS_CMAP_VIRIDIS, 1);
+    if (!rc) {
+        const char *name = ms_run_final_map(j.run);
+        char title[160], label[64];
+        if (!strcmp(name, "anomaly"))
+            snprintf(title, sizeof title, "Anomaly map: radar + metal-detector "
+                     "scores (each in standard deviations above its lane mean)");
+        else if (!strcmp(name, "gpr_z"))
+            snprintf(title, sizeof title, "Radar anomaly map (standard "
+                     "deviations above the lane mean)");
+        else if (!strcmp(name, "emi_z"))
+            snprintf(title, sizeof title, "Metal-detector anomaly map "
+                     "(standard deviations above the lane mean)");
+        else
+            snprintf(title, sizeof title, "Anomaly map (%s)", name);
+        snprintf(label, sizeof label, "score (alarm at %g or more)",
+                 opt->alarm_threshold);
+        rc = render_map(&j, "heatmap.png", &final, title, label,
+                        MS_CMAP_VIRIDIS, 1);
+    }
     if (!rc) {
         ms_map_view hits = map_view(j.run, "gpr_hits");
-        if (!hits.v)
+        const char *title = "Radar coverage: traces within the gridding "
+                            "radius of each cell";
+        if (!hits.v) {
             hits = map_view(j.run, "emi_hits");
+            title = "Metal-detector coverage: readings within the gridding "
+                    "radius of each cell";
+        }
         if (hits.v)
-            rc = render_map(&j, "coverage.png", &hits,
-                            "Coverage: readings within the gridding radius",
-                            "hits", MS_CMAP_MAGMA, 0);
+            rc = render_map(&j, "coverage.png", &hits, title, "readings",
+                            MS_CMAP_MAGMA, 0);
     }
     if (!rc) {
         char path[MS_PATH_MAX];

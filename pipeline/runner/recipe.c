@@ -23,7 +23,7 @@
     "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
 
 #define RADAR_MAP                                                              \
-    "stage window_energy in=gpr_env,gpr_valid t_start_ns=1.2 t_end_ns=5.0\n"  \
+    "stage window_energy in=gpr_env,gpr_valid t_start_ns=1.0 t_end_ns=4.0\n"  \
     "stage grid in=gpr_score,gpr_score_valid,gpr_xy out=gpr_map,gpr_hits "     \
     "cell_m=0.02 radius_m=0.08\n"                                              \
     "stage zscore in=gpr_map,gpr_hits out=gpr_z\n"

@@ -11,7 +11,7 @@
 
 static const ms_param_decl params[] = {
     {"cell_m", MS_PARAM_FLOAT, 0.02, 0.002, 1.0, "m", "map cell size"},
-    {"radius_m", MS_PARAM_FLOAT, 0.05, 0.002, 2.0, "m",
+    {"radius_m", MS_PARAM_FLOAT, 0.08, 0.002, 2.0, "m",
      "search radius around each cell centre"},
     {"channel", MS_PARAM_INT, 0, 0, 63, "", "which column of the values"},
 };

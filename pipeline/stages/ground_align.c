@@ -10,7 +10,7 @@
 #include "stages/stage.h"
 
 static const ms_param_decl params[] = {
-    {"search_start_ns", MS_PARAM_FLOAT, 0.15, 0.0, 1000.0, "ns",
+    {"search_start_ns", MS_PARAM_FLOAT, 0.0, 0.0, 1000.0, "ns",
      "start of the ground-bounce search, after time zero"},
     {"search_end_ns", MS_PARAM_FLOAT, 2.5, 0.0, 1000.0, "ns",
      "end of the ground-bounce search, after time zero"},

@@ -13,7 +13,7 @@
 static const ms_param_decl params[] = {
     {"t_start_ns", MS_PARAM_FLOAT, 1.0, 0.0, 1000.0, "ns",
      "window start after time zero (below the ground bounce)"},
-    {"t_end_ns", MS_PARAM_FLOAT, 6.0, 0.0, 1000.0, "ns",
+    {"t_end_ns", MS_PARAM_FLOAT, 4.0, 0.0, 1000.0, "ns",
      "window end after time zero"},
 };
 
