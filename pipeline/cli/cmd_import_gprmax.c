@@ -77,12 +77,17 @@ static int import_child(void *ctx, int fd)
             ms_diag_add(&d, "%s", ms_error_message());
         else {
             const ms_gpr *g = rec->gpr;
-            snprintf(summary, sizeof summary,
-                     "%s: %zu traces x %zu samples every %.6g ns, trace "
-                     "spacing %.6g m, from %s",
-                     j->out, g->n_traces, g->n_samples,
-                     g->sample_interval_s * 1e9,
-                     g->n_traces > 1 ? g->x[1] - g->x[0] : 0.0, j->in);
+            if (g->n_traces > 1)
+                snprintf(summary, sizeof summary,
+                         "%s: %zu traces x %zu samples every %.6g ns, trace "
+                         "spacing %.6g m, from %s",
+                         j->out, g->n_traces, g->n_samples,
+                         g->sample_interval_s * 1e9, g->x[1] - g->x[0], j->in);
+            else
+                snprintf(summary, sizeof summary,
+                         "%s: a single trace (an A-scan) of %zu samples every "
+                         "%.6g ns, from %s", j->out, g->n_samples,
+                         g->sample_interval_s * 1e9, j->in);
         }
     } else if (d.n == 0) {
         ms_diag_add(&d, "%s", ms_error_message());
