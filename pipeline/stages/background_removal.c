@@ -3,6 +3,8 @@
  * antenna ringing (both nearly the same in every trace) and leaves the
  * hyperbolas of buried objects; it also flattens long flat layers, which is
  * why the window is finite. Weighted by the validity mask. */
+#include <stdlib.h>
+
 #include "minescan/error.h"
 #include "stages/stage.h"
 
@@ -26,20 +28,32 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     long nt = (long)ctx->in[0].dims[0];
     size_t ns = ctx->in[0].dims[1];
     long half = half_window(ctx);
+    /* Sums for one output trace at a time, adding whole neighbouring traces
+     * (contiguous, vectorisable); each sample still adds its neighbours in
+     * ascending trace order, as the kernel does. */
+    float *sum = malloc(2 * (ns ? ns : 1) * sizeof *sum);
+    if (!sum)
+        return ms_fail(MS_ERR_NOMEM, "background_removal: out of memory");
+    float *weight = sum + ns;
     for (long i = 0; i < nt; i++) {
         long lo = i - half < 0 ? 0 : i - half;
         long hi = i + half >= nt ? nt - 1 : i + half;
-        for (size_t j = 0; j < ns; j++) {
-            float sum = 0.0f, weight = 0.0f;
-            for (long k = lo; k <= hi; k++) {
-                sum += m[k * ns + j] * s[k * ns + j];
-                weight += m[k * ns + j];
+        for (size_t j = 0; j < ns; j++)
+            sum[j] = weight[j] = 0.0f;
+        for (long k = lo; k <= hi; k++) {
+            const float *sk = s + (size_t)k * ns, *mk = m + (size_t)k * ns;
+            for (size_t j = 0; j < ns; j++) {
+                sum[j] += mk[j] * sk[j];
+                weight[j] += mk[j];
             }
-            float mean = weight > 0.0f ? sum / weight : 0.0f;
+        }
+        for (size_t j = 0; j < ns; j++) {
             size_t at = (size_t)i * ns + j;
+            float mean = weight[j] > 0.0f ? sum[j] / weight[j] : 0.0f;
             out[0][at] = m[at] > 0.0f ? s[at] - mean : 0.0f;
         }
     }
+    free(sum);
     return 0;
 }
 
