@@ -56,6 +56,7 @@ typedef struct job {
     const ms_process_options *opt;
     ms_recording *rec;
     ms_recipe recipe;
+    char *parameters; /* the effective recipe, for the PNGs' text chunks */
     ms_run *run;
     ms_alarm *alarms;
     size_t n_alarms;
@@ -128,6 +129,7 @@ static int write_bscan(job *j)
         dist[i] = dist[i - 1] + hypot(g->x[i] - g->x[i - 1],
                                       g->y[i] - g->y[i - 1]);
     ms_png_text text[] = {{"minescan:recipe", j->recipe.name},
+                          {"minescan:parameters", j->parameters},
                           {"minescan:slot", "gpr"}};
     ms_image_spec spec = {.title = "Filtered B-scan along the sweep path "
                                    "(every sweep, end to end)",
@@ -135,7 +137,7 @@ static int write_bscan(job *j)
                           .cmap = MS_CMAP_BALANCE,
                           .symmetric = 1,
                           .text = text,
-                          .n_text = 2};
+                          .n_text = 3};
     char path[MS_PATH_MAX];
     out_path(j, "bscan.png", path, sizeof path);
     int rc = ms_render_bscan(path, data, s.dims[0], s.dims[1], dist,
@@ -203,9 +205,10 @@ static int render_map(job *j, const char *file, const ms_map_view *v,
         free(markers);
         return ms_fail(MS_ERR_NOMEM, "out of memory drawing %s", file);
     }
-    ms_png_text text[] = {{"minescan:recipe", j->recipe.name}};
+    ms_png_text text[] = {{"minescan:recipe", j->recipe.name},
+                          {"minescan:parameters", j->parameters}};
     ms_image_spec spec = {.title = title, .value_label = label, .cmap = cmap,
-                          .text = text, .n_text = 1};
+                          .text = text, .n_text = 2};
     char path[MS_PATH_MAX];
     out_path(j, file, path, sizeof path);
     int rc = ms_render_map(path, shown, v->nx, v->ny, v->x_min,
@@ -521,6 +524,11 @@ int ms_process_recording(ms_runner *runner, const char *input,
     for (size_t i = 0; !rc && i < opt->n_overrides; i++)
         rc = ms_recipe_override(&j.recipe, opt->overrides[i]);
     if (!rc) {
+        j.parameters = ms_recipe_effective_text(&j.recipe);
+        if (!j.parameters)
+            rc = ms_fail(MS_ERR_NOMEM, "out of memory");
+    }
+    if (!rc) {
         rc = ms_recording_read(input, &j.rec, diag);
         result->input_invalid = rc != 0;
     }
@@ -645,5 +653,6 @@ int ms_process_recording(ms_runner *runner, const char *input,
     ms_run_free(j.run);
     ms_recording_free(j.rec);
     ms_recipe_free(&j.recipe);
+    free(j.parameters);
     return rc;
 }

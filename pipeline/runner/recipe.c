@@ -73,6 +73,34 @@ double ms_recipe_tolerance(const ms_recipe *r)
     return tol;
 }
 
+char *ms_recipe_effective_text(const ms_recipe *r)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    for (size_t i = 0; i < r->n_steps; i++) {
+        const ms_recipe_step *st = &r->steps[i];
+        const ms_stage_decl *d = st->decl;
+        fprintf(f, "stage %s", d->name);
+        for (unsigned k = 0; k < d->n_params; k++)
+            fprintf(f, " %s=%.9g", d->params[k].name, st->p[k]);
+        fputs(" in=", f);
+        for (unsigned k = 0; k < d->n_in; k++)
+            fprintf(f, "%s%s", k ? "," : "", st->in[k]);
+        fputs(" out=", f);
+        for (unsigned k = 0; k < d->n_out; k++)
+            fprintf(f, "%s%s", k ? "," : "", st->out[k]);
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 void ms_recipe_free(ms_recipe *r)
 {
     free(r->text);

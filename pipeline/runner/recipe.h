@@ -44,5 +44,10 @@ void ms_recipe_free(ms_recipe *r);
  * added up along the chain (each stage's error bound carries into the
  * next to first order). */
 double ms_recipe_tolerance(const ms_recipe *r);
+/* The recipe as it runs: one line per step with every parameter's value
+ * (defaults and --set overrides included) and its slots. A recipe file
+ * itself, so a figure can be reproduced from a PNG's text chunk alone.
+ * malloc'ed; NULL when out of memory. */
+char *ms_recipe_effective_text(const ms_recipe *r);
 
 #endif

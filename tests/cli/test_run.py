@@ -150,6 +150,25 @@ class RunTests(unittest.TestCase):
         t = png_text(os.path.join(self.out_cl, "bscan.png"))
         self.assertEqual(t["minescan:recipe"], "default")
 
+    def test_png_parameters_reproduce_the_map(self):
+        """The effective recipe in a PNG's text chunk is a recipe file that
+        gives the same map again."""
+        out = os.path.join(TMP, "out-params")
+        r = run("run", self.lane, "-o", out, "--device", "cpu",
+                "--set", "grid#2.radius_m=0.1", "--set", "dewow.window_ns=2.5")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        params = png_text(os.path.join(out, "heatmap.png"))["minescan:parameters"]
+        self.assertIn("window_ns=2.5", params)
+        self.assertIn("radius_m=0.1 ", params)
+        recipe = os.path.join(TMP, "from-png.recipe")
+        with open(recipe, "w") as f:
+            f.write(params)
+        again = os.path.join(TMP, "out-params-again")
+        r = run("run", self.lane, "-o", again, "--device", "cpu",
+                "--recipe", recipe)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        np.testing.assert_array_equal(final_map(out)[1], final_map(again)[1])
+
     def test_injected_opencl_failure_falls_back_with_same_map(self):
         out = os.path.join(TMP, "out-fault")
         r = run("run", self.lane, "-o", out, "--device", "opencl",
