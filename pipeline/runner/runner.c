@@ -547,6 +547,7 @@ static int run_once(ms_runner *r, const char *input, const ms_recording *rec,
 int ms_run_recipe(ms_runner *r, const char *input, const ms_recording *rec,
                   const ms_recipe *recipe, ms_run **out)
 {
+    r->fallbacks = 0; /* each run gets OpenCL afresh */
     int rc = run_once(r, input, rec, recipe, out);
     if (rc != MS_ERR_OPENCL || !r->cl || r->fallbacks >= MS_MAX_FALLBACKS)
         return rc;
