@@ -5,19 +5,23 @@ __kernel void map_stats(__global const float *v, __global const float *hits,
 {
     if (get_global_id(0) != 0)
         return;
-    float sum = 0.0f, count = 0.0f;
+    float peak = 0.0f, sum = 0.0f, count = 0.0f;
+    for (int i = 0; i < n; i++)
+        if (hits[i] > 0.0f)
+            peak = fmax(peak, fabs(v[i]));
+    float scale = peak > 0.0f ? peak : 1.0f;
     for (int i = 0; i < n; i++)
         if (hits[i] > 0.0f) {
-            sum += v[i];
+            sum += v[i] / scale;
             count += 1.0f;
         }
     float mu = count > 0.0f ? sum / count : 0.0f;
     float ss = 0.0f;
     for (int i = 0; i < n; i++)
         if (hits[i] > 0.0f)
-            ss += (v[i] - mu) * (v[i] - mu);
-    stats[0] = mu;
-    stats[1] = count > 0.0f ? sqrt(ss / count) : 0.0f;
+            ss += (v[i] / scale - mu) * (v[i] / scale - mu);
+    stats[0] = mu * scale;
+    stats[1] = count > 0.0f ? sqrt(ss / count) * scale : 0.0f;
 }
 
 __kernel void zscore(__global const float *v, __global const float *hits,

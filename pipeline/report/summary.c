@@ -121,6 +121,9 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
     for (size_t i = 0; i < in->n_outputs; i++)
         json_array_append_new(outputs, json_string(in->outputs[i]));
     json_object_set_new(root, "outputs", outputs);
+    /* kept at the top level as well, as the first version wrote it */
+    json_object_set_new(root, "n_alarms",
+                        json_integer((json_int_t)in->n_alarms));
     json_object_set_new(
         root, "detection",
         json_pack("{s:f, s:f, s:f}", "alarm_threshold",

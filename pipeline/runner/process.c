@@ -396,6 +396,12 @@ static int check_targets(const char *outdir, const char *input)
 static int publish(job *j, const char *outdir)
 {
     char from[MS_PATH_MAX], to[MS_PATH_MAX];
+    /* The old summary goes first: should a later step fail, the folder
+     * must not look complete and current (batch would skip it). */
+    snprintf(to, sizeof to, "%s/summary.json", outdir);
+    if (unlink(to) != 0 && errno != ENOENT)
+        return ms_fail(MS_ERR_IO, "%s: cannot remove the earlier run's "
+                       "file: %s", to, strerror(errno));
     for (size_t k = 0; k < sizeof known_outputs / sizeof known_outputs[0];
          k++) {
         int written = 0;
@@ -421,15 +427,20 @@ static int publish(job *j, const char *outdir)
 
 #define STAGING_PREFIX ".minescan-tmp-"
 
-/* Remove a staging folder and whatever is left in it. */
+/* Remove a staging folder and whatever is in it: it is flat and ours
+ * (outputs and the writers' temporary files). */
 static void remove_staging(const char *staging)
 {
-    char path[MS_PATH_MAX];
-    for (size_t k = 0; k < sizeof known_outputs / sizeof known_outputs[0];
-         k++) {
-        if (snprintf(path, sizeof path, "%s/%s", staging, known_outputs[k]) <
-            (int)sizeof path)
-            unlink(path);
+    DIR *d = opendir(staging);
+    if (d) {
+        struct dirent *e;
+        char path[MS_PATH_MAX];
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                snprintf(path, sizeof path, "%s/%s", staging, e->d_name) <
+                    (int)sizeof path)
+                unlink(path);
+        closedir(d);
     }
     rmdir(staging);
 }
@@ -459,10 +470,11 @@ static void sweep_stale_staging(const char *outdir)
     closedir(d);
 }
 
-/* Amplitudes so large that their squares summed over a window overflow
- * single precision would turn into Inf and NaN in the energy stages: scale
- * such data by a power of two (exact; the maps are standardised later, so
- * no figure changes) and say so. */
+/* Amplitudes far from 1 would overflow (or underflow) single precision
+ * once squared into energies and squared again into their variance: scale
+ * such data by a power of two to a peak between 0.5 and 1 (the maps are
+ * standardised later, so no figure changes; samples smaller than 2^-126 of
+ * the peak flush to zero) and say so. */
 static void tame_amplitudes(const char *input, float *data, size_t n,
                             const char *path, ms_diag *diag)
 {
@@ -471,12 +483,13 @@ static void tame_amplitudes(const char *input, float *data, size_t n,
         peak = fmaxf(peak, fabsf(data[i]));
     int e;
     frexpf(peak, &e);
-    if (e <= 50)
+    if (peak == 0.0f || (e <= 16 && e >= -16))
         return;
     for (size_t i = 0; i < n; i++)
-        data[i] = ldexpf(data[i], 40 - e);
-    ms_diag_add(diag, "%s: %s: warning: amplitudes up to %g would overflow "
-                "the energy sums; scaled by 2^%d", input, path, peak, 40 - e);
+        data[i] = ldexpf(data[i], -e);
+    ms_diag_add(diag, "%s: %s: warning: amplitudes up to %g are far from 1 "
+                "for single-precision energies; scaled by 2^%d", input, path,
+                peak, -e);
 }
 
 /* A lane most of whose readings lie outside /lane is probably in another

@@ -84,8 +84,14 @@ char *ms_recipe_effective_text(const ms_recipe *r)
         const ms_recipe_step *st = &r->steps[i];
         const ms_stage_decl *d = st->decl;
         fprintf(f, "stage %s", d->name);
-        for (unsigned k = 0; k < d->n_params; k++)
-            fprintf(f, " %s=%.9g", d->params[k].name, st->p[k]);
+        for (unsigned k = 0; k < d->n_params; k++) {
+            /* the shortest text that reads back as the same double */
+            char num[32];
+            snprintf(num, sizeof num, "%.15g", st->p[k]);
+            if (strtod(num, NULL) != st->p[k])
+                snprintf(num, sizeof num, "%.17g", st->p[k]);
+            fprintf(f, " %s=%s", d->params[k].name, num);
+        }
         fputs(" in=", f);
         for (unsigned k = 0; k < d->n_in; k++)
             fprintf(f, "%s%s", k ? "," : "", st->in[k]);

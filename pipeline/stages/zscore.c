@@ -22,25 +22,30 @@ static int shape(ms_stage_ctx *ctx)
     return 0;
 }
 
-/* Two-pass mean and standard deviation over the swept cells, in one fixed
- * order; the kernel's single work-item runs the same loops so the two
- * agree. */
+/* Mean and standard deviation over the swept cells, in one fixed order;
+ * the kernel's single work-item runs the same loops so the two agree. The
+ * sums run over values divided by the largest magnitude, so that squares
+ * of large energies cannot overflow single precision (no fp64 needed). */
 static void map_stats(const float *v, const float *hits, size_t n,
                       float *mean, float *sd)
 {
-    float sum = 0.0f, count = 0.0f;
+    float peak = 0.0f, sum = 0.0f, count = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        if (hits[i] > 0.0f)
+            peak = fmaxf(peak, fabsf(v[i]));
+    float scale = peak > 0.0f ? peak : 1.0f;
     for (size_t i = 0; i < n; i++)
         if (hits[i] > 0.0f) {
-            sum += v[i];
+            sum += v[i] / scale;
             count += 1.0f;
         }
     float mu = count > 0.0f ? sum / count : 0.0f;
     float ss = 0.0f;
     for (size_t i = 0; i < n; i++)
         if (hits[i] > 0.0f)
-            ss += (v[i] - mu) * (v[i] - mu);
-    *mean = mu;
-    *sd = count > 0.0f ? sqrtf(ss / count) : 0.0f;
+            ss += (v[i] / scale - mu) * (v[i] / scale - mu);
+    *mean = mu * scale;
+    *sd = count > 0.0f ? sqrtf(ss / count) * scale : 0.0f;
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],

@@ -155,11 +155,13 @@ class RunTests(unittest.TestCase):
         gives the same map again."""
         out = os.path.join(TMP, "out-params")
         r = run("run", self.lane, "-o", out, "--device", "cpu",
-                "--set", "grid#2.radius_m=0.1", "--set", "dewow.window_ns=2.5")
+                "--set", "grid#2.radius_m=0.1", "--set", "dewow.window_ns=2.5",
+                "--set", "window_energy.t_start_ns=0.9999999999")
         self.assertEqual(r.returncode, 0, r.stderr)
         params = png_text(os.path.join(out, "heatmap.png"))["minescan:parameters"]
         self.assertIn("window_ns=2.5", params)
         self.assertIn("radius_m=0.1 ", params)
+        self.assertIn("t_start_ns=0.9999999999 ", params)
         recipe = os.path.join(TMP, "from-png.recipe")
         with open(recipe, "w") as f:
             f.write(params)
@@ -291,8 +293,9 @@ class RunTests(unittest.TestCase):
         os.rmdir(os.path.join(out, "maps.h5"))
         stale = os.path.join(out, ".minescan-tmp-999999999")
         os.makedirs(stale)
-        with open(os.path.join(stale, "heatmap.png"), "w") as f:
-            f.write("half-written")
+        for name in ("heatmap.png", "bscan.png.tmp", "maps.h5.tmp.4242"):
+            with open(os.path.join(stale, name), "w") as f:
+                f.write("half-written")
         r = run("run", self.lane, "-o", out, "--device", "cpu")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual([n for n in os.listdir(out) if n.startswith(".")], [])
@@ -334,6 +337,19 @@ class RunTests(unittest.TestCase):
             g["data"] = (rng.standard_normal((200, 96)) * 1e20).astype("f4")
             g["x"] = np.linspace(0, 1, 200)
             g["y"] = (np.arange(200) * 0.037) % 0.5
+        # the same lane at another amplitude scale gives the same map
+        _, ref = final_map(self.out_cpu)
+        for factor in (1e12, 1e-20):
+            scaled = os.path.join(TMP, "scaled.h5")
+            shutil.copy(self.lane, scaled)
+            with h5py.File(scaled, "r+") as f:
+                f["gpr/data"][...] = f["gpr/data"][...] * factor
+            out = os.path.join(TMP, "out-scaled")
+            r = run("run", scaled, "-o", out, "--device", "cpu")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            _, m = final_map(out)
+            self.assertLessEqual(np.abs(m - ref).max(), 1e-4 * np.abs(ref).max(),
+                                 factor)
         r = run("run", huge, "-o", os.path.join(TMP, "out-huge"))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("scaled by 2^", r.stderr)

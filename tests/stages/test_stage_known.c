@@ -214,6 +214,16 @@ static void zscore_standardises_over_swept_cells(void **state)
     in[0] = flat;
     run("zscore", sh, in, o, NULL, 0);
     assert_float_equal(out[2], 0.0f, 0.0);
+    /* energies of large amplitudes: squaring them must not overflow */
+    float big[5] = {1e30f, 2e30f, 3e30f, 4e30f, 0};
+    float small[5] = {1e-30f, 2e-30f, 3e-30f, 4e-30f, 0};
+    in[0] = big;
+    run("zscore", sh, in, o, NULL, 0);
+    assert_float_equal(out[0], -1.5f / sd, 1e-5);
+    assert_float_equal(out[3], 1.5f / sd, 1e-5);
+    in[0] = small;
+    run("zscore", sh, in, o, NULL, 0);
+    assert_float_equal(out[3], 1.5f / sd, 1e-5);
 }
 
 static void fuse_adds_positive_parts(void **state)
