@@ -26,7 +26,11 @@ static void usage(FILE *f)
             "progress for S seconds\n"
             "                            (default 300; libhdf5 loops forever "
             "on some corrupt files)\n"
-            "  --quiet                   no progress lines\n");
+            "  --quiet                   no progress lines\n"
+            "  -j, --jobs N              process N inputs at once (default 1; "
+            "each opens its own\n"
+            "                            device: on PoCL, or with --device cpu, "
+            "up to the core count)\n");
     ms_cli_print_process_help(f);
     fprintf(f, "  -h, --help                this text\n\nExit status: 0 every "
                "input ok or skipped, 1 some failed (the others are\ncomplete), "
@@ -41,6 +45,7 @@ int ms_cmd_batch(int argc, char **argv)
         {"force", no_argument, 0, 'f'},
         {"timeout", required_argument, 0, 'T'},
         {"quiet", no_argument, 0, 'q'},
+        {"jobs", required_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -50,7 +55,7 @@ int ms_cmd_batch(int argc, char **argv)
     opt.process.device_requested = NULL; /* set by --device, else the env */
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:j:h", longopts, NULL)) != -1) {
         int rc = ms_cli_process_option("batch", c, optarg, &opt.process,
                                        &opt.device);
         if (rc >= 0) {
@@ -64,6 +69,18 @@ int ms_cmd_batch(int argc, char **argv)
             if (ms_cli_positive("batch", "--timeout", optarg, &opt.timeout_s))
                 return 2;
             break;
+        case 'j': {
+            double jobs;
+            if (ms_cli_positive("batch", "--jobs", optarg, &jobs))
+                return 2;
+            if (jobs != (int)jobs || jobs > 256) {
+                fprintf(stderr, "minescan batch: --jobs %s: expected a whole "
+                                "number from 1 to 256\n", optarg);
+                return 2;
+            }
+            opt.jobs = (int)jobs;
+            break;
+        }
         case 'f': opt.force = 1; break;
         case 'q': opt.quiet = 1; break;
         case 'h': usage(stdout); return 0;

@@ -1,11 +1,16 @@
 /* Batch processing: see batch.h. */
+/* MAP_ANONYMOUS (shared rows for --jobs workers) is not in POSIX 2008. */
+#define _DEFAULT_SOURCE
 #include "runner/batch.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -297,6 +302,59 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* What the workers share (MAP_SHARED): the rows they fill and two
+ * counters, the next input to take and how many are done. */
+typedef struct batch_shared {
+    size_t next, done;
+    batch_row rows[];
+} batch_shared;
+
+/* One input: skipped when current, else processed in its own child. */
+static void batch_one(batch_shared *sh, size_t i, size_t n,
+                      const ms_batch_options *opt)
+{
+    batch_row *r = &sh->rows[i];
+    double t0 = now_s();
+    if (!opt->force && is_current(r->input, r->output_dir, opt, r)) {
+        r->status = "skipped";
+        snprintf(r->reason, sizeof r->reason,
+                 "outputs are complete and current");
+    } else
+        process_one(r->input, r, opt);
+    size_t k = __atomic_add_fetch(&sh->done, 1, __ATOMIC_SEQ_CST);
+    if (!strcmp(r->status, "failed"))
+        fprintf(stderr, "%s\n", r->reason);
+    if (!opt->quiet)
+        printf("[%zu/%zu] %-7s %s (%.1f s)\n", k, n, r->status, r->input,
+               now_s() - t0);
+    fflush(stdout);
+}
+
+/* Take inputs until none is left (each worker, or the caller alone). */
+static void batch_work(batch_shared *sh, size_t n, const ms_batch_options *opt)
+{
+    size_t i;
+    while ((i = __atomic_fetch_add(&sh->next, 1, __ATOMIC_SEQ_CST)) < n)
+        batch_one(sh, i, n, opt);
+}
+
+/* PoCL's kernel cache is not safe for concurrent builders: give each
+ * worker its own (other OpenCL drivers ignore the variable). */
+static void worker_cache_dir(size_t worker)
+{
+    const char *base = getenv("POCL_CACHE_DIR");
+    const char *home = getenv("HOME");
+    char dir[4096];
+    if (base && *base)
+        snprintf(dir, sizeof dir, "%s/minescan-worker-%zu", base, worker);
+    else if (home && *home)
+        snprintf(dir, sizeof dir, "%s/.cache/pocl/kcache/minescan-worker-%zu",
+                 home, worker);
+    else
+        return;
+    setenv("POCL_CACHE_DIR", dir, 1);
+}
+
 int ms_batch_run(const char *const *inputs, size_t n_inputs,
                  const char *outdir, const ms_batch_options *opt,
                  ms_batch_totals *totals)
@@ -305,44 +363,70 @@ int ms_batch_run(const char *const *inputs, size_t n_inputs,
     int rc = ms_make_dirs(outdir);
     if (rc)
         return rc;
-    batch_row *rows = calloc(n_inputs ? n_inputs : 1, sizeof *rows);
+    /* Shared memory, so that --jobs workers (fork) fill the same rows. */
+    size_t bytes = sizeof(batch_shared) + (n_inputs ? n_inputs : 1) *
+                                              sizeof(batch_row);
+    batch_shared *sh = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     char (*names)[256] = calloc(n_inputs ? n_inputs : 1, sizeof *names);
-    if (!rows || !names) {
-        free(rows);
+    if (sh == MAP_FAILED || !names) {
+        if (sh != MAP_FAILED)
+            munmap(sh, bytes);
         free(names);
         return ms_fail(MS_ERR_NOMEM, "out of memory");
     }
     rc = output_names(inputs, n_inputs, names);
     for (size_t i = 0; !rc && i < n_inputs; i++) {
-        batch_row *r = &rows[i];
+        batch_row *r = &sh->rows[i];
         r->input = inputs[i];
         snprintf(r->output_dir, sizeof r->output_dir, "%s/%s", outdir,
                  names[i]);
         r->n_alarms = -1;
         r->pd = r->far = NAN;
-        double t0 = now_s();
-        if (!opt->force && is_current(inputs[i], r->output_dir, opt, r)) {
-            r->status = "skipped";
+    }
+    size_t jobs = opt->jobs > 1 ? (size_t)opt->jobs : 1;
+    if (jobs > n_inputs)
+        jobs = n_inputs ? n_inputs : 1;
+    if (!rc && jobs == 1)
+        batch_work(sh, n_inputs, opt);
+    else if (!rc) {
+        /* Workers hold no OpenCL state: each input's own child opens it. */
+        fflush(NULL);
+        size_t started = 0;
+        for (; started < jobs; started++) {
+            pid_t pid = fork();
+            if (pid < 0)
+                break;
+            if (pid == 0) {
+                worker_cache_dir(started);
+                batch_work(sh, n_inputs, opt);
+                fflush(NULL);
+                _exit(0);
+            }
+        }
+        if (started == 0) /* no worker could start: do the work here */
+            batch_work(sh, n_inputs, opt);
+        while (wait(NULL) > 0 || errno == EINTR)
+            ;
+    }
+    for (size_t i = 0; !rc && i < n_inputs; i++) {
+        batch_row *r = &sh->rows[i];
+        if (!r->status) { /* its worker died before finishing it */
+            r->status = "failed";
             snprintf(r->reason, sizeof r->reason,
-                     "outputs are complete and current");
-        } else
-            process_one(inputs[i], r, opt);
+                     "%s: the batch worker processing it ended early",
+                     r->input);
+        }
         if (!strcmp(r->status, "failed"))
             totals->failed++;
         else if (!strcmp(r->status, "skipped"))
             totals->skipped++;
         else
             totals->ok++;
-        if (!strcmp(r->status, "failed"))
-            fprintf(stderr, "%s\n", r->reason);
-        if (!opt->quiet)
-            printf("[%zu/%zu] %-7s %s (%.1f s)\n", i + 1, n_inputs, r->status,
-                   inputs[i], now_s() - t0);
-        fflush(stdout);
     }
     if (!rc)
-        rc = write_reports(outdir, rows, n_inputs, totals);
+        rc = write_reports(outdir, sh->rows, n_inputs, totals);
     free(names);
-    free(rows);
+    munmap(sh, bytes);
     return rc;
 }

@@ -16,6 +16,7 @@ typedef struct ms_batch_options {
     ms_process_options process;
     ms_device_choice device;
     int force;         /* reprocess inputs whose outputs are current */
+    int jobs;          /* inputs processed at once (1 = one after another) */
     /* Give up on an input that shows no progress (reading a block, ending
      * a stage) for this long: libhdf5 loops forever on some corrupt files.
      * 0 = MS_BATCH_DEFAULT_STALL_S. */

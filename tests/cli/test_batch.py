@@ -149,6 +149,21 @@ class BatchTests(unittest.TestCase):
                 "input_"), g)
         self.assertFalse(os.path.exists(os.path.join(TMP, "out5", "index.html")))
 
+    def test_jobs_give_the_same_rows(self):
+        inputs = [self.good[0], self.bad, self.good[1], self.text]
+        one, two = os.path.join(TMP, "out-j1"), os.path.join(TMP, "out-j2")
+        r1 = run("batch", *inputs, "-o", one, "--device", "opencl")
+        r2 = run("batch", *inputs, "-o", two, "--device", "opencl", "-j", "2")
+        self.assertEqual(r1.returncode, 1, r1.stderr)
+        self.assertEqual(r2.returncode, 1, r2.stderr)
+        keys = ("input", "status", "n_alarms", "pd", "far_per_m2")
+        a = [[g[k] for k in keys] for g in rows(one)]
+        b = [[g[k] for k in keys] for g in rows(two)]
+        self.assertEqual(a, b)
+        self.assertEqual(len(r2.stdout.splitlines()), 5)  # 4 lines + totals
+        r = run("batch", self.good[0], "-o", two, "-j", "1.5")
+        self.assertEqual(r.returncode, 2)
+
     def test_usage_errors_exit_2_before_any_work(self):
         out = os.path.join(TMP, "out4")
         r = run("batch", self.good[0], "-o", out, "--recipe", "nosuch")
