@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,7 +306,7 @@ static double now_s(void)
 /* What the workers share (MAP_SHARED): the rows they fill and two
  * counters, the next input to take and how many are done. */
 typedef struct batch_shared {
-    size_t next, done;
+    atomic_size_t next, done; /* lock-free, so valid across processes */
     batch_row rows[];
 } batch_shared;
 
@@ -321,7 +322,7 @@ static void batch_one(batch_shared *sh, size_t i, size_t n,
                  "outputs are complete and current");
     } else
         process_one(r->input, r, opt);
-    size_t k = __atomic_add_fetch(&sh->done, 1, __ATOMIC_SEQ_CST);
+    size_t k = atomic_fetch_add(&sh->done, 1) + 1;
     if (!strcmp(r->status, "failed"))
         fprintf(stderr, "%s\n", r->reason);
     if (!opt->quiet)
@@ -334,7 +335,7 @@ static void batch_one(batch_shared *sh, size_t i, size_t n,
 static void batch_work(batch_shared *sh, size_t n, const ms_batch_options *opt)
 {
     size_t i;
-    while ((i = __atomic_fetch_add(&sh->next, 1, __ATOMIC_SEQ_CST)) < n)
+    while ((i = atomic_fetch_add(&sh->next, 1)) < n)
         batch_one(sh, i, n, opt);
 }
 
@@ -375,6 +376,8 @@ int ms_batch_run(const char *const *inputs, size_t n_inputs,
         free(names);
         return ms_fail(MS_ERR_NOMEM, "out of memory");
     }
+    atomic_init(&sh->next, 0);
+    atomic_init(&sh->done, 0);
     rc = output_names(inputs, n_inputs, names);
     for (size_t i = 0; !rc && i < n_inputs; i++) {
         batch_row *r = &sh->rows[i];
