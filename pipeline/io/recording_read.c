@@ -660,6 +660,16 @@ int ms_recording_read(const char *path, ms_recording **out, ms_diag *diag)
         ret = h5u_defect(&c, MS_ERR_NOMEM, NULL, "out of memory");
         goto done;
     }
+    /* A gprMax output file is the other input we accept, through its own
+     * importer: say so in one line instead of listing what it lacks. */
+    if (h5u_child_kind(file, "rxs") == H5U_GROUP &&
+        H5Aexists(file, "format") <= 0) {
+        ret = h5u_defect(&c, MS_ERR_INVALID_INPUT, "/",
+                         "a gprMax output file, not a minescan recording; "
+                         "convert it with: minescan import-gprmax %s -o "
+                         "RECORDING.h5 [--dx M]", path);
+        goto done;
+    }
     read_root(&c, file, rec);
     int rg = read_gpr(&c, file, &rec->gpr);
     int re = read_emi(&c, file, &rec->emi);

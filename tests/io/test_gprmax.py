@@ -112,6 +112,18 @@ class GprMax(unittest.TestCase):
         self.assertIn("gprMax 3.1.6", j["instrument"])
         self.assertEqual(j["title"], "landmine model")
 
+    def test_info_and_run_point_to_the_importer(self):
+        src = self.path("given_to_info.out")
+        write_gprmax(src, version=3, rxsteps=(3, 0, 0))
+        for cmd in (["info", src], ["run", src, "-o", self.path("never")]):
+            p = subprocess.run([MINESCAN, *cmd], capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertEqual(p.stderr.strip().splitlines(),
+                             [f"{src}: /: a gprMax output file, not a minescan "
+                              f"recording; convert it with: minescan "
+                              f"import-gprmax {src} -o RECORDING.h5 [--dx M]"])
+
     def test_v4_h5_other_component(self):
         src = self.path("model_v4.h5")
         write_gprmax(src, version=4, cell=(0.001, 0.0025, 0.001),
