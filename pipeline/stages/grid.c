@@ -67,26 +67,14 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
     size_t ny = ctx->out[0].dims[0], nx = ctx->out[0].dims[1];
-    cl_mem order, start;
-    int reach;
-    int rc = ms_grid_bins_upload(cl, in[2], ctx->in[0].dims[0], nx, ny,
-                                 (float)ctx->p[0], (float)ctx->p[1], &order,
-                                 &start, &reach);
-    if (rc)
-        return rc;
-    ms_cl_arg args[] = {
-        MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]),  MS_CL_MEM(in[2]),
-        MS_CL_MEM(order),  MS_CL_MEM(start),  MS_CL_INT(reach),
-        MS_CL_MEM(out[0]), MS_CL_MEM(out[1]), MS_CL_INT(ctx->in[0].dims[1]),
-        MS_CL_INT(ctx->p[2]), MS_CL_INT(nx),  MS_CL_INT(ny),
-        MS_CL_FLOAT(ctx->p[0]), MS_CL_FLOAT(ctx->p[1])};
+    ms_cl_arg rest[] = {MS_CL_MEM(out[0]), MS_CL_MEM(out[1]),
+                        MS_CL_INT(ctx->in[0].dims[1]), MS_CL_INT(ctx->p[2]),
+                        MS_CL_INT(nx), MS_CL_INT(ny), MS_CL_FLOAT(ctx->p[0]),
+                        MS_CL_FLOAT(ctx->p[1])};
     size_t global[2] = {nx, ny};
-    rc = ms_cl_launch(cl, "grid", "grid", 2, global, args, 14);
-    if (!rc)
-        rc = ms_cl_finish(cl); /* before the bins go */
-    ms_cl_release(order);
-    ms_cl_release(start);
-    return rc;
+    return ms_grid_launch(cl, "grid", in, ctx->in[0].dims[0], nx, ny,
+                          (float)ctx->p[0], (float)ctx->p[1], 2, global, rest,
+                          8);
 }
 
 const ms_stage_decl ms_stage_grid = {

@@ -47,9 +47,11 @@ void ms_grid_bins_free(ms_grid_bins *b)
     b->order = b->start = NULL;
 }
 
-int ms_grid_bins_upload(ms_cl *cl, cl_mem xy, size_t n, size_t nx, size_t ny,
-                        float cell, float radius, cl_mem *order, cl_mem *start,
-                        int *reach)
+/* Download the points, bin them, upload the bins; the caller releases
+ * *order and *start. */
+static int bins_upload(ms_cl *cl, cl_mem xy, size_t n, size_t nx, size_t ny,
+                       float cell, float radius, cl_mem *order, cl_mem *start,
+                       int *reach)
 {
     *order = *start = NULL;
     float *host = malloc((n ? 2 * n : 1) * sizeof *host);
@@ -76,5 +78,32 @@ int ms_grid_bins_upload(ms_cl *cl, cl_mem xy, size_t n, size_t nx, size_t ny,
         ms_cl_release(*start);
         *order = *start = NULL;
     }
+    return rc;
+}
+
+int ms_grid_launch(ms_cl *cl, const char *kernel, const cl_mem in[], size_t n,
+                   size_t nx, size_t ny, float cell, float radius,
+                   unsigned work_dim, const size_t global[],
+                   const ms_cl_arg *rest, unsigned n_rest)
+{
+    enum { MAX_ARGS = 16 };
+    if (n_rest > MAX_ARGS - 6)
+        return ms_fail(MS_ERR_INTERNAL, "grid: too many kernel arguments");
+    cl_mem order, start;
+    int reach = 0;
+    int rc = bins_upload(cl, in[2], n, nx, ny, cell, radius, &order, &start,
+                         &reach);
+    if (rc)
+        return rc;
+    ms_cl_arg args[MAX_ARGS] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]),
+                                MS_CL_MEM(in[2]), MS_CL_MEM(order),
+                                MS_CL_MEM(start), MS_CL_INT(reach)};
+    for (unsigned i = 0; i < n_rest; i++)
+        args[6 + i] = rest[i];
+    rc = ms_cl_launch(cl, "grid", kernel, work_dim, global, args, 6 + n_rest);
+    if (!rc)
+        rc = ms_cl_finish(cl); /* before the bins go */
+    ms_cl_release(order);
+    ms_cl_release(start);
     return rc;
 }

@@ -69,10 +69,13 @@ static inline float ms_grid_cell(const float *v, const float *m,
     return weight > 0.0f ? sum / weight : 0.0f;
 }
 
-/* The OpenCL side of binning: download the points, bin them, upload the
- * bins. The caller releases *order and *start. */
-int ms_grid_bins_upload(ms_cl *cl, cl_mem xy, size_t n, size_t nx, size_t ny,
-                        float cell, float radius, cl_mem *order, cl_mem *start,
-                        int *reach);
+/* The OpenCL side of grid and grid_volume: bin the n points of in[2] for
+ * the nx x ny map, then launch `kernel` of kernels/grid.cl with the
+ * arguments (values in[0], mask in[1], points in[2], bins order, start,
+ * reach, then `rest`) and wait for it. */
+int ms_grid_launch(ms_cl *cl, const char *kernel, const cl_mem in[], size_t n,
+                   size_t nx, size_t ny, float cell, float radius,
+                   unsigned work_dim, const size_t global[],
+                   const ms_cl_arg *rest, unsigned n_rest);
 
 #endif

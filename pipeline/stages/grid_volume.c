@@ -69,27 +69,13 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
 {
     size_t nz = ctx->out[0].dims[0], ny = ctx->out[0].dims[1];
     size_t nx = ctx->out[0].dims[2];
-    cl_mem order, start;
-    int reach;
-    int rc = ms_grid_bins_upload(cl, in[2], ctx->in[0].dims[0], nx, ny,
-                                 (float)ctx->p[0], (float)ctx->p[1], &order,
-                                 &start, &reach);
-    if (rc)
-        return rc;
-    ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]),
-                        MS_CL_MEM(in[2]),  MS_CL_MEM(order),
-                        MS_CL_MEM(start),  MS_CL_INT(reach),
-                        MS_CL_MEM(out[0]), MS_CL_MEM(out[1]),
-                        MS_CL_INT(nx),     MS_CL_INT(ny),
-                        MS_CL_INT(nz),     MS_CL_FLOAT(ctx->p[0]),
-                        MS_CL_FLOAT(ctx->p[1])};
+    ms_cl_arg rest[] = {MS_CL_MEM(out[0]), MS_CL_MEM(out[1]), MS_CL_INT(nx),
+                        MS_CL_INT(ny),     MS_CL_INT(nz),
+                        MS_CL_FLOAT(ctx->p[0]), MS_CL_FLOAT(ctx->p[1])};
     size_t global[3] = {nx, ny, nz};
-    rc = ms_cl_launch(cl, "grid", "grid_volume", 3, global, args, 13);
-    if (!rc)
-        rc = ms_cl_finish(cl); /* before the bins go */
-    ms_cl_release(order);
-    ms_cl_release(start);
-    return rc;
+    return ms_grid_launch(cl, "grid_volume", in, ctx->in[0].dims[0], nx, ny,
+                          (float)ctx->p[0], (float)ctx->p[1], 3, global, rest,
+                          7);
 }
 
 const ms_stage_decl ms_stage_grid_volume = {
