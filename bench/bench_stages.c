@@ -9,14 +9,8 @@
 #include <time.h>
 
 #include "minescan/error.h"
+#include "core/clock.h"
 #include "runner/runner.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static float *filled(size_t n, unsigned seed, int mask)
 {
@@ -33,7 +27,7 @@ static float *filled(size_t n, unsigned seed, int mask)
 static double time_path(ms_cl *cl, ms_stage_ctx *ctx, float **in, float **out,
                         int reps)
 {
-    double t0 = now_s();
+    double t0 = ms_now_s();
     for (int r = 0; r < reps; r++) {
         int rc = cl ? ms_stage_exec_opencl(cl, ctx, (const float *const *)in, out)
                     : ms_stage_exec_cpu(ctx, (const float *const *)in, out);
@@ -42,7 +36,7 @@ static double time_path(ms_cl *cl, ms_stage_ctx *ctx, float **in, float **out,
             return -1;
         }
     }
-    return (now_s() - t0) * 1000.0 / reps;
+    return (ms_now_s() - t0) * 1000.0 / reps;
 }
 
 int main(int argc, char **argv)

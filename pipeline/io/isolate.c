@@ -4,6 +4,7 @@
  * heartbeats to another; the parent kills a child that goes quiet for too
  * long. See recording.h. */
 #include "minescan/recording.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,19 +39,12 @@ double ms_isolated_stall_s(void)
     return (s && end != s && v > 0) ? v : 20.0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Milliseconds left until `deadline` for poll(); -1 for none. */
 static int ms_left(double deadline)
 {
     if (deadline <= 0)
         return -1;
-    double left = deadline - now_s();
+    double left = deadline - ms_now_s();
     if (left <= 0)
         return 0;
     return left > 1e6 ? 1000000000 : (int)(left * 1000) + 1;
@@ -100,7 +94,7 @@ int ms_run_isolated(ms_isolated_fn fn, void *ctx, double stall_s,
     close_fd(&out[1]);
     close_fd(&beat[1]);
 
-    double last = now_s();
+    double last = ms_now_s();
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     int ret = 0;
@@ -126,7 +120,7 @@ int ms_run_isolated(ms_isolated_fn fn, void *ctx, double stall_s,
             char drain[256];
             ssize_t n = read(beat[0], drain, sizeof drain);
             if (n > 0)
-                last = now_s();
+                last = ms_now_s();
             else if (n == 0 || errno != EINTR)
                 close_fd(&beat[0]);
         }
@@ -148,7 +142,7 @@ int ms_run_isolated(ms_isolated_fn fn, void *ctx, double stall_s,
         if (n <= 0)
             break; /* EOF: the child closed the pipe or died */
         len += (size_t)n;
-        last = now_s();
+        last = ms_now_s();
     }
     close_fd(&out[0]);
     close_fd(&beat[0]);

@@ -2,6 +2,7 @@
 /* MAP_ANONYMOUS (shared rows for --jobs workers) is not in POSIX 2008. */
 #define _DEFAULT_SOURCE
 #include "runner/batch.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -296,13 +297,6 @@ static int write_reports(const char *outdir, const batch_row *rows, size_t n,
     return rc;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* What the workers share (MAP_SHARED): the rows they fill and two
  * counters, the next input to take and how many are done. */
 typedef struct batch_shared {
@@ -315,7 +309,7 @@ static void batch_one(batch_shared *sh, size_t i, size_t n,
                       const ms_batch_options *opt)
 {
     batch_row *r = &sh->rows[i];
-    double t0 = now_s();
+    double t0 = ms_now_s();
     if (!opt->force && is_current(r->input, r->output_dir, opt, r)) {
         r->status = "skipped";
         snprintf(r->reason, sizeof r->reason,
@@ -327,7 +321,7 @@ static void batch_one(batch_shared *sh, size_t i, size_t n,
         fprintf(stderr, "%s\n", r->reason);
     if (!opt->quiet)
         printf("[%zu/%zu] %-7s %s (%.1f s)\n", k, n, r->status, r->input,
-               now_s() - t0);
+               ms_now_s() - t0);
     fflush(stdout);
 }
 

@@ -1,5 +1,6 @@
 /* The main job on one recording: see process.h. */
 #include "runner/process.h"
+#include "core/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,13 +42,6 @@ ms_process_options ms_process_options_default(void)
     o.alarm_separation_m = 0.15;
     o.halo_m = 0.25;
     return o;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Everything one run needs to hand between its steps. */
@@ -522,7 +516,7 @@ int ms_process_recording(ms_runner *runner, const char *input,
                          const char *outdir, const ms_process_options *opt,
                          ms_diag *diag, ms_process_result *result)
 {
-    double t_start = now_s();
+    double t_start = ms_now_s();
     /* Outputs are written into a staging folder inside OUTDIR and moved
      * into place only when all of them are done: a failed run leaves an
      * earlier run's results as they were. */
@@ -545,7 +539,7 @@ int ms_process_recording(ms_runner *runner, const char *input,
         rc = ms_recording_read(input, &j.rec, diag);
         result->input_invalid = rc != 0;
     }
-    double t_read = now_s();
+    double t_read = ms_now_s();
     if (!rc) {
         if (j.rec->gpr)
             tame_amplitudes(input, j.rec->gpr->data,
@@ -566,7 +560,7 @@ int ms_process_recording(ms_runner *runner, const char *input,
     }
     if (!rc)
         rc = ms_run_recipe(runner, input, j.rec, &j.recipe, &j.run);
-    double t_render = now_s();
+    double t_render = ms_now_s();
     if (!rc)
         rc = write_bscan(&j);
     ms_map_view final = {0};
@@ -621,7 +615,7 @@ int ms_process_recording(ms_runner *runner, const char *input,
     if (!rc)
         rc = write_index(&j, input);
     if (!rc) {
-        double t_end = now_s();
+        double t_end = ms_now_s();
         ms_summary_input s = {
             .input_path = input,
             .n_overrides = opt->n_overrides,
@@ -658,7 +652,7 @@ int ms_process_recording(ms_runner *runner, const char *input,
         result->pd = j.score.pd;
         result->far = j.score.far;
     }
-    result->seconds = now_s() - t_start;
+    result->seconds = ms_now_s() - t_start;
     if (j.scored)
         ms_roc_free(&j.roc);
     free(j.detected);

@@ -1,5 +1,6 @@
 /* The runner: see runner.h. */
 #include "runner/runner.h"
+#include "core/clock.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -361,13 +362,6 @@ static int load_recording(ms_run *run, const ms_recording *rec)
 
 /* ---- running a recipe ------------------------------------------------ */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Run a step on the C path: inputs to the host, new host outputs. */
 static int step_cpu(ms_run *run, ms_stage_ctx *ctx, ms_slot *in[],
                     float *out[MS_MAX_IO])
@@ -470,7 +464,7 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
                 run->input, d->name, recipe->name, st->line, ctx.warning);
     }
 
-    double t0 = now_s();
+    double t0 = ms_now_s();
     ms_runner *r = run->runner;
     if (r->cl && r->fallbacks >= MS_MAX_FALLBACKS)
         snprintf(rep->reason, sizeof rep->reason,
@@ -484,7 +478,7 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
             snprintf(rep->device, sizeof rep->device, "opencl");
             for (unsigned o = 0; o < d->n_out && !rc; o++)
                 rc = slot_put(run, st->out[o], ctx.out[o], NULL, out[o]);
-            rep->seconds = now_s() - t0;
+            rep->seconds = ms_now_s() - t0;
             return rc;
         }
         /* The inputs are untouched: rerun on the CPU from them. */
@@ -506,7 +500,7 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
     snprintf(rep->device, sizeof rep->device, "cpu");
     for (unsigned o = 0; o < d->n_out && !rc; o++)
         rc = slot_put(run, st->out[o], ctx.out[o], out[o], NULL);
-    rep->seconds = now_s() - t0;
+    rep->seconds = ms_now_s() - t0;
     return rc;
 }
 
