@@ -70,7 +70,7 @@ int main(int argc, char **argv)
     for (size_t s = 0; ms_stage_registry[s]; s++) {
         const ms_stage_decl *d = ms_stage_registry[s];
         ms_stage_ctx ctx = {.decl = d, .env = &env};
-        ms_stage_defaults(d, ctx.p);
+        ms_stage_defaults(d, &ctx.params);
         float *in[MS_MAX_IO] = {0}, *out[MS_MAX_IO] = {0};
         for (unsigned i = 0; i < d->n_in; i++) {
             ms_shape sh = {d->in_kinds[i], {nt, ns, 1}};

@@ -100,11 +100,13 @@ int ms_cmd_batch(int argc, char **argv)
     int rc = ms_recipe_load(opt.process.recipe, &recipe);
     for (size_t i = 0; !rc && i < opt.process.n_overrides; i++)
         rc = ms_recipe_override(&recipe, opt.process.overrides[i]);
+    if (!rc)
+        rc = ms_recipe_validate(&recipe);
+    ms_recipe_free(&recipe);
     if (rc) {
         fprintf(stderr, "%s\n", ms_error_message());
         return 2;
     }
-    ms_recipe_free(&recipe);
 
     ms_batch_totals t;
     rc = ms_batch_run((const char *const *)argv + optind,

@@ -19,6 +19,7 @@ struct ms_cl {
     cl_command_queue queue;
     cl_device_id device;
     char device_name[256];
+    ms_cl_limits limits;
     cl_int last_error;
     cl_int armed_fault, armed_download_fault;
     struct {
@@ -102,6 +103,28 @@ int ms_cl_pick_device(const ms_cl_device_info *list, size_t n)
     return n ? 0 : -1;
 }
 
+static void read_limits(ms_cl *cl, int is_gpu)
+{
+    ms_cl_limits *l = &cl->limits;
+    cl_ulong local = 0, global = 0, alloc = 0;
+    cl_uint units = 1;
+    size_t wg = 1;
+    clGetDeviceInfo(cl->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg,
+                    NULL);
+    clGetDeviceInfo(cl->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local,
+                    NULL);
+    clGetDeviceInfo(cl->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof global,
+                    &global, NULL);
+    clGetDeviceInfo(cl->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof alloc,
+                    &alloc, NULL);
+    clGetDeviceInfo(cl->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units,
+                    &units, NULL);
+    *l = (ms_cl_limits){wg, (size_t)local, (size_t)global, (size_t)alloc,
+                        units, is_gpu};
+}
+
+const ms_cl_limits *ms_cl_device_limits(const ms_cl *cl) { return &cl->limits; }
+
 int ms_cl_create(const ms_cl_device_info *dev, ms_cl **out)
 {
     *out = NULL;
@@ -131,6 +154,7 @@ int ms_cl_create(const ms_cl_device_info *dev, ms_cl **out)
         free(cl);
         return rc;
     }
+    read_limits(cl, dev->is_gpu);
     *out = cl;
     return 0;
 }
@@ -274,8 +298,30 @@ static int get_kernel(ms_cl *cl, const char *program, const char *name,
     return 0;
 }
 
+int ms_cl_reduction_size(ms_cl *cl, const char *program, const char *kernel,
+                         size_t want, size_t *out)
+{
+    cl_kernel k = NULL;
+    int rc = get_kernel(cl, program, kernel, &k);
+    if (rc)
+        return rc;
+    size_t allowed = 1;
+    cl_int err = clGetKernelWorkGroupInfo(k, cl->device,
+                                          CL_KERNEL_WORK_GROUP_SIZE,
+                                          sizeof allowed, &allowed, NULL);
+    if (err != CL_SUCCESS)
+        return cl_fail(cl, err, "clGetKernelWorkGroupInfo", kernel);
+    if (allowed > cl->limits.max_work_group)
+        allowed = cl->limits.max_work_group;
+    size_t size = 1;
+    while (size * 2 <= want && size * 2 <= allowed)
+        size *= 2;
+    *out = size;
+    return 0;
+}
+
 int ms_cl_launch(ms_cl *cl, const char *program, const char *kernel,
-                 unsigned work_dim, const size_t global[],
+                 unsigned work_dim, const size_t global[], const size_t local[],
                  const ms_cl_arg *args, unsigned n_args)
 {
     if (cl->armed_fault != CL_SUCCESS)
@@ -296,10 +342,11 @@ int ms_cl_launch(ms_cl *cl, const char *program, const char *kernel,
     size_t multiple = work_dim == 1 ? 64 : work_dim == 2 ? 8 : 4;
     for (unsigned d = 0; d < work_dim; d++) {
         size_t g = global[d] ? global[d] : 1;
-        rounded[d] = (g + multiple - 1) / multiple * multiple;
+        size_t m = local ? (local[d] ? local[d] : 1) : multiple;
+        rounded[d] = (g + m - 1) / m * m;
     }
     cl_int err = clEnqueueNDRangeKernel(cl->queue, k, work_dim, NULL, rounded,
-                                        NULL, 0, NULL, NULL);
+                                        local, 0, NULL, NULL);
     if (err != CL_SUCCESS)
         return cl_fail(cl, err, "clEnqueueNDRangeKernel", kernel);
     return 0;

@@ -64,12 +64,30 @@ typedef struct ms_cl_arg {
 #define MS_CL_LOCAL(bytes) ((ms_cl_arg){(bytes), NULL})
 
 /* Launch kernel `kernel` of program kernels/`program`.cl over `global`
- * work-items (work_dim 1..3). Global sizes are rounded up to a multiple of
- * the work-group size the runtime prefers, so kernels must guard their
- * index against the real size they receive as an argument. */
+ * work-items (work_dim 1..3) in work-groups of `local` (NULL: the runtime
+ * chooses). Global sizes are rounded up to a multiple of the local size
+ * (or of a size that suits GPUs), since OpenCL 1.2 and PoCL have no
+ * non-uniform work-groups, so kernels must guard their index against the
+ * real size they receive as an argument. A local size larger than the
+ * device or the kernel allows is an MS_ERR_OPENCL naming both. */
 int ms_cl_launch(ms_cl *cl, const char *program, const char *kernel,
-                 unsigned work_dim, const size_t global[],
+                 unsigned work_dim, const size_t global[], const size_t local[],
                  const ms_cl_arg *args, unsigned n_args);
+
+/* What a stage may plan with: the device's limits. */
+typedef struct ms_cl_limits {
+    size_t max_work_group; /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    size_t local_mem;      /* bytes of __local memory per work-group */
+    size_t global_mem;     /* bytes of global memory */
+    size_t max_alloc;      /* the largest single buffer */
+    unsigned compute_units;
+    int is_gpu;
+} ms_cl_limits;
+const ms_cl_limits *ms_cl_device_limits(const ms_cl *cl);
+/* A work-group size for a reduction: the largest power of two <= `want`
+ * that the device allows for this kernel. */
+int ms_cl_reduction_size(ms_cl *cl, const char *program, const char *kernel,
+                         size_t want, size_t *out);
 
 /* Build (or fetch the cached build of) program `name`; exposed so that the
  * test suite can build every kernel file and print the build log. */

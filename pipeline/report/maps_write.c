@@ -67,22 +67,15 @@ int ms_maps_write(const char *path, ms_run *run)
         return ms_fail(MS_ERR_IO, "%s: cannot create (is the folder "
                        "writable?)", path);
     int bad = 0;
-    const char *names[] = {"anomaly", "gpr_map", "gpr_z", "gpr_hits",
-                           "emi_map", "emi_z", "emi_hits", "gpr_slice",
-                           "gpr_vhits"};
+    /* Every map a stage of this run wrote, under its slot name. */
     const char *final = ms_run_final_map(run);
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && !bad; i++) {
-        ms_shape s;
-        const float *v = ms_run_slot(run, names[i], &s);
-        if (v && s.kind == MS_ARRAY_MAP)
-            bad = put_map(file, names[i], v, s, ms_run_env(run));
-    }
-    /* A recipe may name its final map anything: keep it too. */
-    if (!bad && final && !H5Lexists(file, final, H5P_DEFAULT)) {
-        ms_shape s;
-        const float *v = ms_run_slot(run, final, &s);
+    ms_shape s;
+    const char *name;
+    for (size_t i = 0; !bad && (name = ms_run_stage_slot(run, i, &s)); i++) {
+        const float *v = s.kind == MS_ARRAY_MAP ? ms_run_slot(run, name, &s)
+                                                : NULL;
         if (v)
-            bad = put_map(file, final, v, s, ms_run_env(run));
+            bad = put_map(file, name, v, s, ms_run_env(run));
     }
     if (!bad)
         bad = put_string(file, "final_map", final ? final : "");

@@ -44,8 +44,10 @@ static json_t *stage_json(const ms_stage_report *rep)
     for (unsigned k = 0; k < d->n_params; k++)
         json_object_set_new(params, d->params[k].name,
                             d->params[k].type == MS_PARAM_INT
-                                ? json_integer((json_int_t)st->p[k])
-                                : json_real(st->p[k]));
+                                ? json_integer((json_int_t)ms_param_get(
+                                      &d->params[k], &st->params))
+                                : json_real(ms_param_get(&d->params[k],
+                                                         &st->params)));
     json_t *in = json_array(), *out = json_array();
     for (unsigned k = 0; k < d->n_in; k++)
         json_array_append_new(in, json_string(st->in[k]));

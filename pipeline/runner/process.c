@@ -92,28 +92,35 @@ static ms_map_view map_view(ms_run *run, const char *slot)
     return v;
 }
 
-/* Whether a stage that ran wrote slot `name` (not just the recording). */
-static int stage_wrote(const ms_run *run, const char *name)
+/* The sensor whose positions the stage that wrote `slot` read ("gpr" for
+ * gpr_xy), or "". */
+static const char *coverage_sensor(const ms_recipe *r, const char *slot)
 {
-    size_t n;
-    const ms_stage_report *rep = ms_run_reports(run, &n);
-    for (size_t i = 0; i < n; i++)
-        for (unsigned o = 0; o < rep[i].step->decl->n_out; o++)
-            if (strcmp(rep[i].device, "skipped") &&
-                !strcmp(rep[i].step->out[o], name))
-                return 1;
-    return 0;
+    for (size_t i = r->n_steps; i-- > 0;) {
+        const ms_recipe_step *st = &r->steps[i];
+        for (unsigned o = 0; o < st->decl->n_out; o++)
+            if (!strcmp(st->out[o], slot))
+                for (unsigned k = 0; k < st->decl->n_in; k++) {
+                    if (!strcmp(st->in[k], "gpr_xy"))
+                        return "gpr";
+                    if (!strcmp(st->in[k], "emi_xy"))
+                        return "emi";
+                }
+    }
+    return "";
 }
 
 static int write_bscan(job *j)
 {
     ms_shape s;
     const ms_gpr *g = j->rec->gpr;
-    /* Only a B-scan the recipe filtered: raw traces would be mislabelled. */
-    if (!g || !stage_wrote(j->run, "gpr"))
+    /* The recipe's bscan output, which a stage filtered (ms_run_output
+     * never names raw traces, which would be mislabelled). */
+    const char *slot = ms_run_output(j->run, MS_ROLE_BSCAN);
+    if (!g || !slot)
         return 0;
-    const float *data = ms_run_slot(j->run, "gpr", &s);
-    if (!data || s.kind != MS_ARRAY_TRACES)
+    const float *data = ms_run_slot(j->run, slot, &s);
+    if (!data || s.kind != MS_ARRAY_TRACES || s.dims[0] != g->n_traces)
         return 0;
     double *dist = malloc(g->n_traces * sizeof *dist);
     if (!dist)
@@ -124,7 +131,7 @@ static int write_bscan(job *j)
                                       g->y[i] - g->y[i - 1]);
     ms_png_text text[] = {{"minescan:recipe", j->recipe.name},
                           {"minescan:parameters", j->parameters},
-                          {"minescan:slot", "gpr"}};
+                          {"minescan:slot", slot}};
     ms_image_spec spec = {.title = "Filtered B-scan along the sweep path "
                                    "(every sweep, end to end)",
                           .value_label = "amplitude",
@@ -176,14 +183,22 @@ static float *masked_copy(job *j, const ms_map_view *v)
     if (!out)
         return NULL;
     memcpy(out, v->v, n * sizeof *out);
-    ms_map_view g = map_view(j->run, "gpr_hits"), e = map_view(j->run, "emi_hits");
-    int have_g = g.v && g.nx == v->nx && g.ny == v->ny;
-    int have_e = e.v && e.nx == v->nx && e.ny == v->ny;
-    if (!have_g && !have_e)
-        return out;
-    for (size_t i = 0; i < n; i++)
-        if (!(have_g && g.v[i] > 0) && !(have_e && e.v[i] > 0))
+    /* Every coverage map the recipe declares that this run wrote. */
+    const ms_recipe_output *cov = &j->recipe.outputs[MS_ROLE_COVERAGE];
+    ms_map_view hits[MS_MAX_IO];
+    unsigned n_hits = 0;
+    for (unsigned k = 0; k < cov->n; k++) {
+        ms_map_view h = map_view(j->run, cov->slots[k]);
+        if (h.v && h.nx == v->nx && h.ny == v->ny)
+            hits[n_hits++] = h;
+    }
+    for (size_t i = 0; n_hits && i < n; i++) {
+        int swept = 0;
+        for (unsigned k = 0; k < n_hits; k++)
+            swept |= hits[k].v[i] > 0;
+        if (!swept)
             out[i] = NAN;
+    }
     return out;
 }
 
@@ -221,7 +236,8 @@ static int detect_and_score(job *j, const ms_map_view *final)
     /* Every peak above the lane mean is a candidate: the ROC sweeps the
      * threshold over all of them. The alarms are the candidates at or
      * above the operating threshold (strongest first, so a prefix). */
-    ms_map_view g = map_view(j->run, "gpr_z"), e = map_view(j->run, "emi_z");
+    ms_map_view g = map_view(j->run, ms_run_output(j->run, MS_ROLE_GPR)),
+                e = map_view(j->run, ms_run_output(j->run, MS_ROLE_EMI));
     size_t n_candidates = 0;
     int rc = ms_alarms_find(final, g.v ? &g : NULL, e.v ? &e : NULL, 0.0,
                             j->opt->alarm_separation_m, 1.5, &j->alarms,
@@ -530,6 +546,8 @@ int ms_process_recording(ms_runner *runner, const char *input,
     int rc = ms_recipe_load(opt->recipe ? opt->recipe : "default", &j.recipe);
     for (size_t i = 0; !rc && i < opt->n_overrides; i++)
         rc = ms_recipe_override(&j.recipe, opt->overrides[i]);
+    if (!rc)
+        rc = ms_recipe_validate(&j.recipe);
     if (!rc) {
         j.parameters = ms_recipe_effective_text(&j.recipe);
         if (!j.parameters)
@@ -574,15 +592,20 @@ int ms_process_recording(ms_runner *runner, const char *input,
     if (!rc)
         rc = detect_and_score(&j, &final);
     if (!rc) {
+        /* Which sensors the final map holds, from the recipe's outputs: a
+         * sensor map that is the final map, or that the final map was
+         * made from (a different slot of the same run). */
         const char *name = ms_run_final_map(j.run);
+        const char *gs = ms_run_output(j.run, MS_ROLE_GPR);
+        const char *es = ms_run_output(j.run, MS_ROLE_EMI);
         char title[160], label[64];
-        if (!strcmp(name, "anomaly"))
+        if (gs && es)
             snprintf(title, sizeof title, "Anomaly map: radar + metal-detector "
                      "scores (each in standard deviations above its lane mean)");
-        else if (!strcmp(name, "gpr_z"))
+        else if (gs && !strcmp(gs, name))
             snprintf(title, sizeof title, "Radar anomaly map (standard "
                      "deviations above the lane mean)");
-        else if (!strcmp(name, "emi_z"))
+        else if (es && !strcmp(es, name))
             snprintf(title, sizeof title, "Metal-detector anomaly map "
                      "(standard deviations above the lane mean)");
         else
@@ -593,14 +616,18 @@ int ms_process_recording(ms_runner *runner, const char *input,
                         MS_CMAP_VIRIDIS, 1);
     }
     if (!rc) {
-        ms_map_view hits = map_view(j.run, "gpr_hits");
-        const char *title = "Radar coverage: traces within the gridding "
-                            "radius of each cell";
-        if (!hits.v) {
-            hits = map_view(j.run, "emi_hits");
+        /* The first coverage map of the recipe that this run wrote; which
+         * sensor it counts is the sensor its grid stage read. */
+        const char *slot = ms_run_output(j.run, MS_ROLE_COVERAGE);
+        ms_map_view hits = map_view(j.run, slot);
+        const char *title = "Coverage: readings within the gridding radius "
+                            "of each cell";
+        if (slot && !strcmp(coverage_sensor(&j.recipe, slot), "gpr"))
+            title = "Radar coverage: traces within the gridding radius of "
+                    "each cell";
+        else if (slot && !strcmp(coverage_sensor(&j.recipe, slot), "emi"))
             title = "Metal-detector coverage: readings within the gridding "
                     "radius of each cell";
-        }
         if (hits.v)
             rc = render_map(&j, "coverage.png", &hits, title, "readings",
                             MS_CMAP_MAGMA, 0);

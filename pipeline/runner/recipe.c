@@ -39,13 +39,18 @@
  * inputs the recording lacks (a GPR-only or EMI-only file) are skipped. */
 static const char default_recipe[] =
     "# minescan default recipe\n" RADAR_FILTERS RADAR_MAP EMI_MAP
-    "stage fuse in=gpr_z,emi_z out=anomaly w_gpr=1 w_emi=1\n";
+    "stage fuse in=gpr_z,emi_z out=anomaly w_gpr=1 w_emi=1\n"
+    "output anomaly=anomaly,gpr_z,emi_z gpr=gpr_z emi=emi_z\n"
+    "output coverage=gpr_hits,emi_hits bscan=gpr\n";
 
 static const char gpr_recipe[] =
     "# radar only: the default chain without the metal detector\n"
-    RADAR_FILTERS RADAR_MAP;
+    RADAR_FILTERS RADAR_MAP
+    "output anomaly=gpr_z gpr=gpr_z coverage=gpr_hits bscan=gpr\n";
 
-static const char emi_recipe[] = "# metal detector only\n" EMI_MAP;
+static const char emi_recipe[] =
+    "# metal detector only\n" EMI_MAP
+    "output anomaly=emi_z emi=emi_z coverage=emi_hits\n";
 
 static const char slices_recipe[] =
     "# radar depth slices: an x-y-time volume of the envelope, and the\n"
@@ -54,7 +59,8 @@ static const char slices_recipe[] =
     "stage time_bins bin_ns=0.5\n"
     "stage grid_volume cell_m=0.02 radius_m=0.08\n"
     "stage depth_slice first=2 last=11\n"
-    "stage zscore in=gpr_slice,gpr_vhits out=gpr_z\n";
+    "stage zscore in=gpr_slice,gpr_vhits out=gpr_z\n"
+    "output anomaly=gpr_z gpr=gpr_z coverage=gpr_vhits bscan=gpr\n";
 
 const ms_builtin_recipe ms_builtin_recipes[] = {
     {"default", "radar and metal detector, fused (stages without input are "
@@ -64,6 +70,25 @@ const ms_builtin_recipe ms_builtin_recipes[] = {
     {"slices", "radar x-y-time volume and a depth slice", slices_recipe},
     {NULL, NULL, NULL},
 };
+
+static const char *const role_names[MS_N_ROLES] = {
+    "anomaly", "gpr", "emi", "coverage", "bscan"};
+
+const char *ms_output_role_name(ms_output_role role)
+{
+    return role < MS_N_ROLES ? role_names[role] : "?";
+}
+
+static const char *const sensor_slots[] = {"gpr", "gpr_valid", "gpr_xy",
+                                           "emi", "emi_valid", "emi_xy"};
+
+int ms_slot_is_sensor(const char *name)
+{
+    for (size_t i = 0; i < sizeof sensor_slots / sizeof sensor_slots[0]; i++)
+        if (!strcmp(sensor_slots[i], name))
+            return 1;
+    return 0;
+}
 
 double ms_recipe_tolerance(const ms_recipe *r)
 {
@@ -87,9 +112,10 @@ char *ms_recipe_effective_text(const ms_recipe *r)
         for (unsigned k = 0; k < d->n_params; k++) {
             /* the shortest text that reads back as the same double */
             char num[32];
-            snprintf(num, sizeof num, "%.15g", st->p[k]);
-            if (strtod(num, NULL) != st->p[k])
-                snprintf(num, sizeof num, "%.17g", st->p[k]);
+            double v = ms_param_get(&d->params[k], &st->params);
+            snprintf(num, sizeof num, "%.15g", v);
+            if (strtod(num, NULL) != v)
+                snprintf(num, sizeof num, "%.17g", v);
             fprintf(f, " %s=%s", d->params[k].name, num);
         }
         fputs(" in=", f);
@@ -98,6 +124,15 @@ char *ms_recipe_effective_text(const ms_recipe *r)
         fputs(" out=", f);
         for (unsigned k = 0; k < d->n_out; k++)
             fprintf(f, "%s%s", k ? "," : "", st->out[k]);
+        fputc('\n', f);
+    }
+    for (int role = 0; role < MS_N_ROLES; role++) {
+        const ms_recipe_output *o = &r->outputs[role];
+        if (!o->n)
+            continue;
+        fprintf(f, "output %s=", role_names[role]);
+        for (unsigned k = 0; k < o->n; k++)
+            fprintf(f, "%s%s", k ? "," : "", o->slots[k]);
         fputc('\n', f);
     }
     if (fclose(f) != 0) {
@@ -151,6 +186,15 @@ static int split_slots(const char *s, char names[MS_MAX_IO][MS_SLOT_NAME])
     return n;
 }
 
+/* The stage's own constraints between parameters, with the line. */
+static int check_step(const ms_recipe_step *st, const char *origin)
+{
+    int rc = st->decl->check ? st->decl->check(&st->params) : 0;
+    return rc ? ms_fail(rc, "%s:%d: stage %s: %s", origin, st->line,
+                        st->decl->name, ms_error_message())
+              : 0;
+}
+
 static int parse_line(char *line, int lineno, const char *origin,
                       ms_recipe_step *st)
 {
@@ -172,7 +216,7 @@ static int parse_line(char *line, int lineno, const char *origin,
     memset(st, 0, sizeof *st);
     st->decl = d;
     st->line = lineno;
-    ms_stage_defaults(d, st->p);
+    ms_stage_defaults(d, &st->params);
     for (unsigned i = 0; i < d->n_in; i++)
         snprintf(st->in[i], MS_SLOT_NAME, "%s", d->in_slots[i]);
     for (unsigned i = 0; i < d->n_out; i++)
@@ -201,7 +245,8 @@ static int parse_line(char *line, int lineno, const char *origin,
                            "%s:%d: stage %s has no parameter '%s'", origin,
                            lineno, name, key);
         const ms_param_decl *pd = &d->params[k];
-        int rc = parse_value(pd, value, &st->p[k]);
+        double v = 0.0;
+        int rc = parse_value(pd, value, &v);
         if (rc == -1)
             return ms_fail(MS_ERR_INVALID_INPUT,
                            "%s:%d: %s.%s=%s is not %s", origin, lineno, name,
@@ -211,6 +256,91 @@ static int parse_line(char *line, int lineno, const char *origin,
             return ms_fail(MS_ERR_INVALID_INPUT,
                            "%s:%d: %s.%s=%s is out of range [%g, %g]", origin,
                            lineno, name, key, value, pd->min, pd->max);
+        ms_param_set(pd, &st->params, v);
+    }
+    return 0;
+}
+
+/* `output ROLE=slot[,slot...] ...` */
+static int parse_output_line(char *line, int lineno, const char *origin,
+                             ms_recipe *r)
+{
+    char *save = NULL, *word;
+    strtok_r(line, " \t\r", &save); /* "output" */
+    int any = 0;
+    while ((word = strtok_r(NULL, " \t\r", &save))) {
+        char *eq = strchr(word, '=');
+        if (!eq || eq == word)
+            return ms_fail(MS_ERR_INVALID_INPUT,
+                           "%s:%d: '%s' is not ROLE=slot", origin, lineno,
+                           word);
+        *eq = '\0';
+        int role = -1;
+        for (int k = 0; k < MS_N_ROLES; k++)
+            if (!strcmp(role_names[k], word))
+                role = k;
+        if (role < 0)
+            return ms_fail(MS_ERR_INVALID_INPUT,
+                           "%s:%d: unknown output '%s' (anomaly, gpr, emi, "
+                           "coverage or bscan)", origin, lineno, word);
+        ms_recipe_output *o = &r->outputs[role];
+        if (o->n)
+            return ms_fail(MS_ERR_INVALID_INPUT,
+                           "%s:%d: output %s is already given on line %d",
+                           origin, lineno, word, o->line);
+        int got = split_slots(eq + 1, o->slots);
+        if (got < 1 || got > MS_MAX_IO)
+            return ms_fail(MS_ERR_INVALID_INPUT,
+                           "%s:%d: output %s takes 1 to %d slot names "
+                           "separated by commas, got '%s'", origin, lineno,
+                           word, MS_MAX_IO, eq + 1);
+        o->n = (unsigned)got;
+        o->line = lineno;
+        any = 1;
+    }
+    if (!any)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "%s:%d: 'output' needs ROLE=slot (anomaly=...)", origin,
+                       lineno);
+    return 0;
+}
+
+/* Whether a line before `upto` writes `slot`, or the recording has it. */
+static int written_before(const ms_recipe *r, size_t upto, const char *slot)
+{
+    if (ms_slot_is_sensor(slot))
+        return 1;
+    for (size_t i = 0; i < upto; i++)
+        for (unsigned o = 0; o < r->steps[i].decl->n_out; o++)
+            if (!strcmp(r->steps[i].out[o], slot))
+                return 1;
+    return 0;
+}
+
+int ms_recipe_validate(const ms_recipe *r)
+{
+    for (size_t i = 0; i < r->n_steps; i++) {
+        const ms_recipe_step *st = &r->steps[i];
+        int rc = check_step(st, r->name);
+        if (rc)
+            return rc;
+        for (unsigned k = 0; k < st->decl->n_in; k++)
+            if (!written_before(r, i, st->in[k]))
+                return ms_fail(MS_ERR_INVALID_INPUT,
+                               "%s:%d: stage %s reads slot '%s', which no "
+                               "earlier line writes and no recording "
+                               "provides (the recording's slots are gpr, "
+                               "gpr_valid, gpr_xy, emi, emi_valid, emi_xy)",
+                               r->name, st->line, st->decl->name, st->in[k]);
+    }
+    for (int role = 0; role < MS_N_ROLES; role++) {
+        const ms_recipe_output *o = &r->outputs[role];
+        for (unsigned k = 0; k < o->n; k++)
+            if (!written_before(r, r->n_steps, o->slots[k]))
+                return ms_fail(MS_ERR_INVALID_INPUT,
+                               "%s:%d: output %s names slot '%s', which no "
+                               "line writes", r->name, o->line,
+                               role_names[role], o->slots[k]);
     }
     return 0;
 }
@@ -244,6 +374,12 @@ int ms_recipe_parse(const char *text, const char *origin, ms_recipe *out)
             p++;
         if (!*p)
             continue;
+        if (!strncmp(p, "output", 6) && (!p[6] || isspace((unsigned char)p[6]))) {
+            rc = parse_output_line(p, lineno, origin, out);
+            if (rc)
+                break;
+            continue;
+        }
         if (out->n_steps == cap) {
             cap = cap ? 2 * cap : 16;
             ms_recipe_step *grown = realloc(out->steps, cap * sizeof *grown);
@@ -367,7 +503,7 @@ int ms_recipe_override(ms_recipe *r, const char *assignment)
     long seen = 0;
     for (size_t i = 0; i < r->n_steps; i++)
         if (r->steps[i].decl == d && (++seen == nth || nth == 0))
-            r->steps[i].p[k] = v;
+            ms_param_set(&d->params[k], &r->steps[i].params, v);
     if (seen == 0 || seen < nth)
         return ms_fail(MS_ERR_USAGE, "--set %s: the recipe has %ld line(s) of "
                        "stage %s", assignment, seen, stage);

@@ -1,7 +1,12 @@
 /* Recipes: plain text, one stage per line, `stage NAME key=value ...`;
  * `#` starts a comment; blank lines are ignored. Besides the stage's own
  * parameters a line may rename the slots it reads and writes with
- * `in=a,b` and `out=c,d`. Named recipes ship with the program. */
+ * `in=a,b` and `out=c,d`. An `output ROLE=slot[,slot...] ...` line says
+ * which slots the run's products are (the first one that a run wrote
+ * counts): `anomaly` the map alarms come from, `gpr` and `emi` the
+ * per-sensor maps that say which sensor saw an alarm, `coverage` the
+ * hit-count maps, `bscan` the filtered traces. Named recipes ship with
+ * the program. */
 #ifndef MINESCAN_RECIPE_H
 #define MINESCAN_RECIPE_H
 
@@ -9,9 +14,28 @@
 
 #define MS_SLOT_NAME 32
 
+/* What the run's products are (see `output` above). */
+typedef enum {
+    MS_ROLE_ANOMALY,
+    MS_ROLE_GPR,
+    MS_ROLE_EMI,
+    MS_ROLE_COVERAGE,
+    MS_ROLE_BSCAN,
+    MS_N_ROLES
+} ms_output_role;
+/* "anomaly", "gpr", ... */
+const char *ms_output_role_name(ms_output_role role);
+
+/* The slots that may fill one role, in order of preference. */
+typedef struct ms_recipe_output {
+    char slots[MS_MAX_IO][MS_SLOT_NAME];
+    unsigned n;
+    int line; /* where it was declared; 0 if not */
+} ms_recipe_output;
+
 typedef struct ms_recipe_step {
     const ms_stage_decl *decl;
-    double p[MS_MAX_PARAMS];
+    ms_params params; /* the stage's parameter struct */
     char in[MS_MAX_IO][MS_SLOT_NAME];
     char out[MS_MAX_IO][MS_SLOT_NAME];
     int line; /* 1-based line in the recipe text */
@@ -22,6 +46,7 @@ typedef struct ms_recipe {
     char *text;     /* the full text, as recorded in summary.json */
     ms_recipe_step *steps;
     size_t n_steps;
+    ms_recipe_output outputs[MS_N_ROLES];
 } ms_recipe;
 
 typedef struct ms_builtin_recipe {
@@ -34,6 +59,15 @@ extern const ms_builtin_recipe ms_builtin_recipes[];
 /* Parse `text`; `origin` names it in messages ("FILE:LINE: ..."). Returns
  * 0 or MS_ERR_INVALID_INPUT with the message naming the line. */
 int ms_recipe_parse(const char *text, const char *origin, ms_recipe *out);
+/* After parsing and --set overrides: every stage's own check() (t_end
+ * after t_start), and the slot graph: a slot that a line reads and that no
+ * earlier line writes is an error naming the line, unless it is a sensor
+ * slot (gpr, gpr_valid, gpr_xy, emi, emi_valid, emi_xy), which a
+ * recording may lack (the stages that need it are then skipped). Likewise
+ * for the slots of `output` lines. 0 or MS_ERR_INVALID_INPUT. */
+int ms_recipe_validate(const ms_recipe *r);
+/* Whether `name` is a slot the recording itself provides. */
+int ms_slot_is_sensor(const char *name);
 /* A built-in name, else a file path. */
 int ms_recipe_load(const char *name_or_path, ms_recipe *out);
 /* Set `stage.key=value` on every step of that stage (for --set). */

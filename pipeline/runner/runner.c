@@ -23,6 +23,7 @@ typedef struct ms_slot {
     float *host; /* valid when host_ok */
     cl_mem dev;  /* valid when dev_ok */
     int host_ok, dev_ok;
+    int by_stage; /* written by a stage that ran, not the recording */
 } ms_slot;
 
 struct ms_run {
@@ -33,6 +34,7 @@ struct ms_run {
     size_t n_slots, cap_slots;
     ms_stage_report *reports;
     size_t n_reports;
+    const ms_recipe *recipe;
     char final_map[MS_SLOT_NAME];
 };
 
@@ -167,7 +169,11 @@ static int alloc_outputs(const ms_stage_ctx *ctx, float *out[MS_MAX_IO])
 int ms_stage_exec_cpu(ms_stage_ctx *ctx, const float *const in[],
                       float *const out[])
 {
-    return ctx->decl->cpu(ctx, in, out);
+    int rc = ms_stage_begin(ctx, NULL);
+    if (!rc)
+        rc = ctx->decl->cpu(ctx, in, out);
+    ms_stage_end(ctx);
+    return rc;
 }
 
 int ms_stage_exec_opencl(ms_cl *cl, ms_stage_ctx *ctx, const float *const in[],
@@ -186,10 +192,13 @@ int ms_stage_exec_opencl(ms_cl *cl, ms_stage_ctx *ctx, const float *const in[],
         rc = ms_cl_alloc(cl, ms_shape_count(ctx->out[o]) * sizeof(float),
                          &dout[o]);
     if (!rc)
+        rc = ms_stage_begin(ctx, cl);
+    if (!rc)
         rc = d->opencl(ctx, cl, din, dout);
     for (unsigned o = 0; o < d->n_out && !rc; o++)
         rc = ms_cl_download(cl, dout[o], out[o],
                             ms_shape_count(ctx->out[o]) * sizeof(float));
+    ms_stage_end(ctx); /* after the download: scratch may be in use until then */
     for (unsigned i = 0; i < MS_MAX_IO; i++) {
         ms_cl_release(din[i]);
         ms_cl_release(dout[i]);
@@ -219,7 +228,7 @@ static void slot_clear(ms_slot *s)
 /* Store a new array under `name`, replacing (and freeing) any old one.
  * Takes ownership of host/dev. */
 static int slot_put(ms_run *run, const char *name, ms_shape shape, float *host,
-                    cl_mem dev)
+                    cl_mem dev, int by_stage)
 {
     ms_slot *s = slot_find(run, name);
     if (!s) {
@@ -244,6 +253,7 @@ static int slot_put(ms_run *run, const char *name, ms_shape shape, float *host,
     s->dev = dev;
     s->host_ok = host != NULL;
     s->dev_ok = dev != NULL;
+    s->by_stage = by_stage;
     return 0;
 }
 
@@ -309,17 +319,17 @@ static int put_sensor(ms_run *run, const char *prefix, const float *data,
         xy[2 * i] = (float)(x[i] - run->env.lane_x_min);
         xy[2 * i + 1] = (float)(y[i] - run->env.lane_y_min);
     }
-    int rc = slot_put(run, prefix, (ms_shape){kind, {rows, cols, 1}}, d, NULL);
+    int rc = slot_put(run, prefix, (ms_shape){kind, {rows, cols, 1}}, d, NULL, 0);
     snprintf(name, sizeof name, "%s_valid", prefix);
     if (!rc)
         rc = slot_put(run, name, (ms_shape){MS_ARRAY_MASK, {rows, cols, 1}}, m,
-                      NULL);
+                      NULL, 0);
     else
         free(m);
     snprintf(name, sizeof name, "%s_xy", prefix);
     if (!rc)
         rc = slot_put(run, name, (ms_shape){MS_ARRAY_POINTS, {rows, 2, 1}}, xy,
-                      NULL);
+                      NULL, 0);
     else
         free(xy);
     return rc;
@@ -376,7 +386,10 @@ static int step_cpu(ms_run *run, ms_stage_ctx *ctx, ms_slot *in[],
     int rc = alloc_outputs(ctx, out);
     if (rc)
         return rc;
-    rc = ctx->decl->cpu(ctx, hin, out);
+    rc = ms_stage_begin(ctx, NULL);
+    if (!rc)
+        rc = ctx->decl->cpu(ctx, hin, out);
+    ms_stage_end(ctx);
     if (rc)
         for (unsigned o = 0; o < ctx->decl->n_out; o++) {
             free(out[o]);
@@ -399,14 +412,17 @@ static int step_opencl(ms_run *run, ms_stage_ctx *ctx, ms_slot *in[],
     for (unsigned o = 0; o < ctx->decl->n_out && !rc; o++)
         rc = ms_cl_alloc(cl, ms_shape_count(ctx->out[o]) * sizeof(float),
                          &out[o]);
+    if (!rc)
+        rc = ms_stage_begin(ctx, cl);
     ms_cl_arm_fault(cl, injected_fault(ctx->decl->name));
     if (!rc)
         rc = ctx->decl->opencl(ctx, cl, din, out);
     ms_cl_arm_fault(cl, CL_SUCCESS);
     /* Wait here so that a failure is charged to this stage and the time
-     * per stage means something. */
+     * per stage means something (and its scratch is free to go). */
     if (!rc)
         rc = ms_cl_finish(cl);
+    ms_stage_end(ctx);
     if (rc)
         for (unsigned o = 0; o < MS_MAX_IO; o++) {
             ms_cl_release(out[o]);
@@ -419,8 +435,7 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
                     const ms_recipe_step *st, ms_stage_report *rep)
 {
     const ms_stage_decl *d = st->decl;
-    ms_stage_ctx ctx = {.decl = d, .env = &run->env};
-    memcpy(ctx.p, st->p, sizeof ctx.p);
+    ms_stage_ctx ctx = {.decl = d, .env = &run->env, .params = st->params};
     rep->step = st;
     ms_slot *in[MS_MAX_IO] = {0};
     for (unsigned i = 0; i < d->n_in; i++) {
@@ -477,7 +492,7 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
         if (!rc) {
             snprintf(rep->device, sizeof rep->device, "opencl");
             for (unsigned o = 0; o < d->n_out && !rc; o++)
-                rc = slot_put(run, st->out[o], ctx.out[o], NULL, out[o]);
+                rc = slot_put(run, st->out[o], ctx.out[o], NULL, out[o], 1);
             rep->seconds = ms_now_s() - t0;
             return rc;
         }
@@ -499,7 +514,7 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
                        recipe->name, st->line, d->name, ms_error_message());
     snprintf(rep->device, sizeof rep->device, "cpu");
     for (unsigned o = 0; o < d->n_out && !rc; o++)
-        rc = slot_put(run, st->out[o], ctx.out[o], out[o], NULL);
+        rc = slot_put(run, st->out[o], ctx.out[o], out[o], NULL, 1);
     rep->seconds = ms_now_s() - t0;
     return rc;
 }
@@ -514,6 +529,7 @@ static int run_once(ms_runner *r, const char *input, const ms_recording *rec,
         return ms_fail(MS_ERR_NOMEM, "out of memory");
     run->runner = r;
     run->input = input;
+    run->recipe = recipe;
     run->reports = calloc(recipe->n_steps ? recipe->n_steps : 1,
                           sizeof *run->reports);
     int rc = run->reports ? load_recording(run, rec)
@@ -584,7 +600,31 @@ const float *ms_run_slot(ms_run *run, const char *name, ms_shape *shape)
     return s->host;
 }
 
-const char *ms_run_final_map(const ms_run *run)
+const char *ms_run_stage_slot(const ms_run *run, size_t i, ms_shape *shape)
 {
+    for (size_t k = 0; k < run->n_slots; k++)
+        if (run->slots[k].by_stage && i-- == 0) {
+            if (shape)
+                *shape = run->slots[k].shape;
+            return run->slots[k].name;
+        }
+    return NULL;
+}
+
+const char *ms_run_output(ms_run *run, ms_output_role role)
+{
+    const ms_recipe_output *o = &run->recipe->outputs[role];
+    for (unsigned k = 0; k < o->n; k++) {
+        ms_slot *s = slot_find(run, o->slots[k]);
+        if (s && s->by_stage)
+            return s->name;
+    }
+    return NULL;
+}
+
+const char *ms_run_final_map(ms_run *run)
+{
+    if (run->recipe->outputs[MS_ROLE_ANOMALY].n)
+        return ms_run_output(run, MS_ROLE_ANOMALY);
     return run->final_map[0] ? run->final_map : NULL;
 }

@@ -72,8 +72,15 @@ const ms_env *ms_run_env(const ms_run *run);
 /* The slot's data on the host (copied back from the device if needed), or
  * NULL if the run has no such slot. Owned by the run. */
 const float *ms_run_slot(ms_run *run, const char *name, ms_shape *shape);
-/* The name of the final anomaly map: the first output of the last stage
- * that ran and wrote a map; NULL if none did. */
-const char *ms_run_final_map(const ms_run *run);
+/* The name and shape of the i-th slot written by a stage of this run (in
+ * the order first written); NULL past the last. */
+const char *ms_run_stage_slot(const ms_run *run, size_t i, ms_shape *shape);
+/* The slot that fills an output role of the recipe: the first of the
+ * role's slots that a stage of this run wrote; NULL if none. */
+const char *ms_run_output(ms_run *run, ms_output_role role);
+/* The name of the final anomaly map: the recipe's `anomaly` output, or for
+ * a recipe that declares none the first output of the last stage that ran
+ * and wrote a map; NULL if none. */
+const char *ms_run_final_map(ms_run *run);
 
 #endif

@@ -8,8 +8,13 @@
 #include "minescan/error.h"
 #include "stages/stage.h"
 
+typedef struct background_removal_params {
+    int window_traces;
+} background_removal_params;
+MS_STAGE_PARAMS(background_removal_params);
+
 static const ms_param_decl params[] = {
-    {"window_traces", MS_PARAM_INT, 51, 1, 2001, "traces",
+    {"window_traces", MS_PARAM_INT, MS_PARAM_AT(background_removal_params, window_traces), 51, 1, 2001, "traces",
      "number of neighbouring traces in the mean (centred, odd)"},
 };
 
@@ -19,7 +24,7 @@ static int shape(ms_stage_ctx *ctx)
     return 0;
 }
 
-static int half_window(const ms_stage_ctx *ctx) { return (int)ctx->p[0] / 2; }
+static int half_window(const ms_stage_ctx *ctx) { return (int)MS_P(ctx, background_removal_params)->window_traces / 2; }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
@@ -66,7 +71,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                         MS_CL_INT(half_window(ctx))};
     size_t global[2] = {ns, nt};
     return ms_cl_launch(cl, "background_removal", "background_removal", 2,
-                        global, args, 6);
+                        global, NULL, args, 6);
 }
 
 const ms_stage_decl ms_stage_background_removal = {

@@ -3,24 +3,36 @@
 #include "minescan/error.h"
 #include "stages/stage.h"
 
+typedef struct depth_slice_params {
+    int first;
+    int last;
+} depth_slice_params;
+MS_STAGE_PARAMS(depth_slice_params);
+
 static const ms_param_decl params[] = {
-    {"first", MS_PARAM_INT, 0, 0, 100000, "plane", "first plane (0 = top)"},
-    {"last", MS_PARAM_INT, 100000, 0, 100000, "plane", "last plane, inclusive"},
+    {"first", MS_PARAM_INT, MS_PARAM_AT(depth_slice_params, first), 0, 0, 100000, "plane", "first plane (0 = top)"},
+    {"last", MS_PARAM_INT, MS_PARAM_AT(depth_slice_params, last), 100000, 0, 100000, "plane", "last plane, inclusive"},
 };
 
 static void planes(const ms_stage_ctx *ctx, size_t *lo, size_t *hi)
 {
+    const depth_slice_params *p = MS_P(ctx, depth_slice_params);
     size_t nz = ctx->in[0].dims[0];
-    *lo = (size_t)ctx->p[0] < nz ? (size_t)ctx->p[0] : nz - 1;
-    *hi = (size_t)ctx->p[1] < nz ? (size_t)ctx->p[1] : nz - 1;
+    *lo = (size_t)p->first < nz ? (size_t)p->first : nz - 1;
+    *hi = (size_t)p->last < nz ? (size_t)p->last : nz - 1;
+}
+
+static int check(const ms_params *values)
+{
+    const depth_slice_params *p = MS_P_OF(values, depth_slice_params);
+    if (p->last < p->first)
+        return ms_fail(MS_ERR_INVALID_INPUT, "last (%d) is above first (%d)",
+                       p->last, p->first);
+    return 0;
 }
 
 static int shape(ms_stage_ctx *ctx)
 {
-    if (ctx->p[1] < ctx->p[0])
-        return ms_fail(MS_ERR_INVALID_INPUT,
-                       "depth_slice: last (%g) is above first (%g)",
-                       ctx->p[1], ctx->p[0]);
     ctx->out[0] = (ms_shape){MS_ARRAY_MAP,
                              {ctx->in[0].dims[1], ctx->in[0].dims[2], 1},
                              ctx->in[0].cell_m};
@@ -49,7 +61,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(out[0]), MS_CL_INT(n),
                         MS_CL_INT(lo), MS_CL_INT(hi)};
     size_t global[1] = {n};
-    return ms_cl_launch(cl, "depth_slice", "depth_slice", 1, global, args, 5);
+    return ms_cl_launch(cl, "depth_slice", "depth_slice", 1, global, NULL, args, 5);
 }
 
 const ms_stage_decl ms_stage_depth_slice = {
@@ -60,6 +72,7 @@ const ms_stage_decl ms_stage_depth_slice = {
     .out_slots = {"gpr_slice"},
     .in_kinds = {MS_ARRAY_VOLUME},
     .params = params, .n_params = 2,
+    .check = check,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .tolerance = 1e-5,
 };

@@ -6,8 +6,13 @@
 #include "minescan/error.h"
 #include "stages/stage.h"
 
+typedef struct dewow_params {
+    double window_ns;
+} dewow_params;
+MS_STAGE_PARAMS(dewow_params);
+
 static const ms_param_decl params[] = {
-    {"window_ns", MS_PARAM_FLOAT, 2.0, 0.01, 1000.0, "ns",
+    {"window_ns", MS_PARAM_FLOAT, MS_PARAM_AT(dewow_params, window_ns), 2.0, 0.01, 1000.0, "ns",
      "length of the running mean; about one to three wavelet periods"},
 };
 
@@ -15,7 +20,8 @@ static const ms_param_decl params[] = {
  * of one sample would subtract each sample from itself. */
 static int half_window(const ms_stage_ctx *ctx)
 {
-    double w = ctx->p[0] * 1e-9 / ctx->env->dt_s;
+    const dewow_params *p = MS_P(ctx, dewow_params);
+    double w = p->window_ns * 1e-9 / ctx->env->dt_s;
     long half = lround(w / 2.0);
     return half < 1 ? 1 : half > 1000000 ? 1000000 : (int)half;
 }
@@ -59,7 +65,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                         MS_CL_INT(nt), MS_CL_INT(ns),
                         MS_CL_INT(half_window(ctx))};
     size_t global[2] = {ns, nt};
-    return ms_cl_launch(cl, "dewow", "dewow", 2, global, args, 6);
+    return ms_cl_launch(cl, "dewow", "dewow", 2, global, NULL, args, 6);
 }
 
 const ms_stage_decl ms_stage_dewow = {

@@ -5,8 +5,13 @@
 #include "minescan/error.h"
 #include "stages/stage.h"
 
+typedef struct emi_detrend_params {
+    int window_readings;
+} emi_detrend_params;
+MS_STAGE_PARAMS(emi_detrend_params);
+
 static const ms_param_decl params[] = {
-    {"window_readings", MS_PARAM_INT, 61, 1, 100001, "readings",
+    {"window_readings", MS_PARAM_INT, MS_PARAM_AT(emi_detrend_params, window_readings), 61, 1, 100001, "readings",
      "length of the running mean (centred)"},
 };
 
@@ -19,10 +24,11 @@ static int shape(ms_stage_ctx *ctx)
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
+    const emi_detrend_params *p = MS_P(ctx, emi_detrend_params);
     const float *s = in[0], *m = in[1];
     long n = (long)ctx->in[0].dims[0];
     size_t nc = ctx->in[0].dims[1];
-    long half = (long)ctx->p[0] / 2;
+    long half = (long)p->window_readings / 2;
     for (long i = 0; i < n; i++) {
         long lo = i - half < 0 ? 0 : i - half;
         long hi = i + half >= n ? n - 1 : i + half;
@@ -43,12 +49,13 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
+    const emi_detrend_params *p = MS_P(ctx, emi_detrend_params);
     size_t n = ctx->in[0].dims[0], nc = ctx->in[0].dims[1];
     ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
                         MS_CL_INT(n), MS_CL_INT(nc),
-                        MS_CL_INT((int)ctx->p[0] / 2)};
+                        MS_CL_INT((int)p->window_readings / 2)};
     size_t global[2] = {nc, n};
-    return ms_cl_launch(cl, "emi_detrend", "emi_detrend", 2, global, args, 6);
+    return ms_cl_launch(cl, "emi_detrend", "emi_detrend", 2, global, NULL, args, 6);
 }
 
 const ms_stage_decl ms_stage_emi_detrend = {

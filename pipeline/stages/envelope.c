@@ -8,8 +8,13 @@
 #include "minescan/error.h"
 #include "stages/stage.h"
 
+typedef struct envelope_params {
+    int half_taps;
+} envelope_params;
+MS_STAGE_PARAMS(envelope_params);
+
 static const ms_param_decl params[] = {
-    {"half_taps", MS_PARAM_INT, 15, 1, 127, "samples",
+    {"half_taps", MS_PARAM_INT, MS_PARAM_AT(envelope_params, half_taps), 15, 1, 127, "samples",
      "one-sided length of the Hilbert FIR filter"},
 };
 
@@ -42,10 +47,11 @@ static float *tap_table(int half)
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
+    const envelope_params *p = MS_P(ctx, envelope_params);
     const float *s = in[0], *m = in[1];
     size_t nt = ctx->in[0].dims[0];
     long ns = (long)ctx->in[0].dims[1];
-    int half = (int)ctx->p[0];
+    int half = (int)p->half_taps;
     float *taps = tap_table(half);
     if (!taps)
         return ms_fail(MS_ERR_NOMEM, "envelope: out of memory");
@@ -69,8 +75,9 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
+    const envelope_params *p = MS_P(ctx, envelope_params);
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
-    int half = (int)ctx->p[0];
+    int half = (int)p->half_taps;
     size_t bytes = (size_t)(2 * half + 1) * sizeof(float);
     float *taps = tap_table(half);
     if (!taps)
@@ -85,7 +92,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                             MS_CL_INT(half)};
         size_t global[2] = {ns, nt};
         if (!rc)
-            rc = ms_cl_launch(cl, "envelope", "envelope", 2, global, args, 7);
+            rc = ms_cl_launch(cl, "envelope", "envelope", 2, global, NULL, args, 7);
         if (!rc)
             rc = ms_cl_finish(cl); /* before the tap buffer goes */
         ms_cl_release(dtaps);

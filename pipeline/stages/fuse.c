@@ -6,9 +6,15 @@
 #include "minescan/error.h"
 #include "stages/stage.h"
 
+typedef struct fuse_params {
+    double w_gpr;
+    double w_emi;
+} fuse_params;
+MS_STAGE_PARAMS(fuse_params);
+
 static const ms_param_decl params[] = {
-    {"w_gpr", MS_PARAM_FLOAT, 1.0, 0.0, 100.0, "", "weight of the radar map"},
-    {"w_emi", MS_PARAM_FLOAT, 1.0, 0.0, 100.0, "",
+    {"w_gpr", MS_PARAM_FLOAT, MS_PARAM_AT(fuse_params, w_gpr), 1.0, 0.0, 100.0, "", "weight of the radar map"},
+    {"w_emi", MS_PARAM_FLOAT, MS_PARAM_AT(fuse_params, w_emi), 1.0, 0.0, 100.0, "",
      "weight of the metal-detector map"},
 };
 
@@ -28,8 +34,9 @@ static int shape(ms_stage_ctx *ctx)
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
+    const fuse_params *p = MS_P(ctx, fuse_params);
     size_t n = ms_shape_count(ctx->in[0]);
-    float wg = (float)ctx->p[0], we = (float)ctx->p[1];
+    float wg = (float)p->w_gpr, we = (float)p->w_emi;
     for (size_t i = 0; i < n; i++) {
         float a = in[0][i] > 0.0f ? in[0][i] : 0.0f;
         float b = in[1][i] > 0.0f ? in[1][i] : 0.0f;
@@ -41,12 +48,13 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
+    const fuse_params *p = MS_P(ctx, fuse_params);
     size_t n = ms_shape_count(ctx->in[0]);
     ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
-                        MS_CL_INT(n), MS_CL_FLOAT(ctx->p[0]),
-                        MS_CL_FLOAT(ctx->p[1])};
+                        MS_CL_INT(n), MS_CL_FLOAT(p->w_gpr),
+                        MS_CL_FLOAT(p->w_emi)};
     size_t global[1] = {n};
-    return ms_cl_launch(cl, "fuse", "fuse", 1, global, args, 6);
+    return ms_cl_launch(cl, "fuse", "fuse", 1, global, NULL, args, 6);
 }
 
 const ms_stage_decl ms_stage_fuse = {

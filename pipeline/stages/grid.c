@@ -9,15 +9,23 @@
 #include "minescan/error.h"
 #include "stages/grid_common.h"
 
+typedef struct grid_params {
+    double cell_m;
+    double radius_m;
+    int channel;
+} grid_params;
+MS_STAGE_PARAMS(grid_params);
+
 static const ms_param_decl params[] = {
-    {"cell_m", MS_PARAM_FLOAT, 0.02, 0.002, 1.0, "m", "map cell size"},
-    {"radius_m", MS_PARAM_FLOAT, 0.08, 0.002, 2.0, "m",
+    {"cell_m", MS_PARAM_FLOAT, MS_PARAM_AT(grid_params, cell_m), 0.02, 0.002, 1.0, "m", "map cell size"},
+    {"radius_m", MS_PARAM_FLOAT, MS_PARAM_AT(grid_params, radius_m), 0.08, 0.002, 2.0, "m",
      "search radius around each cell centre"},
-    {"channel", MS_PARAM_INT, 0, 0, 63, "", "which column of the values"},
+    {"channel", MS_PARAM_INT, MS_PARAM_AT(grid_params, channel), 0, 0, 63, "", "which column of the values"},
 };
 
 static int shape(ms_stage_ctx *ctx)
 {
+    const grid_params *p = MS_P(ctx, grid_params);
     if (ctx->in[0].dims[0] != ctx->in[2].dims[0] ||
         ctx->in[1].dims[0] != ctx->in[0].dims[0] ||
         ctx->in[1].dims[1] != ctx->in[0].dims[1])
@@ -29,17 +37,17 @@ static int shape(ms_stage_ctx *ctx)
     if (ctx->in[0].dims[0] > (size_t)INT_MAX)
         return ms_fail(MS_ERR_INVALID_INPUT, "grid: more than %d readings",
                        INT_MAX);
-    if ((size_t)ctx->p[2] >= ctx->in[0].dims[1])
+    if ((size_t)p->channel >= ctx->in[0].dims[1])
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "grid: channel=%d but the input has %zu channel(s)",
-                       (int)ctx->p[2], ctx->in[0].dims[1]);
+                       (int)p->channel, ctx->in[0].dims[1]);
     size_t nx, ny;
-    ms_grid_size(ctx->env, ctx->p[0], &nx, &ny);
+    ms_grid_size(ctx->env, p->cell_m, &nx, &ny);
     if (nx * ny > (size_t)1 << 28)
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "grid: a %zu x %zu map is too large; raise cell_m", nx,
                        ny);
-    ctx->out[0] = (ms_shape){MS_ARRAY_MAP, {ny, nx, 1}, ctx->p[0]};
+    ctx->out[0] = (ms_shape){MS_ARRAY_MAP, {ny, nx, 1}, p->cell_m};
     ctx->out[1] = ctx->out[0];
     return 0;
 }
@@ -47,9 +55,10 @@ static int shape(ms_stage_ctx *ctx)
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
+    const grid_params *p = MS_P(ctx, grid_params);
     size_t n = ctx->in[0].dims[0], nc = ctx->in[0].dims[1];
     size_t ny = ctx->out[0].dims[0], nx = ctx->out[0].dims[1];
-    float cell = (float)ctx->p[0], radius = (float)ctx->p[1];
+    float cell = (float)p->cell_m, radius = (float)p->radius_m;
     ms_grid_bins b;
     int rc = ms_grid_bins_build(in[2], n, nx, ny, cell, radius, &b);
     if (rc)
@@ -57,7 +66,7 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     for (size_t iy = 0; iy < ny; iy++)
         for (size_t ix = 0; ix < nx; ix++)
             out[0][iy * nx + ix] = ms_grid_cell(
-                in[0], in[1], in[2], &b, nx, ny, nc, (size_t)ctx->p[2], ix, iy,
+                in[0], in[1], in[2], &b, nx, ny, nc, (size_t)p->channel, ix, iy,
                 cell, radius, &out[1][iy * nx + ix]);
     ms_grid_bins_free(&b);
     return 0;
@@ -66,14 +75,15 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
+    const grid_params *p = MS_P(ctx, grid_params);
     size_t ny = ctx->out[0].dims[0], nx = ctx->out[0].dims[1];
     ms_cl_arg rest[] = {MS_CL_MEM(out[0]), MS_CL_MEM(out[1]),
-                        MS_CL_INT(ctx->in[0].dims[1]), MS_CL_INT(ctx->p[2]),
-                        MS_CL_INT(nx), MS_CL_INT(ny), MS_CL_FLOAT(ctx->p[0]),
-                        MS_CL_FLOAT(ctx->p[1])};
+                        MS_CL_INT(ctx->in[0].dims[1]), MS_CL_INT(p->channel),
+                        MS_CL_INT(nx), MS_CL_INT(ny), MS_CL_FLOAT(p->cell_m),
+                        MS_CL_FLOAT(p->radius_m)};
     size_t global[2] = {nx, ny};
     return ms_grid_launch(cl, "grid", in, ctx->in[0].dims[0], nx, ny,
-                          (float)ctx->p[0], (float)ctx->p[1], 2, global, rest,
+                          (float)p->cell_m, (float)p->radius_m, 2, global, rest,
                           8);
 }
 

@@ -100,7 +100,7 @@ int ms_grid_launch(ms_cl *cl, const char *kernel, const cl_mem in[], size_t n,
                                 MS_CL_MEM(start), MS_CL_INT(reach)};
     for (unsigned i = 0; i < n_rest; i++)
         args[6 + i] = rest[i];
-    rc = ms_cl_launch(cl, "grid", kernel, work_dim, global, args, 6 + n_rest);
+    rc = ms_cl_launch(cl, "grid", kernel, work_dim, global, NULL, args, 6 + n_rest);
     if (!rc)
         rc = ms_cl_finish(cl); /* before the bins go */
     ms_cl_release(order);

@@ -9,14 +9,21 @@
 #include "minescan/error.h"
 #include "stages/grid_common.h"
 
+typedef struct grid_volume_params {
+    double cell_m;
+    double radius_m;
+} grid_volume_params;
+MS_STAGE_PARAMS(grid_volume_params);
+
 static const ms_param_decl params[] = {
-    {"cell_m", MS_PARAM_FLOAT, 0.02, 0.002, 1.0, "m", "map cell size"},
-    {"radius_m", MS_PARAM_FLOAT, 0.08, 0.002, 2.0, "m",
+    {"cell_m", MS_PARAM_FLOAT, MS_PARAM_AT(grid_volume_params, cell_m), 0.02, 0.002, 1.0, "m", "map cell size"},
+    {"radius_m", MS_PARAM_FLOAT, MS_PARAM_AT(grid_volume_params, radius_m), 0.08, 0.002, 2.0, "m",
      "search radius around each cell centre"},
 };
 
 static int shape(ms_stage_ctx *ctx)
 {
+    const grid_volume_params *p = MS_P(ctx, grid_volume_params);
     if (ctx->in[0].dims[0] != ctx->in[2].dims[0] ||
         ctx->in[1].dims[0] != ctx->in[0].dims[0] ||
         ctx->in[1].dims[1] != ctx->in[0].dims[1])
@@ -30,22 +37,23 @@ static int shape(ms_stage_ctx *ctx)
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "grid_volume: more than %d readings", INT_MAX);
     size_t nx, ny, nz = ctx->in[0].dims[1];
-    ms_grid_size(ctx->env, ctx->p[0], &nx, &ny);
+    ms_grid_size(ctx->env, p->cell_m, &nx, &ny);
     if (nx * ny > ((size_t)1 << 28) / (nz ? nz : 1))
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "grid_volume: a %zu x %zu x %zu volume is too large; "
                        "raise cell_m or time_bins.bin_ns", nx, ny, nz);
-    ctx->out[0] = (ms_shape){MS_ARRAY_VOLUME, {nz, ny, nx}, ctx->p[0]};
-    ctx->out[1] = (ms_shape){MS_ARRAY_MAP, {ny, nx, 1}, ctx->p[0]};
+    ctx->out[0] = (ms_shape){MS_ARRAY_VOLUME, {nz, ny, nx}, p->cell_m};
+    ctx->out[1] = (ms_shape){MS_ARRAY_MAP, {ny, nx, 1}, p->cell_m};
     return 0;
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
+    const grid_volume_params *p = MS_P(ctx, grid_volume_params);
     size_t n = ctx->in[0].dims[0], nz = ctx->out[0].dims[0];
     size_t ny = ctx->out[0].dims[1], nx = ctx->out[0].dims[2];
-    float cell = (float)ctx->p[0], radius = (float)ctx->p[1];
+    float cell = (float)p->cell_m, radius = (float)p->radius_m;
     ms_grid_bins b;
     int rc = ms_grid_bins_build(in[2], n, nx, ny, cell, radius, &b);
     if (rc)
@@ -67,14 +75,15 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
+    const grid_volume_params *p = MS_P(ctx, grid_volume_params);
     size_t nz = ctx->out[0].dims[0], ny = ctx->out[0].dims[1];
     size_t nx = ctx->out[0].dims[2];
     ms_cl_arg rest[] = {MS_CL_MEM(out[0]), MS_CL_MEM(out[1]), MS_CL_INT(nx),
                         MS_CL_INT(ny),     MS_CL_INT(nz),
-                        MS_CL_FLOAT(ctx->p[0]), MS_CL_FLOAT(ctx->p[1])};
+                        MS_CL_FLOAT(p->cell_m), MS_CL_FLOAT(p->radius_m)};
     size_t global[3] = {nx, ny, nz};
     return ms_grid_launch(cl, "grid_volume", in, ctx->in[0].dims[0], nx, ny,
-                          (float)ctx->p[0], (float)ctx->p[1], 3, global, rest,
+                          (float)p->cell_m, (float)p->radius_m, 3, global, rest,
                           7);
 }
 

@@ -9,32 +9,46 @@
 #include "minescan/error.h"
 #include "stages/stage.h"
 
+typedef struct ground_align_params {
+    double search_start_ns;
+    double search_end_ns;
+    double target_ns;
+} ground_align_params;
+MS_STAGE_PARAMS(ground_align_params);
+
 static const ms_param_decl params[] = {
-    {"search_start_ns", MS_PARAM_FLOAT, 0.0, 0.0, 1000.0, "ns",
+    {"search_start_ns", MS_PARAM_FLOAT, MS_PARAM_AT(ground_align_params, search_start_ns), 0.0, 0.0, 1000.0, "ns",
      "start of the ground-bounce search, after time zero"},
-    {"search_end_ns", MS_PARAM_FLOAT, 2.5, 0.0, 1000.0, "ns",
+    {"search_end_ns", MS_PARAM_FLOAT, MS_PARAM_AT(ground_align_params, search_end_ns), 2.5, 0.0, 1000.0, "ns",
      "end of the ground-bounce search, after time zero"},
-    {"target_ns", MS_PARAM_FLOAT, 0.5, 0.0, 1000.0, "ns",
+    {"target_ns", MS_PARAM_FLOAT, MS_PARAM_AT(ground_align_params, target_ns), 0.5, 0.0, 1000.0, "ns",
      "where the ground bounce is put, after time zero"},
 };
 
 /* Sample indices of the search window [lo, hi) and the target. */
 static void indices(const ms_stage_ctx *ctx, int *lo, int *hi, int *target)
 {
+    const ground_align_params *p = MS_P(ctx, ground_align_params);
     double ns = (double)ctx->in[0].dims[1];
     double t0 = ctx->env->time_zero_s / ctx->env->dt_s;
     double per_ns = 1e-9 / ctx->env->dt_s;
-    *lo = (int)fmin(fmax(floor(t0 + ctx->p[0] * per_ns), 0), ns);
-    *hi = (int)fmin(fmax(ceil(t0 + ctx->p[1] * per_ns), 0), ns);
-    *target = (int)fmin(fmax(lround(t0 + ctx->p[2] * per_ns), 0), ns - 1);
+    *lo = (int)fmin(fmax(floor(t0 + p->search_start_ns * per_ns), 0), ns);
+    *hi = (int)fmin(fmax(ceil(t0 + p->search_end_ns * per_ns), 0), ns);
+    *target = (int)fmin(fmax(lround(t0 + p->target_ns * per_ns), 0), ns - 1);
+}
+
+static int check(const ms_params *values)
+{
+    const ground_align_params *p = MS_P_OF(values, ground_align_params);
+    if (p->search_end_ns <= p->search_start_ns)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "search_end_ns (%g) must exceed search_start_ns (%g)",
+                       p->search_end_ns, p->search_start_ns);
+    return 0;
 }
 
 static int shape(ms_stage_ctx *ctx)
 {
-    if (ctx->p[1] <= ctx->p[0])
-        return ms_fail(MS_ERR_INVALID_INPUT,
-                       "ground_align: search_end_ns (%g) must exceed "
-                       "search_start_ns (%g)", ctx->p[1], ctx->p[0]);
     ctx->out[0] = ctx->in[0];
     ctx->out[1] = ctx->in[1];
     return 0;
@@ -78,7 +92,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                         MS_CL_INT(lo),     MS_CL_INT(hi),
                         MS_CL_INT(target)};
     size_t global[1] = {nt};
-    return ms_cl_launch(cl, "ground_align", "ground_align", 1, global, args, 9);
+    return ms_cl_launch(cl, "ground_align", "ground_align", 1, global, NULL, args, 9);
 }
 
 const ms_stage_decl ms_stage_ground_align = {
@@ -90,6 +104,7 @@ const ms_stage_decl ms_stage_ground_align = {
     .out_slots = {"gpr", "gpr_valid"},
     .in_kinds = {MS_ARRAY_TRACES, MS_ARRAY_MASK},
     .params = params, .n_params = 3,
+    .check = check,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .tolerance = 1e-5,
 };

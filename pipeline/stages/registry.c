@@ -31,17 +31,3 @@ const ms_stage_decl *ms_stage_find(const char *name)
             return ms_stage_registry[i];
     return NULL;
 }
-
-void ms_stage_defaults(const ms_stage_decl *decl, double p[MS_MAX_PARAMS])
-{
-    for (unsigned i = 0; i < MS_MAX_PARAMS; i++)
-        p[i] = i < decl->n_params ? decl->params[i].def : 0.0;
-}
-
-int ms_stage_param_index(const ms_stage_decl *decl, const char *name)
-{
-    for (unsigned i = 0; i < decl->n_params; i++)
-        if (strcmp(decl->params[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}

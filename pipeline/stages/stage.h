@@ -14,6 +14,9 @@
 
 #define MS_MAX_IO 3
 #define MS_MAX_PARAMS 8
+/* Room for a stage's parameter struct (checked at compile time by
+ * MS_STAGE_PARAMS). */
+#define MS_PARAM_BYTES 128
 
 /* What an array holds; dims are {rows, cols, planes}, row-major. */
 typedef enum {
@@ -46,25 +49,56 @@ typedef struct ms_env {
     double lane_x_min, lane_x_max, lane_y_min, lane_y_max; /* metres */
 } ms_env;
 
+/* A parameter is a field of the stage's own parameter struct: an `int`
+ * for MS_PARAM_INT, a `double` for MS_PARAM_FLOAT. The table below (as
+ * FFmpeg's AVOption tables) drives recipe parsing, --help, summary.json and
+ * the PNG parameter text; the stage reads its struct by field name. */
 typedef enum { MS_PARAM_INT, MS_PARAM_FLOAT } ms_param_type;
 
 typedef struct ms_param_decl {
     const char *name;
     ms_param_type type;
+    size_t offset;        /* of the field in the stage's parameter struct */
     double def, min, max; /* inclusive range */
     const char *unit;     /* "ns", "m", "traces", "" */
     const char *help;
 } ms_param_decl;
 
+/* Storage for any stage's parameter struct. */
+typedef union ms_params {
+    double align_d;
+    long align_l;
+    unsigned char bytes[MS_PARAM_BYTES];
+} ms_params;
+
+/* In a stage file: `typedef struct {...} NAME_params;` then
+ * MS_STAGE_PARAMS(NAME_params) and the table with MS_PARAM_AT(NAME_params,
+ * field). */
+#define MS_STAGE_PARAMS(type)                                                  \
+    _Static_assert(sizeof(type) <= MS_PARAM_BYTES,                            \
+                   #type " does not fit in ms_params")
+#define MS_PARAM_AT(type, field) offsetof(type, field)
+/* The stage's parameters, typed: `const dewow_params *p = MS_P(ctx,
+ * dewow_params);`. */
+#define MS_P(ctx, type) MS_P_OF(&(ctx)->params, type)
+#define MS_P_OF(params, type) ((const type *)(const void *)(params)->bytes)
+
 typedef struct ms_stage_decl ms_stage_decl;
+typedef struct ms_scratch ms_scratch;
 
 /* One invocation of a stage: its parameters and the shapes of its arrays. */
 typedef struct ms_stage_ctx {
     const ms_stage_decl *decl;
-    double p[MS_MAX_PARAMS]; /* values in declaration order */
+    ms_params params; /* the stage's parameter struct */
     ms_shape in[MS_MAX_IO];
     ms_shape out[MS_MAX_IO];
     const ms_env *env;
+    /* Private state made by decl->init for this invocation on this device
+     * (an FFT plan, filter taps, bins); decl->priv_size zeroed bytes. */
+    void *priv;
+    /* Scratch buffers handed out by ms_stage_scratch_*; owned and freed by
+     * whoever runs the stage, also when it fails half-way. */
+    ms_scratch *scratch;
     /* shape() may explain here why its parameters do little on this
      * recording (a time window past the end of the traces); the runner
      * prints it and records it in summary.json. */
@@ -82,6 +116,20 @@ struct ms_stage_decl {
     ms_array_kind in_kinds[MS_MAX_IO];
     const ms_param_decl *params;
     unsigned n_params;
+    /* Optional: constraints between parameters (t_end after t_start). 0 or
+     * MS_ERR_INVALID_INPUT with a message; the recipe adds its line. */
+    int (*check)(const ms_params *params);
+    /* Optional lifecycle. init runs before cpu()/opencl() with ctx->priv
+     * zeroed (priv_size bytes) and cl NULL on the C path; uninit always
+     * runs afterwards, also when init or the stage failed half-way, and
+     * must free what init made. */
+    size_t priv_size;
+    int (*init)(ms_stage_ctx *ctx, ms_cl *cl);
+    void (*uninit)(ms_stage_ctx *ctx);
+    /* Optional: device or host bytes the stage needs beyond its inputs and
+     * outputs (scratch, plans), so that the runner can refuse or move a
+     * volume that does not fit before anything is allocated. */
+    size_t (*work_bytes)(const ms_stage_ctx *ctx);
     /* Check the input shapes and fill ctx->out. 0 or MS_ERR_INVALID_INPUT
      * with a message. */
     int (*shape)(ms_stage_ctx *ctx);
@@ -100,9 +148,30 @@ struct ms_stage_decl {
 extern const ms_stage_decl *const ms_stage_registry[];
 const ms_stage_decl *ms_stage_find(const char *name);
 
-/* Parameter defaults into ctx->p; index of a parameter or -1. */
-void ms_stage_defaults(const ms_stage_decl *decl, double p[MS_MAX_PARAMS]);
+/* Parameter defaults into `p`; index of a parameter or -1; a parameter's
+ * value as a double and setting it from one (already range-checked). */
+void ms_stage_defaults(const ms_stage_decl *decl, ms_params *p);
 int ms_stage_param_index(const ms_stage_decl *decl, const char *name);
+double ms_param_get(const ms_param_decl *pd, const ms_params *p);
+void ms_param_set(const ms_param_decl *pd, ms_params *p, double v);
+/* By name, for tests and tools; MS_ERR_NOT_FOUND for an unknown name. */
+int ms_param_set_named(const ms_stage_decl *decl, ms_params *p,
+                       const char *name, double v);
+double ms_param_get_named(const ms_stage_decl *decl, const ms_params *p,
+                          const char *name);
+
+/* Lifecycle, for whoever runs a stage (the runner, the parity test, the
+ * benchmark): begin allocates ctx->priv and calls init (cl NULL on the C
+ * path); end calls uninit, frees priv and every scratch buffer. end is
+ * safe after a failed begin and on a zeroed ctx. */
+int ms_stage_begin(ms_stage_ctx *ctx, ms_cl *cl);
+void ms_stage_end(ms_stage_ctx *ctx);
+/* Scratch memory for one invocation, freed by ms_stage_end. */
+int ms_stage_scratch_host(const ms_stage_ctx *ctx, size_t bytes, void **out);
+int ms_stage_scratch_device(const ms_stage_ctx *ctx, ms_cl *cl, size_t bytes,
+                            cl_mem *out);
+/* Bytes one invocation holds at once: inputs, outputs and work_bytes. */
+size_t ms_stage_footprint(const ms_stage_ctx *ctx);
 
 /* Small helpers shared by the stage files. */
 static inline size_t ms_clamp_index(long i, size_t n)

@@ -7,13 +7,19 @@
 #include "minescan/error.h"
 #include "stages/stage.h"
 
+typedef struct time_bins_params {
+    double bin_ns;
+} time_bins_params;
+MS_STAGE_PARAMS(time_bins_params);
+
 static const ms_param_decl params[] = {
-    {"bin_ns", MS_PARAM_FLOAT, 0.5, 0.01, 100.0, "ns", "length of a time bin"},
+    {"bin_ns", MS_PARAM_FLOAT, MS_PARAM_AT(time_bins_params, bin_ns), 0.5, 0.01, 100.0, "ns", "length of a time bin"},
 };
 
 static int samples_per_bin(const ms_stage_ctx *ctx)
 {
-    double s = ctx->p[0] * 1e-9 / ctx->env->dt_s;
+    const time_bins_params *p = MS_P(ctx, time_bins_params);
+    double s = p->bin_ns * 1e-9 / ctx->env->dt_s;
     return s < 1.0 ? 1 : s > 1e6 ? 1000000 : (int)lround(s);
 }
 
@@ -56,7 +62,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                         MS_CL_MEM(out[1]), MS_CL_INT(nt),    MS_CL_INT(ns),
                         MS_CL_INT(nb),     MS_CL_INT(samples_per_bin(ctx))};
     size_t global[2] = {nb, nt};
-    return ms_cl_launch(cl, "time_bins", "time_bins", 2, global, args, 8);
+    return ms_cl_launch(cl, "time_bins", "time_bins", 2, global, NULL, args, 8);
 }
 
 const ms_stage_decl ms_stage_time_bins = {

@@ -10,42 +10,56 @@
 #include "minescan/error.h"
 #include "stages/stage.h"
 
+typedef struct window_energy_params {
+    double t_start_ns;
+    double t_end_ns;
+} window_energy_params;
+MS_STAGE_PARAMS(window_energy_params);
+
 static const ms_param_decl params[] = {
-    {"t_start_ns", MS_PARAM_FLOAT, 1.0, 0.0, 1000.0, "ns",
+    {"t_start_ns", MS_PARAM_FLOAT, MS_PARAM_AT(window_energy_params, t_start_ns), 1.0, 0.0, 1000.0, "ns",
      "window start after time zero (below the ground bounce)"},
-    {"t_end_ns", MS_PARAM_FLOAT, 4.0, 0.0, 1000.0, "ns",
+    {"t_end_ns", MS_PARAM_FLOAT, MS_PARAM_AT(window_energy_params, t_end_ns), 4.0, 0.0, 1000.0, "ns",
      "window end after time zero"},
 };
 
+static int check(const ms_params *values)
+{
+    const window_energy_params *p = MS_P_OF(values, window_energy_params);
+    if (p->t_end_ns <= p->t_start_ns)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "t_end_ns (%g) must exceed t_start_ns (%g)",
+                       p->t_end_ns, p->t_start_ns);
+    return 0;
+}
+
 static int shape(ms_stage_ctx *ctx)
 {
-    if (ctx->p[1] <= ctx->p[0])
-        return ms_fail(MS_ERR_INVALID_INPUT,
-                       "window_energy: t_end_ns (%g) must exceed t_start_ns "
-                       "(%g)", ctx->p[1], ctx->p[0]);
+    const window_energy_params *p = MS_P(ctx, window_energy_params);
     ctx->out[0] = (ms_shape){MS_ARRAY_SERIES, {ctx->in[0].dims[0], 1, 1}};
     ctx->out[1] = (ms_shape){MS_ARRAY_MASK, {ctx->in[0].dims[0], 1, 1}};
     double t0 = ctx->env->time_zero_s * 1e9;
     double end = (double)ctx->in[0].dims[1] * ctx->env->dt_s * 1e9 - t0;
-    if (ctx->p[0] >= end)
+    if (p->t_start_ns >= end)
         snprintf(ctx->warning, sizeof ctx->warning,
                  "the window %g..%g ns after time zero lies past the end of "
                  "the traces (%.3g ns after time zero): every score is 0",
-                 ctx->p[0], ctx->p[1], end);
-    else if (ctx->p[1] > end)
+                 p->t_start_ns, p->t_end_ns, end);
+    else if (p->t_end_ns > end)
         snprintf(ctx->warning, sizeof ctx->warning,
                  "the window %g..%g ns after time zero is cut at the end of "
-                 "the traces (%.3g ns)", ctx->p[0], ctx->p[1], end);
+                 "the traces (%.3g ns)", p->t_start_ns, p->t_end_ns, end);
     return 0;
 }
 
 /* The window as sample indices [lo, hi), clamped to the trace. */
 static void window(const ms_stage_ctx *ctx, int *lo, int *hi)
 {
+    const window_energy_params *p = MS_P(ctx, window_energy_params);
     double ns = (double)ctx->in[0].dims[1];
     double t0 = ctx->env->time_zero_s / ctx->env->dt_s;
-    double a = floor(t0 + ctx->p[0] * 1e-9 / ctx->env->dt_s);
-    double b = ceil(t0 + ctx->p[1] * 1e-9 / ctx->env->dt_s);
+    double a = floor(t0 + p->t_start_ns * 1e-9 / ctx->env->dt_s);
+    double b = ceil(t0 + p->t_end_ns * 1e-9 / ctx->env->dt_s);
     *lo = (int)fmin(fmax(a, 0), ns);
     *hi = (int)fmin(fmax(b, 0), ns);
 }
@@ -79,7 +93,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                         MS_CL_MEM(out[1]), MS_CL_INT(nt),    MS_CL_INT(ns),
                         MS_CL_INT(lo),     MS_CL_INT(hi)};
     size_t global[1] = {nt};
-    return ms_cl_launch(cl, "window_energy", "window_energy", 1, global, args,
+    return ms_cl_launch(cl, "window_energy", "window_energy", 1, global, NULL, args,
                         8);
 }
 
@@ -91,6 +105,7 @@ const ms_stage_decl ms_stage_window_energy = {
     .out_slots = {"gpr_score", "gpr_score_valid"},
     .in_kinds = {MS_ARRAY_TRACES, MS_ARRAY_MASK},
     .params = params, .n_params = 2,
+    .check = check,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .tolerance = 1e-5,
 };

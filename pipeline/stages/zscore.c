@@ -71,12 +71,12 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     size_t one[1] = {1}, all[1] = {n};
     ms_cl_arg sargs[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(stats),
                          MS_CL_INT(n)};
-    rc = ms_cl_launch(cl, "zscore", "map_stats", 1, one, sargs, 4);
+    rc = ms_cl_launch(cl, "zscore", "map_stats", 1, one, NULL, sargs, 4);
     if (!rc) {
         ms_cl_arg zargs[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]),
                              MS_CL_MEM(stats), MS_CL_MEM(out[0]),
                              MS_CL_INT(n)};
-        rc = ms_cl_launch(cl, "zscore", "zscore", 1, all, zargs, 5);
+        rc = ms_cl_launch(cl, "zscore", "zscore", 1, all, NULL, zargs, 5);
     }
     if (!rc)
         rc = ms_cl_finish(cl); /* before the stats buffer goes */

@@ -235,6 +235,51 @@ class RunTests(unittest.TestCase):
         r = run("run", self.lane)
         self.assertEqual(r.returncode, 2)
 
+    def test_recipe_reading_an_unwritten_slot_is_refused(self):
+        # A typo in a slot name must not silently drop the radar branch.
+        out = os.path.join(TMP, "out-typo")
+        recipe = os.path.join(TMP, "typo.recipe")
+        with open(recipe, "w") as f:
+            f.write("stage dewow\n"
+                    "# the envelope's output is misspelt below\n"
+                    "stage envelope in=gpr,gpr_valid out=gpr_env\n"
+                    "stage window_energy in=gpr_evn,gpr_valid\n"
+                    "stage grid in=gpr_score,gpr_score_valid,gpr_xy "
+                    "out=gpr_map,gpr_hits\n")
+        r = run("run", self.lane, "-o", out, "--recipe", recipe)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"{recipe}:4:", r.stderr)
+        self.assertIn("'gpr_evn'", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, "summary.json")))
+        # batch checks the recipe once, before any input
+        r = run("batch", self.lane, "-o", out, "--recipe", recipe)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"{recipe}:4:", r.stderr)
+        # an output role naming a slot nothing writes
+        with open(recipe, "w") as f:
+            f.write("stage emi_detrend\noutput anomaly=emi_zz\n")
+        r = run("run", self.lane, "-o", out, "--recipe", recipe)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"{recipe}:2: output anomaly", r.stderr)
+
+    def test_parameter_constraints_name_the_line(self):
+        out = os.path.join(TMP, "out-check")
+        recipe = os.path.join(TMP, "check.recipe")
+        with open(recipe, "w") as f:
+            f.write("stage dewow\nstage envelope out=gpr_env\n"
+                    "stage window_energy in=gpr_env,gpr_valid "
+                    "t_start_ns=5 t_end_ns=2\n"
+                    "stage grid in=gpr_score,gpr_score_valid,gpr_xy "
+                    "out=gpr_map,gpr_hits\n")
+        r = run("run", self.lane, "-o", out, "--recipe", recipe)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"{recipe}:3: stage window_energy: t_end_ns (2) must "
+                      "exceed t_start_ns (5)", r.stderr)
+        # --set values are checked together, after all of them
+        r = run("run", self.lane, "-o", out, "--recipe", recipe,
+                "--set", "window_energy.t_end_ns=9", "--device", "cpu")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_failed_run_keeps_earlier_results(self):
         out = os.path.join(TMP, "out-keep")
         r = run("run", self.lane, "-o", out, "--device", "cpu")

@@ -237,6 +237,47 @@ static void expect_recipe_error(const char *text, const char *needle)
     assert_non_null(strstr(ms_error_message(), needle));
 }
 
+static double step_param(const ms_recipe_step *st, const char *name)
+{
+    return ms_param_get_named(st->decl, &st->params, name);
+}
+
+/* Parsed fine, refused by ms_recipe_validate with `needle`. */
+static void expect_invalid_recipe(const char *text, const char *needle)
+{
+    ms_recipe r;
+    assert_int_equal(ms_recipe_parse(text, "test.recipe", &r), 0);
+    int rc = ms_recipe_validate(&r);
+    printf("# %s\n", ms_error_message());
+    ms_recipe_free(&r);
+    assert_int_equal(rc, MS_ERR_INVALID_INPUT);
+    assert_non_null(strstr(ms_error_message(), needle));
+}
+
+static void recipe_slot_graph_is_checked(void **state)
+{
+    expect_invalid_recipe("stage dewow\nstage window_energy in=gpr_evn,gpr_valid\n",
+                          "test.recipe:2: stage window_energy reads slot 'gpr_evn'");
+    /* written only after it is read */
+    expect_invalid_recipe("stage zscore in=m,h out=z\nstage grid out=m,h\n",
+                          "test.recipe:1: stage zscore reads slot 'm'");
+    expect_invalid_recipe("stage dewow\noutput anomaly=nothing\n",
+                          "test.recipe:2: output anomaly names slot 'nothing'");
+    expect_invalid_recipe("stage depth_slice in=gpr first=5 last=2\n",
+                          "test.recipe:1: stage depth_slice: last (2) is above first (5)");
+    /* sensor slots a recording may lack are fine; so is every built-in */
+    ms_recipe r;
+    assert_int_equal(ms_recipe_parse("stage emi_detrend\nstage dewow\n", "t", &r), 0);
+    assert_int_equal(ms_recipe_validate(&r), 0);
+    ms_recipe_free(&r);
+    for (const ms_builtin_recipe *b = ms_builtin_recipes; b->name; b++) {
+        assert_int_equal(ms_recipe_load(b->name, &r), 0);
+        assert_int_equal(ms_recipe_validate(&r), 0);
+        assert_true(r.outputs[MS_ROLE_ANOMALY].n > 0); /* each says its map */
+        ms_recipe_free(&r);
+    }
+}
+
 static void bad_recipes_name_the_line(void **state)
 {
     expect_recipe_error("stage dewow\n\nstage nosuch\n", "test.recipe:3: unknown stage 'nosuch'");
@@ -246,16 +287,19 @@ static void bad_recipes_name_the_line(void **state)
     expect_recipe_error("stage grid in=a,b\n", "takes 3 in slot name(s)");
     expect_recipe_error("dewow\n", "must start with 'stage'");
     expect_recipe_error("# only a comment\n\n", "no stage");
+    expect_recipe_error("stage dewow\noutput map=gpr\n", "test.recipe:2: unknown output 'map'");
+    expect_recipe_error("stage dewow\noutput bscan=gpr\noutput bscan=gpr\n", "already given on line 2");
+    expect_recipe_error("stage dewow\noutput\n", "test.recipe:2: 'output' needs");
     ms_recipe r;
     assert_int_equal(ms_recipe_parse("stage dewow window_ns=3 # wow\n"
                                      "stage grid in=a,b,c out=c,d cell_m=0.05\n",
                                      "ok", &r), 0);
     assert_int_equal(r.n_steps, 2);
-    assert_float_equal(r.steps[0].p[0], 3.0, 0);
+    assert_float_equal(step_param(&r.steps[0], "window_ns"), 3.0, 0);
     assert_string_equal(r.steps[1].out[1], "d");
     assert_int_equal(r.steps[1].line, 2);
     assert_int_equal(ms_recipe_override(&r, "grid.radius_m=0.1"), 0);
-    assert_float_equal(r.steps[1].p[1], 0.1, 0);
+    assert_float_equal(step_param(&r.steps[1], "radius_m"), 0.1, 0);
     assert_int_equal(ms_recipe_override(&r, "grid.radius_m=99"), MS_ERR_USAGE);
     assert_int_equal(ms_recipe_override(&r, "grid#2.radius_m=0.1"), MS_ERR_USAGE);
     assert_int_equal(ms_recipe_override(&r, "grid#x.radius_m=0.1"), MS_ERR_USAGE);
@@ -266,12 +310,12 @@ static void bad_recipes_name_the_line(void **state)
     int seen = 0;
     for (size_t i = 0; i < r.n_steps; i++)
         if (!strcmp(r.steps[i].decl->name, "background_removal"))
-            assert_float_equal(r.steps[i].p[0], ++seen == 2 ? 31.0 : 201.0, 0);
+            assert_float_equal(step_param(&r.steps[i], "window_traces"), ++seen == 2 ? 31.0 : 201.0, 0);
     assert_int_equal(seen, 2);
     assert_int_equal(ms_recipe_override(&r, "background_removal.window_traces=11"), 0);
     for (size_t i = 0; i < r.n_steps; i++)
         if (!strcmp(r.steps[i].decl->name, "background_removal"))
-            assert_float_equal(r.steps[i].p[0], 11.0, 0);
+            assert_float_equal(step_param(&r.steps[i], "window_traces"), 11.0, 0);
     assert_int_equal(ms_recipe_override(&r, "time_bins.bin_ns=1"), MS_ERR_USAGE);
     ms_recipe_free(&r);
 }
@@ -284,6 +328,7 @@ int main(void)
         cmocka_unit_test(failure_between_stages_reruns_all_on_cpu),
         cmocka_unit_test(gpr_only_recording_skips_emi_stages),
         cmocka_unit_test(bad_recipes_name_the_line),
+        cmocka_unit_test(recipe_slot_graph_is_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,12 +22,9 @@ static void run(const char *name, const ms_shape *shapes, const float **in,
     const ms_stage_decl *d = ms_stage_find(name);
     assert_non_null(d);
     ms_stage_ctx ctx = {.decl = d, .env = &env};
-    ms_stage_defaults(d, ctx.p);
-    if (key) {
-        int k = ms_stage_param_index(d, key);
-        assert_true(k >= 0);
-        ctx.p[k] = value;
-    }
+    ms_stage_defaults(d, &ctx.params);
+    if (key)
+        assert_int_equal(ms_param_set_named(d, &ctx.params, key, value), 0);
     for (unsigned i = 0; i < d->n_in; i++)
         ctx.in[i] = shapes[i];
     assert_int_equal(d->shape(&ctx), 0);
@@ -101,8 +98,9 @@ static void window_energy_averages_present_samples(void **state)
     ms_shape sh[2] = {{MS_ARRAY_TRACES, {1, 8, 1}}, {MS_ARRAY_MASK, {1, 8, 1}}};
     const ms_stage_decl *d = ms_stage_find("window_energy");
     ms_stage_ctx ctx = {.decl = d, .env = &env};
-    ctx.p[0] = 0.2;
-    ctx.p[1] = 0.5;
+    ms_stage_defaults(d, &ctx.params);
+    ms_param_set_named(d, &ctx.params, "t_start_ns", 0.2);
+    ms_param_set_named(d, &ctx.params, "t_end_ns", 0.5);
     ctx.in[0] = sh[0];
     ctx.in[1] = sh[1];
     assert_int_equal(d->shape(&ctx), 0);
@@ -161,9 +159,9 @@ static void grid_matches_brute_force(void **state)
     const ms_stage_decl *d = ms_stage_find("grid");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         ms_stage_ctx ctx = {.decl = d, .env = &lane};
-        ms_stage_defaults(d, ctx.p);
-        ctx.p[0] = cases[c][0];
-        ctx.p[1] = cases[c][1];
+        ms_stage_defaults(d, &ctx.params);
+        ms_param_set_named(d, &ctx.params, "cell_m", cases[c][0]);
+        ms_param_set_named(d, &ctx.params, "radius_m", cases[c][1]);
         ctx.in[0] = (ms_shape){MS_ARRAY_SERIES, {N, 1, 1}};
         ctx.in[1] = (ms_shape){MS_ARRAY_MASK, {N, 1, 1}};
         ctx.in[2] = (ms_shape){MS_ARRAY_POINTS, {N, 2, 1}};
@@ -307,8 +305,8 @@ static void depth_slice_averages_planes(void **state)
     ms_shape sh[1] = {{MS_ARRAY_VOLUME, {3, 1, 2}}};
     const ms_stage_decl *d = ms_stage_find("depth_slice");
     ms_stage_ctx ctx = {.decl = d, .env = &env};
-    ctx.p[0] = 1;
-    ctx.p[1] = 50; /* clamped to the last plane */
+    ms_param_set_named(d, &ctx.params, "first", 1);
+    ms_param_set_named(d, &ctx.params, "last", 50); /* clamped to the last plane */
     ctx.in[0] = sh[0];
     assert_int_equal(d->shape(&ctx), 0);
     const float *in[1] = {vol};
@@ -332,9 +330,10 @@ static void ground_align_moves_the_bounce_to_the_target(void **state)
     ms_shape sh[2] = {{MS_ARRAY_TRACES, {2, 8, 1}}, {MS_ARRAY_MASK, {2, 8, 1}}};
     const ms_stage_decl *d = ms_stage_find("ground_align");
     ms_stage_ctx ctx = {.decl = d, .env = &env};
-    ctx.p[0] = 0.0;
-    ctx.p[1] = 0.8;
-    ctx.p[2] = 0.4;
+    ms_stage_defaults(d, &ctx.params);
+    ms_param_set_named(d, &ctx.params, "search_start_ns", 0.0);
+    ms_param_set_named(d, &ctx.params, "search_end_ns", 0.8);
+    ms_param_set_named(d, &ctx.params, "target_ns", 0.4);
     ctx.in[0] = sh[0];
     ctx.in[1] = sh[1];
     assert_int_equal(d->shape(&ctx), 0);

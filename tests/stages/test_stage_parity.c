@@ -120,28 +120,26 @@ static int compare_once(const ms_stage_decl *d, test_rng *r, size_t rows,
                   .lane_x_min = 0, .lane_x_max = 1.0, .lane_y_min = 0,
                   .lane_y_max = 0.5};
     ms_stage_ctx ctx = {.decl = d, .env = &env};
-    ms_stage_defaults(d, ctx.p);
-    if (random_params)
+    ms_stage_defaults(d, &ctx.params);
+    /* Random values in range, redrawn until the stage's own check() (t_end
+     * after t_start) accepts them. */
+    for (int tries = 0; random_params && tries < 1000; tries++) {
         for (unsigned k = 0; k < d->n_params; k++) {
             const ms_param_decl *p = &d->params[k];
             double v = p->min + (p->max - p->min) * test_rng_uniform(r);
-            ctx.p[k] = p->type == MS_PARAM_INT ? floor(v) : v;
+            ms_param_set(p, &ctx.params, p->type == MS_PARAM_INT ? floor(v) : v);
         }
-    /* Parameters whose order the stage checks (t_end > t_start). */
-    if ((!strcmp(d->name, "window_energy") ||
-         !strcmp(d->name, "ground_align")) && ctx.p[1] <= ctx.p[0])
-        ctx.p[1] = ctx.p[0] + 1.0;
-    if (!strcmp(d->name, "depth_slice") && ctx.p[1] < ctx.p[0]) {
-        double t = ctx.p[0];
-        ctx.p[0] = ctx.p[1];
-        ctx.p[1] = t;
+        if (!d->check || d->check(&ctx.params) == 0)
+            break;
+        ms_stage_defaults(d, &ctx.params);
     }
     float *in[MS_MAX_IO] = {0};
     make_inputs(d, r, rows, cols, &ctx, in);
     /* A channel index must exist in the random input. */
-    int ch = ms_stage_param_index(d, "channel");
-    if (ch >= 0)
-        ctx.p[ch] = fmod(ctx.p[ch], (double)ctx.in[0].dims[1]);
+    double ch = ms_param_get_named(d, &ctx.params, "channel");
+    if (!isnan(ch))
+        ms_param_set_named(d, &ctx.params, "channel",
+                           fmod(ch, (double)ctx.in[0].dims[1]));
     int ok = 1;
     if (d->shape(&ctx) != 0) {
         fprintf(stderr, "%s %zux%zu: shape: %s\n", d->name, rows, cols,
