@@ -576,8 +576,12 @@ int ms_process_recording(ms_runner *runner, const char *input,
         sweep_stale_staging(outdir);
         rc = ms_make_dirs(staging);
     }
-    if (!rc)
+    if (!rc) {
+        /* Nothing below reads the samples from the recording again. */
+        ms_runner_consume_recordings(runner, 1);
         rc = ms_run_recipe(runner, input, j.rec, &j.recipe, &j.run);
+        ms_runner_consume_recordings(runner, 0);
+    }
     double t_render = ms_now_s();
     if (!rc)
         rc = write_bscan(&j);

@@ -12,6 +12,7 @@
 
 struct ms_runner {
     ms_cl *cl; /* NULL: C path */
+    int consume; /* runs may take the sensor data out of the recording */
     char device_name[512];
     char note[1024];
     int fallbacks;
@@ -24,6 +25,7 @@ typedef struct ms_slot {
     cl_mem dev;  /* valid when dev_ok */
     int host_ok, dev_ok;
     int by_stage; /* written by a stage that ran, not the recording */
+    int borrowed; /* host belongs to the recording: never freed here */
 } ms_slot;
 
 struct ms_run {
@@ -144,6 +146,8 @@ void ms_runner_free(ms_runner *r)
     free(r);
 }
 
+void ms_runner_consume_recordings(ms_runner *r, int on) { r->consume = on; }
+
 const char *ms_runner_kind(const ms_runner *r) { return r->cl ? "opencl" : "cpu"; }
 const char *ms_runner_device_name(const ms_runner *r) { return r->device_name; }
 const char *ms_runner_note(const ms_runner *r) { return r->note; }
@@ -218,7 +222,9 @@ static ms_slot *slot_find(ms_run *run, const char *name)
 
 static void slot_clear(ms_slot *s)
 {
-    free(s->host);
+    if (!s->borrowed)
+        free(s->host);
+    s->borrowed = 0;
     ms_cl_release(s->dev);
     s->host = NULL;
     s->dev = NULL;
@@ -227,8 +233,10 @@ static void slot_clear(ms_slot *s)
 
 /* Store a new array under `name`, replacing (and freeing) any old one.
  * Takes ownership of host/dev. */
+enum { SLOT_BY_STAGE = 1, SLOT_BORROWED = 2 };
+
 static int slot_put(ms_run *run, const char *name, ms_shape shape, float *host,
-                    cl_mem dev, int by_stage)
+                    cl_mem dev, unsigned flags)
 {
     ms_slot *s = slot_find(run, name);
     if (!s) {
@@ -236,7 +244,8 @@ static int slot_put(ms_run *run, const char *name, ms_shape shape, float *host,
             size_t cap = run->cap_slots ? 2 * run->cap_slots : 16;
             ms_slot *grown = realloc(run->slots, cap * sizeof *grown);
             if (!grown) {
-                free(host);
+                if (!(flags & SLOT_BORROWED))
+                    free(host);
                 ms_cl_release(dev);
                 return ms_fail(MS_ERR_NOMEM, "out of memory");
             }
@@ -253,7 +262,8 @@ static int slot_put(ms_run *run, const char *name, ms_shape shape, float *host,
     s->dev = dev;
     s->host_ok = host != NULL;
     s->dev_ok = dev != NULL;
-    s->by_stage = by_stage;
+    s->by_stage = (flags & SLOT_BY_STAGE) != 0;
+    s->borrowed = (flags & SLOT_BORROWED) != 0;
     return 0;
 }
 
@@ -289,37 +299,51 @@ static int slot_to_device(ms_run *run, ms_slot *s)
         return rc;
     }
     s->dev_ok = 1;
+    /* One copy is enough (peak memory): a CPU stage or the caller gets it
+     * back with slot_to_host. */
+    if (!s->borrowed) {
+        free(s->host);
+        s->host = NULL;
+        s->host_ok = 0;
+    }
     return 0;
 }
 
 /* ---- the recording as slots ------------------------------------------ */
 
 /* Sensor data and its validity mask (all ones when the reader found no
- * gap), and the positions relative to the lane origin. */
-static int put_sensor(ms_run *run, const char *prefix, const float *data,
-                      const uint8_t *valid, size_t rows, size_t cols,
+ * gap), and the positions relative to the lane origin. The data is not
+ * copied (stages never modify their inputs): the slot borrows it, or,
+ * when the runner may consume the recording, takes it over so that it is
+ * freed as soon as a stage replaces it (peak memory). */
+static int put_sensor(ms_run *run, const char *prefix, float **data,
+                      uint8_t **valid, size_t rows, size_t cols,
                       ms_array_kind kind, const double *x, const double *y)
 {
     char name[MS_SLOT_NAME];
     size_t n = rows * cols;
-    float *d = malloc((n ? n : 1) * sizeof *d);
     float *m = malloc((n ? n : 1) * sizeof *m);
     float *xy = malloc((rows ? 2 * rows : 1) * sizeof *xy);
-    if (!d || !m || !xy) {
-        free(d);
+    if (!m || !xy) {
         free(m);
         free(xy);
         return ms_fail(MS_ERR_NOMEM, "out of memory for %zu x %zu %s data",
                        rows, cols, prefix);
     }
-    memcpy(d, data, n * sizeof *d);
     for (size_t i = 0; i < n; i++)
-        m[i] = valid ? (float)(valid[i] != 0) : 1.0f;
+        m[i] = *valid ? (float)((*valid)[i] != 0) : 1.0f;
     for (size_t i = 0; i < rows; i++) {
         xy[2 * i] = (float)(x[i] - run->env.lane_x_min);
         xy[2 * i + 1] = (float)(y[i] - run->env.lane_y_min);
     }
-    int rc = slot_put(run, prefix, (ms_shape){kind, {rows, cols, 1}}, d, NULL, 0);
+    int consume = run->runner->consume && !run->runner->cl;
+    int rc = slot_put(run, prefix, (ms_shape){kind, {rows, cols, 1}}, *data,
+                      NULL, consume ? 0 : SLOT_BORROWED);
+    if (consume) { /* the slot owns it now, also if slot_put failed */
+        *data = NULL;
+        free(*valid);
+        *valid = NULL;
+    }
     snprintf(name, sizeof name, "%s_valid", prefix);
     if (!rc)
         rc = slot_put(run, name, (ms_shape){MS_ARRAY_MASK, {rows, cols, 1}}, m,
@@ -335,7 +359,7 @@ static int put_sensor(ms_run *run, const char *prefix, const float *data,
     return rc;
 }
 
-static int load_recording(ms_run *run, const ms_recording *rec)
+static int load_recording(ms_run *run, ms_recording *rec)
 {
     ms_lane lane = ms_recording_lane(rec);
     /* A recording along one line (a single B-scan) still needs a map with
@@ -356,15 +380,15 @@ static int load_recording(ms_run *run, const ms_recording *rec)
     run->env.lane_y_max = lane.y_max;
     int rc = 0;
     if (rec->gpr) {
-        const ms_gpr *g = rec->gpr;
+        ms_gpr *g = rec->gpr;
         run->env.dt_s = g->sample_interval_s;
         run->env.time_zero_s = g->time_zero_s;
-        rc = put_sensor(run, "gpr", g->data, g->valid, g->n_traces,
+        rc = put_sensor(run, "gpr", &g->data, &g->valid, g->n_traces,
                         g->n_samples, MS_ARRAY_TRACES, g->x, g->y);
     }
     if (!rc && rec->emi) {
-        const ms_emi *e = rec->emi;
-        rc = put_sensor(run, "emi", e->data, e->valid, e->n_readings,
+        ms_emi *e = rec->emi;
+        rc = put_sensor(run, "emi", &e->data, &e->valid, e->n_readings,
                         e->n_channels, MS_ARRAY_SERIES, e->x, e->y);
     }
     return rc;
@@ -492,7 +516,7 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
         if (!rc) {
             snprintf(rep->device, sizeof rep->device, "opencl");
             for (unsigned o = 0; o < d->n_out && !rc; o++)
-                rc = slot_put(run, st->out[o], ctx.out[o], NULL, out[o], 1);
+                rc = slot_put(run, st->out[o], ctx.out[o], NULL, out[o], SLOT_BY_STAGE);
             rep->seconds = ms_now_s() - t0;
             return rc;
         }
@@ -514,13 +538,13 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
                        recipe->name, st->line, d->name, ms_error_message());
     snprintf(rep->device, sizeof rep->device, "cpu");
     for (unsigned o = 0; o < d->n_out && !rc; o++)
-        rc = slot_put(run, st->out[o], ctx.out[o], out[o], NULL, 1);
+        rc = slot_put(run, st->out[o], ctx.out[o], out[o], NULL, SLOT_BY_STAGE);
     rep->seconds = ms_now_s() - t0;
     return rc;
 }
 
 /* One pass of the recipe from the recording. */
-static int run_once(ms_runner *r, const char *input, const ms_recording *rec,
+static int run_once(ms_runner *r, const char *input, ms_recording *rec,
                     const ms_recipe *recipe, ms_run **out)
 {
     *out = NULL;
@@ -554,7 +578,7 @@ static int run_once(ms_runner *r, const char *input, const ms_recording *rec,
     return 0;
 }
 
-int ms_run_recipe(ms_runner *r, const char *input, const ms_recording *rec,
+int ms_run_recipe(ms_runner *r, const char *input, ms_recording *rec,
                   const ms_recipe *recipe, ms_run **out)
 {
     r->fallbacks = 0; /* each run gets OpenCL afresh */

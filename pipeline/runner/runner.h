@@ -41,6 +41,11 @@ const char *ms_runner_kind(const ms_runner *r);
 const char *ms_runner_device_name(const ms_runner *r);
 const char *ms_runner_note(const ms_runner *r);
 ms_cl *ms_runner_cl(ms_runner *r); /* NULL on the C path */
+/* Let runs on the C path take the sensor data (and validity) out of the
+ * recording they are given, leaving NULL there, so that it is freed as
+ * soon as a stage replaces it: peak memory for callers that no longer
+ * need it. Off by default. (OpenCL runs keep it for a rerun on the CPU.) */
+void ms_runner_consume_recordings(ms_runner *r, int on);
 
 /* Run one stage on host arrays, on the CPU or through OpenCL (upload, run,
  * download). The parity test and the benchmark use this. */
@@ -64,7 +69,7 @@ typedef struct ms_run ms_run;
  * line). Stages whose input slots do not exist (an EMI-only file has no
  * gpr) are skipped with a reason. Returns 0 or a negative ms_err (the
  * message names the recipe line and stage). */
-int ms_run_recipe(ms_runner *r, const char *input, const ms_recording *rec,
+int ms_run_recipe(ms_runner *r, const char *input, ms_recording *rec,
                   const ms_recipe *recipe, ms_run **out);
 void ms_run_free(ms_run *run);
 const ms_stage_report *ms_run_reports(const ms_run *run, size_t *n);
