@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "minescan/error.h"
@@ -455,6 +456,59 @@ static int step_opencl(ms_run *run, ms_stage_ctx *ctx, ms_slot *in[],
     return rc;
 }
 
+/* Bytes of memory this process may still take: MemAvailable, lowered to
+ * what RLIMIT_DATA leaves (batch caps its children with it) and to
+ * MINESCAN_MEMORY_MB (a share of a node, or a test). */
+static double host_bytes_available(void)
+{
+    double avail = INFINITY;
+    const char *cap = getenv("MINESCAN_MEMORY_MB");
+    if (cap && *cap && strtod(cap, NULL) > 0)
+        avail = strtod(cap, NULL) * 1e6;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        unsigned long long kb;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1 &&
+                (double)kb * 1024.0 < avail)
+                avail = (double)kb * 1024.0;
+        fclose(f);
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (double)rl.rlim_cur < avail)
+        avail = (double)rl.rlim_cur;
+    return avail;
+}
+
+/* The largest single array of the invocation (a device allocation). */
+static size_t largest_array(const ms_stage_ctx *ctx)
+{
+    size_t big = 0;
+    for (unsigned i = 0; i < ctx->decl->n_in; i++)
+        if (ms_shape_count(ctx->in[i]) * sizeof(float) > big)
+            big = ms_shape_count(ctx->in[i]) * sizeof(float);
+    for (unsigned o = 0; o < ctx->decl->n_out; o++)
+        if (ms_shape_count(ctx->out[o]) * sizeof(float) > big)
+            big = ms_shape_count(ctx->out[o]) * sizeof(float);
+    return big;
+}
+
+/* Whether the stage fits on the OpenCL device; if not, why, in `why`. */
+static int fits_device(ms_cl *cl, const ms_stage_ctx *ctx, char *why,
+                       size_t len)
+{
+    const ms_cl_limits *l = ms_cl_device_limits(cl);
+    size_t need = ms_stage_footprint(ctx), big = largest_array(ctx);
+    if (need <= l->global_mem && big <= l->max_alloc)
+        return 1;
+    snprintf(why, len, "on the CPU: needs %.0f MB on the device (largest "
+             "array %.0f MB), which has %.0f MB (largest buffer %.0f MB)",
+             need / 1e6, big / 1e6, l->global_mem / 1e6, l->max_alloc / 1e6);
+    return 0;
+}
+
 static int run_step(ms_run *run, const ms_recipe *recipe,
                     const ms_recipe_step *st, ms_stage_report *rep)
 {
@@ -503,13 +557,30 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
                 run->input, d->name, recipe->name, st->line, ctx.warning);
     }
 
+    /* Memory, before anything is allocated: the new arrays (outputs and
+     * work space) must fit in what the machine has left, and the whole
+     * invocation on the device, else the stage runs on the CPU. */
+    double new_bytes = (double)(ms_stage_footprint(&ctx));
+    for (unsigned i = 0; i < d->n_in; i++)
+        new_bytes -= (double)(ms_shape_count(ctx.in[i]) * sizeof(float));
+    double avail = host_bytes_available();
+    if (new_bytes > avail)
+        return ms_fail(MS_ERR_NOMEM,
+                       "%s: %s:%d: stage %s needs %.0f MB more memory and "
+                       "this machine has %.0f MB available; choose coarser "
+                       "parameters (a larger cell_m or bin) or split the "
+                       "recording", run->input, recipe->name, st->line,
+                       d->name, new_bytes / 1e6, avail / 1e6);
     double t0 = ms_now_s();
     ms_runner *r = run->runner;
+    int device_ok = 1;
     if (r->cl && r->fallbacks >= MS_MAX_FALLBACKS)
         snprintf(rep->reason, sizeof rep->reason,
                  "on the CPU: OpenCL switched off for this run after %d "
                  "failed stages", MS_MAX_FALLBACKS);
-    if (r->cl && r->fallbacks < MS_MAX_FALLBACKS) {
+    else if (r->cl)
+        device_ok = fits_device(r->cl, &ctx, rep->reason, sizeof rep->reason);
+    if (r->cl && r->fallbacks < MS_MAX_FALLBACKS && device_ok) {
         cl_mem out[MS_MAX_IO] = {0};
         ms_cl_clear_error(r->cl);
         rc = step_opencl(run, &ctx, in, out);

@@ -17,6 +17,16 @@ static inline void ms_grid_size(const ms_env *e, double cell, size_t *nx,
     *ny = (size_t)fmax(1.0, ceil((e->lane_y_max - e->lane_y_min) / cell - 1e-9));
 }
 
+/* Work space of a gridding (the bins below, and on the OpenCL path a host
+ * copy of the positions): for the runner's memory check. out[1] is the
+ * [ny][nx] hit count of both gridding stages. */
+static inline size_t ms_grid_work_bytes(const ms_stage_ctx *ctx)
+{
+    size_t n = ctx->in[0].dims[0];
+    size_t cells = ctx->out[1].dims[0] * ctx->out[1].dims[1];
+    return (n + 2 * (cells + 1)) * sizeof(int) + 2 * n * sizeof(float);
+}
+
 /* Points binned by map cell, so that a cell looks only at the bins within
  * the search radius instead of at every point: gridding a long lane costs
  * O(cells x nearby points), not O(cells x points). Both paths use the same

@@ -98,5 +98,6 @@ const ms_stage_decl ms_stage_grid_volume = {
     .in_kinds = {MS_ARRAY_SERIES, MS_ARRAY_MASK, MS_ARRAY_POINTS},
     .params = params, .n_params = 2,
     .shape = shape, .cpu = cpu, .opencl = opencl,
+    .work_bytes = ms_grid_work_bytes,
     .tolerance = 1e-5,
 };

@@ -262,6 +262,22 @@ class RunTests(unittest.TestCase):
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn(f"{recipe}:2: output anomaly", r.stderr)
 
+    def test_stage_too_large_for_memory_is_refused_before_allocating(self):
+        out = os.path.join(TMP, "out-mem")
+        # a 2 x 1 m lane at 2 mm cells: a volume of ~40 MB
+        r = run("run", self.lane, "-o", out, "--device", "cpu",
+                "--recipe", "slices", "--set", "grid_volume.cell_m=0.002",
+                "--set", "grid_volume.radius_m=0.004",
+                env={"MINESCAN_MEMORY_MB": "8"})
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertRegex(r.stderr, r"slices:\d+: stage grid_volume needs \d+ "
+                         r"MB more memory and this machine has 8 MB available")
+        self.assertFalse(os.path.exists(os.path.join(out, "summary.json")))
+        # the same with room to spare runs
+        r = run("run", self.lane, "-o", out, "--device", "cpu",
+                env={"MINESCAN_MEMORY_MB": "4000"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_parameter_constraints_name_the_line(self):
         out = os.path.join(TMP, "out-check")
         recipe = os.path.join(TMP, "check.recipe")
