@@ -1,5 +1,6 @@
 /* The runner: see runner.h. */
 #include "runner/runner.h"
+#include "runner/calibrate.h"
 #include "core/clock.h"
 
 #include <math.h>
@@ -100,6 +101,32 @@ static cl_int injected_fault(const char *stage)
     return CL_SUCCESS;
 }
 
+/* auto on a machine whose only OpenCL device is a CPU (PoCL): take it
+ * only where a calibration measured it faster than the C path on every
+ * stage of the default recipe; otherwise say why not in `note`. */
+static int auto_takes_cpu_device(const ms_cl_device_info *dev, char *note,
+                                 size_t len)
+{
+    ms_calibration c;
+    if (ms_calibration_load(dev, &c) != 0) {
+        snprintf(note, len, "auto chose the C path: no GPU, and %s (a CPU "
+                 "device) has not been measured against it here; `minescan "
+                 "devices --calibrate` measures, or --device opencl forces it",
+                 dev->device_name);
+        return 0;
+    }
+    if (c.opencl_faster)
+        return 1;
+    for (size_t i = 0; i < c.n_stages; i++)
+        if (!strcmp(c.stages[i].name, c.slower_stage))
+            snprintf(note, len, "auto chose the C path: no GPU, and %s was "
+                     "slower than the C path on stage %s (%.1f ms against "
+                     "%.1f ms on a 16 MB lane; `minescan devices --calibrate` "
+                     "remeasures)", dev->device_name, c.slower_stage,
+                     c.stages[i].opencl_ms, c.stages[i].cpu_ms);
+    return 0;
+}
+
 int ms_runner_create(ms_device_choice choice, ms_runner **out)
 {
     *out = NULL;
@@ -115,6 +142,12 @@ int ms_runner_create(ms_device_choice choice, ms_runner **out)
     size_t n = ms_cl_list_devices(&list);
     int pick = ms_cl_pick_device(list, n);
     int rc = 0;
+    if (choice == MS_DEVICE_AUTO && pick >= 0 && !list[pick].is_gpu &&
+        !auto_takes_cpu_device(&list[pick], r->note, sizeof r->note)) {
+        free(list);
+        *out = r;
+        return 0;
+    }
     if (pick < 0) {
         rc = ms_fail(MS_ERR_OPENCL,
                      "no OpenCL device found (is an ICD such as "

@@ -9,10 +9,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "minescan/error.h"
+#include "runner/calibrate.h"
 #include "runner/runner.h"
 #include "test_util.h"
 
@@ -320,6 +322,56 @@ static void bad_recipes_name_the_line(void **state)
     ms_recipe_free(&r);
 }
 
+/* auto on a CPU-only OpenCL device follows the stored calibration, and
+ * says why when it takes the C path. */
+static void auto_follows_the_calibration(void **state)
+{
+    ms_cl_device_info *list;
+    size_t n = ms_cl_list_devices(&list);
+    int pick = ms_cl_pick_device(list, n);
+    if (pick < 0 || list[pick].is_gpu) {
+        free(list);
+        skip(); /* a GPU is always taken; no device: always the C path */
+    }
+    char dir[4096];
+    test_tmp_path(dir, sizeof dir, "calibration-cache");
+    setenv("XDG_CACHE_HOME", dir, 1);
+    ms_runner *r;
+    /* never measured: the C path, and the note says how to measure */
+    char path[4200];
+    ms_calibration_path(&list[pick], path, sizeof path);
+    unlink(path);
+    assert_int_equal(ms_runner_create(MS_DEVICE_AUTO, &r), 0);
+    assert_string_equal(ms_runner_kind(r), "cpu");
+    assert_non_null(strstr(ms_runner_note(r), "devices --calibrate"));
+    ms_runner_free(r);
+    /* measured slower on one stage: the C path, naming it */
+    ms_calibration c = {.opencl_faster = 0, .n_stages = 2,
+                        .stages = {{"dewow#2", 1.0, 0.5},
+                                   {"grid#10", 2.0, 3.0}},
+                        .slower_stage = "grid#10"};
+    assert_int_equal(ms_calibration_save(&list[pick], &c), 0);
+    assert_int_equal(ms_runner_create(MS_DEVICE_AUTO, &r), 0);
+    assert_string_equal(ms_runner_kind(r), "cpu");
+    assert_non_null(strstr(ms_runner_note(r), "grid#10 (3.0 ms against 2.0 ms"));
+    ms_runner_free(r);
+    /* measured faster everywhere: OpenCL */
+    c.opencl_faster = 1;
+    c.stages[1].opencl_ms = 1.0;
+    c.slower_stage[0] = '\0';
+    assert_int_equal(ms_calibration_save(&list[pick], &c), 0);
+    assert_int_equal(ms_runner_create(MS_DEVICE_AUTO, &r), 0);
+    assert_string_equal(ms_runner_kind(r), "opencl");
+    ms_runner_free(r);
+    /* --device opencl never asks */
+    unlink(path);
+    assert_int_equal(ms_runner_create(MS_DEVICE_OPENCL, &r), 0);
+    assert_string_equal(ms_runner_kind(r), "opencl");
+    ms_runner_free(r);
+    unsetenv("XDG_CACHE_HOME");
+    free(list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +381,7 @@ int main(void)
         cmocka_unit_test(gpr_only_recording_skips_emi_stages),
         cmocka_unit_test(bad_recipes_name_the_line),
         cmocka_unit_test(recipe_slot_graph_is_checked),
+        cmocka_unit_test(auto_follows_the_calibration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
