@@ -75,8 +75,9 @@ int ms_cmd_devices(int argc, char **argv)
         if (!strcmp(ms_runner_kind(r), "opencl"))
             printf("auto picks [%d]: %s\n", pick, list[pick].device_name);
         else
-            printf("auto picks the C reference path (cpu)%s%s\n",
-                   ms_runner_note(r)[0] ? ": " : "", ms_runner_note(r));
+            printf("auto picks the C reference path (cpu)%s%s%s\n",
+                   ms_runner_choice(r)[0] || ms_runner_note(r)[0] ? ": " : "",
+                   ms_runner_choice(r), ms_runner_note(r));
         ms_runner_free(r);
     }
     printf("cpu: the C reference path, always available\n");

@@ -17,12 +17,11 @@
 #include "minescan/render.h"
 #include "minescan/version.h"
 #include "core/files.h"
+#include "core/outdir.h"
+#include "io/condition.h"
 #include "report/maps_write.h"
 #include "report/summary.h"
 
-#define MAX_OUTPUTS 16
-/* Room for OUTDIR (at most 4095 bytes), the staging folder and a name. */
-#define MS_PATH_MAX 4400
 
 /* Every file a run may write. A new run removes those of an earlier run
  * that it does not write itself (a GPR-only lane after a dual one must not
@@ -46,7 +45,7 @@ ms_process_options ms_process_options_default(void)
 
 /* Everything one run needs to hand between its steps. */
 typedef struct job {
-    const char *outdir;
+    ms_outdir out;
     const ms_process_options *opt;
     ms_recording *rec;
     ms_recipe recipe;
@@ -58,19 +57,16 @@ typedef struct job {
     ms_score score;
     ms_roc roc;
     int scored;
-    const char *outputs[MAX_OUTPUTS];
-    size_t n_outputs;
 } job;
 
 static void out_path(const job *j, const char *name, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s", j->outdir, name);
+    ms_outdir_path(&j->out, name, buf, len);
 }
 
 static void add_output(job *j, const char *name)
 {
-    if (j->n_outputs < MAX_OUTPUTS)
-        j->outputs[j->n_outputs++] = name;
+    ms_outdir_add(&j->out, name);
 }
 
 static ms_map_view map_view(ms_run *run, const char *slot)
@@ -343,13 +339,13 @@ static int write_index(job *j, const char *input)
     static const char *const images[] = {"heatmap.png", "coverage.png",
                                          "roc.png", "bscan.png"};
     for (size_t k = 0; k < sizeof images / sizeof images[0]; k++)
-        for (size_t i = 0; i < j->n_outputs; i++)
-            if (!strcmp(j->outputs[i], images[k]))
+        for (size_t i = 0; i < j->out.n_written; i++)
+            if (!strcmp(j->out.written[i], images[k]))
                 fprintf(f, "<h2>%s</h2>\n<a href=\"%s\"><img src=\"%s\" "
                            "alt=\"%s\"></a>\n", images[k], images[k],
                         images[k], images[k]);
-    for (size_t i = 0; i < j->n_outputs; i++) {
-        const char *name = j->outputs[i]; /* our own fixed names */
+    for (size_t i = 0; i < j->out.n_written; i++) {
+        const char *name = j->out.written[i]; /* our own fixed names */
         size_t n = strlen(name);
         if (n < 4 || strcmp(name + n - 4, ".png"))
             fprintf(f, "<p><a href=\"%s\">%s</a></p>\n", name, name);
@@ -369,177 +365,12 @@ static int write_index(job *j, const char *input)
     return rc;
 }
 
-/* Whether `path` is the same file as `input` (a recording named like an
- * output, in the output folder). */
-static int same_file(const char *path, const struct stat *input)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && st.st_dev == input->st_dev &&
-           st.st_ino == input->st_ino;
-}
-
-/* Before anything in `outdir` changes: every name this run may replace or
- * remove must be a plain file or absent, and none may be the input. */
-static int check_targets(const char *outdir, const char *input)
-{
-    struct stat in_st, st;
-    int have_input = stat(input, &in_st) == 0;
-    char to[MS_PATH_MAX];
-    for (size_t k = 0; k < sizeof known_outputs / sizeof known_outputs[0];
-         k++) {
-        snprintf(to, sizeof to, "%s/%s", outdir, known_outputs[k]);
-        if (have_input && same_file(to, &in_st))
-            return ms_fail(MS_ERR_USAGE, "%s: the input is named like an "
-                           "output of minescan run; choose another -o folder",
-                           input);
-        if (lstat(to, &st) == 0 && !S_ISREG(st.st_mode))
-            return ms_fail(MS_ERR_IO, "%s: exists and is not a plain file; "
-                           "move it away or choose another -o folder", to);
-    }
-    return 0;
-}
-
-/* Move the finished outputs from the staging folder into `outdir`, after
- * removing an earlier run's files that this run did not write.
- * check_targets() has made sure every rename can replace its target;
- * summary.json goes last, so a folder with a new summary is complete. */
-static int publish(job *j, const char *outdir)
-{
-    char from[MS_PATH_MAX], to[MS_PATH_MAX];
-    /* The old summary goes first: should a later step fail, the folder
-     * must not look complete and current (batch would skip it). */
-    snprintf(to, sizeof to, "%s/summary.json", outdir);
-    if (unlink(to) != 0 && errno != ENOENT)
-        return ms_fail(MS_ERR_IO, "%s: cannot remove the earlier run's "
-                       "file: %s", to, strerror(errno));
-    for (size_t k = 0; k < sizeof known_outputs / sizeof known_outputs[0];
-         k++) {
-        int written = 0;
-        for (size_t i = 0; i < j->n_outputs; i++)
-            written |= !strcmp(j->outputs[i], known_outputs[k]);
-        snprintf(to, sizeof to, "%s/%s", outdir, known_outputs[k]);
-        if (!written && unlink(to) != 0 && errno != ENOENT)
-            return ms_fail(MS_ERR_IO, "%s: cannot remove the earlier run's "
-                           "file: %s", to, strerror(errno));
-    }
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < j->n_outputs; i++) {
-            if ((strcmp(j->outputs[i], "summary.json") == 0) != pass)
-                continue;
-            snprintf(from, sizeof from, "%s/%s", j->outdir, j->outputs[i]);
-            snprintf(to, sizeof to, "%s/%s", outdir, j->outputs[i]);
-            if (rename(from, to) != 0)
-                return ms_fail(MS_ERR_IO, "%s: cannot move the new file into "
-                               "place: %s", to, strerror(errno));
-        }
-    return 0;
-}
-
-#define STAGING_PREFIX ".minescan-tmp-"
-
-/* Remove a staging folder and whatever is in it: it is flat and ours
- * (outputs and the writers' temporary files). */
-static void remove_staging(const char *staging)
-{
-    DIR *d = opendir(staging);
-    if (d) {
-        struct dirent *e;
-        char path[MS_PATH_MAX];
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-                snprintf(path, sizeof path, "%s/%s", staging, e->d_name) <
-                    (int)sizeof path)
-                unlink(path);
-        closedir(d);
-    }
-    rmdir(staging);
-}
-
-/* Staging folders left by runs that were killed (their process is gone):
- * remove them, so that an output folder does not collect them. */
-static void sweep_stale_staging(const char *outdir)
-{
-    DIR *d = opendir(outdir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t n = strlen(STAGING_PREFIX);
-        if (strncmp(e->d_name, STAGING_PREFIX, n) != 0)
-            continue;
-        char *end;
-        long pid = strtol(e->d_name + n, &end, 10);
-        if (*end || pid <= 0)
-            continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-            continue; /* a run in progress */
-        char path[MS_PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", outdir, e->d_name);
-        remove_staging(path);
-    }
-    closedir(d);
-}
-
-/* Amplitudes far from 1 would overflow (or underflow) single precision
- * once squared into energies and squared again into their variance: scale
- * such data by a power of two to a peak between 0.5 and 1 (the maps are
- * standardised later, so no figure changes; samples smaller than 2^-126 of
- * the peak flush to zero) and say so. */
-static void tame_amplitudes(const char *input, float *data, size_t n,
-                            const char *path, ms_diag *diag)
-{
-    float peak = 0.0f;
-    for (size_t i = 0; i < n; i++)
-        peak = fmaxf(peak, fabsf(data[i]));
-    int e;
-    frexpf(peak, &e);
-    if (peak == 0.0f || (e <= 16 && e >= -16))
-        return;
-    for (size_t i = 0; i < n; i++)
-        data[i] = ldexpf(data[i], -e);
-    ms_diag_add(diag, "%s: %s: warning: amplitudes up to %g are far from 1 "
-                "for single-precision energies; scaled by 2^%d", input, path,
-                peak, -e);
-}
-
-/* A lane most of whose readings lie outside /lane is probably in another
- * frame (or the lane is wrong): the maps would be empty. */
-static void check_positions(const char *input, const ms_recording *rec,
-                            ms_diag *diag)
-{
-    if (!rec->lane.present)
-        return;
-    const ms_lane *l = &rec->lane;
-    size_t outside = 0, n = 0;
-    const double *xs[2] = {rec->gpr ? rec->gpr->x : NULL,
-                           rec->emi ? rec->emi->x : NULL};
-    const double *ys[2] = {rec->gpr ? rec->gpr->y : NULL,
-                           rec->emi ? rec->emi->y : NULL};
-    size_t counts[2] = {rec->gpr ? rec->gpr->n_traces : 0,
-                        rec->emi ? rec->emi->n_readings : 0};
-    for (int s = 0; s < 2; s++)
-        for (size_t i = 0; i < counts[s]; i++, n++)
-            outside += xs[s][i] < l->x_min || xs[s][i] > l->x_max ||
-                       ys[s][i] < l->y_min || ys[s][i] > l->y_max;
-    if (n && outside * 2 > n)
-        ms_diag_add(diag, "%s: /lane: warning: %zu of %zu positions lie "
-                    "outside the lane (x %g..%g, y %g..%g m); are the "
-                    "positions in the lane frame?", input, outside, n,
-                    l->x_min, l->x_max, l->y_min, l->y_max);
-}
-
 int ms_process_recording(ms_runner *runner, const char *input,
                          const char *outdir, const ms_process_options *opt,
                          ms_diag *diag, ms_process_result *result)
 {
     double t_start = ms_now_s();
-    /* Outputs are written into a staging folder inside OUTDIR and moved
-     * into place only when all of them are done: a failed run leaves an
-     * earlier run's results as they were. */
-    char staging[MS_PATH_MAX];
-    snprintf(staging, sizeof staging, "%s/" STAGING_PREFIX "%ld", outdir,
-             (long)getpid());
-    job j = {.outdir = staging, .opt = opt};
+    job j = {.opt = opt};
     memset(result, 0, sizeof *result);
     result->pd = NAN;
 
@@ -559,22 +390,10 @@ int ms_process_recording(ms_runner *runner, const char *input,
     }
     double t_read = ms_now_s();
     if (!rc) {
-        if (j.rec->gpr)
-            tame_amplitudes(input, j.rec->gpr->data,
-                            j.rec->gpr->n_traces * j.rec->gpr->n_samples,
-                            "/gpr/data", diag);
-        if (j.rec->emi)
-            tame_amplitudes(input, j.rec->emi->data,
-                            j.rec->emi->n_readings * j.rec->emi->n_channels,
-                            "/emi/data", diag);
-        check_positions(input, j.rec, diag);
-        rc = ms_make_dirs(outdir);
-    }
-    if (!rc)
-        rc = check_targets(outdir, input);
-    if (!rc) {
-        sweep_stale_staging(outdir);
-        rc = ms_make_dirs(staging);
+        ms_condition_recording(input, j.rec, diag);
+        rc = ms_outdir_open(&j.out, outdir, input, known_outputs,
+                            sizeof known_outputs / sizeof known_outputs[0],
+                            "summary.json");
     }
     if (!rc) {
         /* Nothing below reads the samples from the recording again. */
@@ -655,8 +474,8 @@ int ms_process_recording(ms_runner *runner, const char *input,
             .recipe = &j.recipe,
             .run = j.run,
             .warnings = diag,
-            .outputs = j.outputs,
-            .n_outputs = j.n_outputs,
+            .outputs = j.out.written,
+            .n_outputs = j.out.n_written,
             .read_seconds = t_read - t_start,
             .render_seconds = t_end - t_render,
             .total_seconds = t_end - t_start,
@@ -675,8 +494,8 @@ int ms_process_recording(ms_runner *runner, const char *input,
             add_output(&j, "summary.json");
     }
     if (!rc)
-        rc = publish(&j, outdir);
-    remove_staging(staging);
+        rc = ms_outdir_publish(&j.out);
+    ms_outdir_close(&j.out);
     result->n_alarms = j.n_alarms;
     result->scored = j.scored;
     if (j.scored) {

@@ -17,6 +17,7 @@ struct ms_runner {
     int consume; /* runs may take the sensor data out of the recording */
     char device_name[512];
     char note[1024];
+    char choice[1024]; /* why auto took the path it took, when it chose */
     int fallbacks;
 };
 
@@ -143,7 +144,7 @@ int ms_runner_create(ms_device_choice choice, ms_runner **out)
     int pick = ms_cl_pick_device(list, n);
     int rc = 0;
     if (choice == MS_DEVICE_AUTO && pick >= 0 && !list[pick].is_gpu &&
-        !auto_takes_cpu_device(&list[pick], r->note, sizeof r->note)) {
+        !auto_takes_cpu_device(&list[pick], r->choice, sizeof r->choice)) {
         free(list);
         *out = r;
         return 0;
@@ -185,6 +186,7 @@ void ms_runner_consume_recordings(ms_runner *r, int on) { r->consume = on; }
 const char *ms_runner_kind(const ms_runner *r) { return r->cl ? "opencl" : "cpu"; }
 const char *ms_runner_device_name(const ms_runner *r) { return r->device_name; }
 const char *ms_runner_note(const ms_runner *r) { return r->note; }
+const char *ms_runner_choice(const ms_runner *r) { return r->choice; }
 ms_cl *ms_runner_cl(ms_runner *r) { return r->cl; }
 
 /* ---- executing one stage on host arrays ------------------------------ */

@@ -40,6 +40,10 @@ void ms_runner_free(ms_runner *r);
 const char *ms_runner_kind(const ms_runner *r);
 const char *ms_runner_device_name(const ms_runner *r);
 const char *ms_runner_note(const ms_runner *r);
+/* Why auto took the C path although an OpenCL device exists (a CPU device
+ * not measured faster); "" otherwise. Not a problem: summary.json
+ * records it, `minescan devices` prints it. */
+const char *ms_runner_choice(const ms_runner *r);
 ms_cl *ms_runner_cl(ms_runner *r); /* NULL on the C path */
 /* Let runs on the C path take the sensor data (and validity) out of the
  * recording they are given, leaving NULL there, so that it is freed as

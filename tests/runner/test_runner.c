@@ -343,7 +343,7 @@ static void auto_follows_the_calibration(void **state)
     unlink(path);
     assert_int_equal(ms_runner_create(MS_DEVICE_AUTO, &r), 0);
     assert_string_equal(ms_runner_kind(r), "cpu");
-    assert_non_null(strstr(ms_runner_note(r), "devices --calibrate"));
+    assert_non_null(strstr(ms_runner_choice(r), "devices --calibrate"));
     ms_runner_free(r);
     /* measured slower on one stage: the C path, naming it */
     ms_calibration c = {.opencl_faster = 0, .n_stages = 2,
@@ -353,7 +353,7 @@ static void auto_follows_the_calibration(void **state)
     assert_int_equal(ms_calibration_save(&list[pick], &c), 0);
     assert_int_equal(ms_runner_create(MS_DEVICE_AUTO, &r), 0);
     assert_string_equal(ms_runner_kind(r), "cpu");
-    assert_non_null(strstr(ms_runner_note(r), "grid#10 (3.0 ms against 2.0 ms"));
+    assert_non_null(strstr(ms_runner_choice(r), "grid#10 (3.0 ms against 2.0 ms"));
     ms_runner_free(r);
     /* measured faster everywhere: OpenCL */
     c.opencl_faster = 1;
