@@ -96,12 +96,9 @@ void ms_roc_free(ms_roc *roc);
 
 /* score.json (the ms_score at the operating threshold plus the ROC summary
  * figures; pd null for a lane without mines), roc.csv (header
- * threshold,pd,far_per_m2,n_detected,n_false_alarms) and roc.png. */
+ * threshold,pd,far_per_m2,n_detected,n_false_alarms); roc.png is drawn by
+ * ms_render_roc (minescan/render.h). */
 int ms_score_write_json(const char *path, const ms_score *s, const ms_roc *roc);
 int ms_roc_write_csv(const char *path, const ms_roc *roc);
-/* roc.png marks the operating point `op` (the alarms at the run's
- * threshold) when it is not NULL. */
-int ms_roc_write_png(const char *path, const ms_roc *roc, const ms_score *op,
-                     const char *title);
 
 #endif

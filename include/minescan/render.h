@@ -120,4 +120,14 @@ int ms_render_bscan(const char *path, const float *data, size_t n_traces,
                     size_t n_samples, const double *dist_m, double dt_s,
                     const ms_image_spec *spec);
 
+/* roc.png: Pd against false alarms per m2 (minescan/detect.h), marking the
+ * operating point `op` (the alarms at the run's threshold; NULL for none)
+ * and printing Pd at FAR 0.1 and 1 and the AUC. Text chunks:
+ * "minescan:plot_area" (pixel edges of the plot) and "minescan:roc_axes"
+ * ("0 far_max 0 1"), so a pixel can be turned back into (FAR, Pd). */
+struct ms_roc;
+struct ms_score;
+int ms_render_roc(const char *path, const struct ms_roc *roc,
+                  const struct ms_score *op, const char *title);
+
 #endif

@@ -286,7 +286,7 @@ static int detect_and_score(job *j, const ms_map_view *final)
     if (!rc) {
         add_output(j, "roc.csv");
         out_path(j, "roc.png", path, sizeof path);
-        rc = ms_roc_write_png(path, &j->roc, &j->score,
+        rc = ms_render_roc(path, &j->roc, &j->score,
                               "Detection: Pd against false "
                                              "alarms per m2");
     }

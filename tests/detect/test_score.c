@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "minescan/detect.h"
+#include "minescan/render.h"
 #include "minescan/error.h"
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -289,7 +290,7 @@ static void test_no_mines(void **state)
     remove(path);
     /* and the plot still draws */
     tmp_path(path, sizeof path, "nomines_roc.png");
-    assert_int_equal(ms_roc_write_png(path, &roc, NULL, "no mines"), 0);
+    assert_int_equal(ms_render_roc(path, &roc, NULL, "no mines"), 0);
     assert_true(exists(path));
     remove(path);
     ms_roc_free(&roc);
@@ -672,7 +673,7 @@ static void test_roc_png(void **state)
     assert_int_equal(ms_roc_compute(&b.t, 10, 0.25, a, 1, &roc), 0);
     char path[1024], tmp[1100];
     tmp_path(path, sizeof path, "roc.png");
-    assert_int_equal(ms_roc_write_png(path, &roc, NULL, "ROC test"), 0);
+    assert_int_equal(ms_render_roc(path, &roc, NULL, "ROC test"), 0);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     assert_false(exists(tmp));
 
@@ -718,7 +719,7 @@ static void test_roc_png(void **state)
     remove(path);
 
     assert_int_equal(
-        ms_roc_write_png("/nonexistent-minescan-dir/roc.png", &roc, NULL, NULL),
+        ms_render_roc("/nonexistent-minescan-dir/roc.png", &roc, NULL, NULL),
         MS_ERR_IO);
     assert_non_null(strstr(ms_error_message(), "roc.png"));
     ms_roc_free(&roc);
