@@ -99,6 +99,34 @@ void ms_roc_free(ms_roc *roc);
  * threshold,pd,far_per_m2,n_detected,n_false_alarms); roc.png is drawn by
  * ms_render_roc (minescan/render.h). */
 int ms_score_write_json(const char *path, const ms_score *s, const ms_roc *roc);
+
+/* What turns a map into alarms: all of it is recorded in summary.json. */
+typedef struct ms_detect_options {
+    double alarm_threshold;  /* in units of the final map (z), >= */
+    double separation_m;     /* between alarms */
+    double halo_m;           /* scoring halo */
+    double sensor_threshold; /* a sensor is named in `detectors` from here */
+} ms_detect_options;
+ms_detect_options ms_detect_options_default(void);
+
+typedef struct ms_detection {
+    ms_alarm *alarms;        /* every candidate peak, strongest first */
+    size_t n_candidates;     /* peaks above 0 (the ROC sweeps them) */
+    size_t n_alarms;         /* the prefix at or above alarm_threshold */
+    int scored;              /* truth was given: score, roc, detected */
+    ms_score score;          /* at alarm_threshold */
+    ms_roc roc;
+    unsigned char *detected; /* per truth entry */
+} ms_detection;
+
+/* Alarms from `final` (gpr, emi: the per-sensor maps, either may be NULL
+ * or empty) and, with `truth` (may be NULL), their score over `area_m2`
+ * (finite, > 0) and the ROC. 0 or a negative ms_err; free with
+ * ms_detection_free either way. */
+int ms_detect(const ms_map_view *final, const ms_map_view *gpr,
+              const ms_map_view *emi, const ms_truth *truth, double area_m2,
+              const ms_detect_options *o, ms_detection *out);
+void ms_detection_free(ms_detection *d);
 int ms_roc_write_csv(const char *path, const ms_roc *roc);
 
 #endif

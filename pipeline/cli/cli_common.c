@@ -93,6 +93,9 @@ int ms_cli_process_option(const char *cmd, int c, const char *arg,
                                &opt->alarm_separation_m);
     case 'H':
         return ms_cli_positive(cmd, "--halo", arg, &opt->halo_m);
+    case 'Z':
+        return ms_cli_positive(cmd, "--sensor-threshold", arg,
+                               &opt->sensor_threshold);
     }
     return -1;
 }
@@ -124,7 +127,11 @@ void ms_cli_print_process_help(FILE *f)
             "default %g, range > 0\n"
             "  --separation M            minimum distance between alarms, "
             "default %g m\n"
-            "  --halo M                  scoring halo radius, default %g m\n",
-            d.recipe, d.alarm_threshold, d.alarm_separation_m, d.halo_m);
+            "  --halo M                  scoring halo radius, default %g m\n"
+            "  --sensor-threshold Z      an alarm's detectors column names "
+            "each sensor whose\n"
+            "                            map is at least Z there, default %g\n",
+            d.recipe, d.alarm_threshold, d.alarm_separation_m, d.halo_m,
+            d.sensor_threshold);
     ms_cli_print_device_help(f);
 }

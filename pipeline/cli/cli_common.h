@@ -23,7 +23,8 @@ void ms_cli_print_device_help(FILE *f);
         {"set", required_argument, 0, 's'},                                    \
         {"threshold", required_argument, 0, 't'},                              \
         {"separation", required_argument, 0, 'S'},                             \
-        {"halo", required_argument, 0, 'H'}
+        {"halo", required_argument, 0, 'H'},                                   \
+        {"sensor-threshold", required_argument, 0, 'Z'}
 
 /* Handle one of those options (getopt's code `c` and its argument).
  * Returns 0 when handled, 2 after printing a usage error that starts with

@@ -35,11 +35,13 @@ static const char *const known_outputs[] = {
 ms_process_options ms_process_options_default(void)
 {
     ms_process_options o = {0};
+    ms_detect_options d = ms_detect_options_default();
     o.recipe = "default";
     o.device_requested = "auto";
-    o.alarm_threshold = 3.0;
-    o.alarm_separation_m = 0.15;
-    o.halo_m = 0.25;
+    o.alarm_threshold = d.alarm_threshold;
+    o.alarm_separation_m = d.separation_m;
+    o.halo_m = d.halo_m;
+    o.sensor_threshold = d.sensor_threshold;
     return o;
 }
 
@@ -51,12 +53,7 @@ typedef struct job {
     ms_recipe recipe;
     char *parameters; /* the effective recipe, for the PNGs' text chunks */
     ms_run *run;
-    ms_alarm *alarms;
-    size_t n_alarms;
-    unsigned char *detected;
-    ms_score score;
-    ms_roc roc;
-    int scored;
+    ms_detection det;
 } job;
 
 static void out_path(const job *j, const char *name, char *buf, size_t len)
@@ -151,21 +148,21 @@ static ms_marker *heatmap_markers(const job *j, size_t *n)
 {
     const ms_truth *t = j->rec->truth;
     const ms_marks *m = j->rec->marks;
-    size_t cap = (t ? t->n : 0) + (m ? m->n : 0) + j->n_alarms;
+    size_t cap = (t ? t->n : 0) + (m ? m->n : 0) + j->det.n_alarms;
     ms_marker *mk = malloc((cap ? cap : 1) * sizeof *mk);
     *n = 0;
     if (!mk)
         return NULL;
     for (size_t i = 0; t && i < t->n; i++) {
         ms_marker_kind k = !t->is_mine[i] ? MS_MARKER_CLUTTER
-                           : (j->detected && !j->detected[i]) ? MS_MARKER_MISSED
+                           : (j->det.detected && !j->det.detected[i]) ? MS_MARKER_MISSED
                                                               : MS_MARKER_MINE;
         mk[(*n)++] = (ms_marker){t->x[i], t->y[i], k};
     }
     for (size_t i = 0; m && i < m->n; i++)
         mk[(*n)++] = (ms_marker){m->x[i], m->y[i], MS_MARKER_OPERATOR};
-    for (size_t i = 0; i < j->n_alarms; i++)
-        mk[(*n)++] = (ms_marker){j->alarms[i].x, j->alarms[i].y,
+    for (size_t i = 0; i < j->det.n_alarms; i++)
+        mk[(*n)++] = (ms_marker){j->det.alarms[i].x, j->det.alarms[i].y,
                                  MS_MARKER_ALARM};
     return mk;
 }
@@ -229,33 +226,11 @@ static int render_map(job *j, const char *file, const ms_map_view *v,
 
 static int detect_and_score(job *j, const ms_map_view *final)
 {
-    /* Every peak above the lane mean is a candidate: the ROC sweeps the
-     * threshold over all of them. The alarms are the candidates at or
-     * above the operating threshold (strongest first, so a prefix). */
     ms_map_view g = map_view(j->run, ms_run_output(j->run, MS_ROLE_GPR)),
                 e = map_view(j->run, ms_run_output(j->run, MS_ROLE_EMI));
-    size_t n_candidates = 0;
-    int rc = ms_alarms_find(final, g.v ? &g : NULL, e.v ? &e : NULL, 0.0,
-                            j->opt->alarm_separation_m, 1.5, &j->alarms,
-                            &n_candidates);
-    while (j->n_alarms < n_candidates &&
-           j->alarms[j->n_alarms].score >= j->opt->alarm_threshold)
-        j->n_alarms++;
-    char path[MS_PATH_MAX];
-    if (!rc) {
-        out_path(j, "alarms.csv", path, sizeof path);
-        rc = ms_alarms_write_csv(path, j->alarms, j->n_alarms);
-    }
-    if (!rc) {
-        add_output(j, "alarms.csv");
-        out_path(j, "alarms.geojson", path, sizeof path);
-        rc = ms_alarms_write_geojson(path, j->alarms, j->n_alarms);
-    }
-    if (!rc)
-        add_output(j, "alarms.geojson");
-    if (rc || !j->rec->truth)
-        return rc;
-    const ms_truth *t = j->rec->truth;
+    const ms_process_options *opt = j->opt;
+    ms_detect_options o = {opt->alarm_threshold, opt->alarm_separation_m,
+                           opt->halo_m, opt->sensor_threshold};
     double area = ms_recording_lane_area(j->rec);
     if (!(area > 0)) {
         /* A single straight line and no /lane: false alarms per m^2 of the
@@ -264,31 +239,33 @@ static int detect_and_score(job *j, const ms_map_view *final)
         area = (env->lane_x_max - env->lane_x_min) *
                (env->lane_y_max - env->lane_y_min);
     }
-    j->detected = calloc(t->n ? t->n : 1, 1);
-    if (!j->detected)
-        return ms_fail(MS_ERR_NOMEM, "out of memory scoring");
-    rc = ms_score_alarms(t, area, j->opt->halo_m, j->alarms, j->n_alarms,
-                         -INFINITY, &j->score, j->detected);
+    int rc = ms_detect(final, &g, &e, j->rec->truth, area, &o, &j->det);
+    char path[MS_PATH_MAX];
+    if (!rc) {
+        out_path(j, "alarms.csv", path, sizeof path);
+        rc = ms_alarms_write_csv(path, j->det.alarms, j->det.n_alarms);
+    }
+    if (!rc) {
+        add_output(j, "alarms.csv");
+        out_path(j, "alarms.geojson", path, sizeof path);
+        rc = ms_alarms_write_geojson(path, j->det.alarms, j->det.n_alarms);
+    }
     if (!rc)
-        rc = ms_roc_compute(t, area, j->opt->halo_m, j->alarms, n_candidates,
-                            &j->roc);
-    if (rc)
+        add_output(j, "alarms.geojson");
+    if (rc || !j->det.scored)
         return rc;
-    j->score.threshold = j->opt->alarm_threshold;
-    j->scored = 1;
     out_path(j, "score.json", path, sizeof path);
-    rc = ms_score_write_json(path, &j->score, &j->roc);
+    rc = ms_score_write_json(path, &j->det.score, &j->det.roc);
     if (!rc) {
         add_output(j, "score.json");
         out_path(j, "roc.csv", path, sizeof path);
-        rc = ms_roc_write_csv(path, &j->roc);
+        rc = ms_roc_write_csv(path, &j->det.roc);
     }
     if (!rc) {
         add_output(j, "roc.csv");
         out_path(j, "roc.png", path, sizeof path);
-        rc = ms_render_roc(path, &j->roc, &j->score,
-                              "Detection: Pd against false "
-                                             "alarms per m2");
+        rc = ms_render_roc(path, &j->det.roc, &j->det.score,
+                           "Detection: Pd against false alarms per m2");
     }
     if (!rc)
         add_output(j, "roc.png");
@@ -325,15 +302,15 @@ static int write_index(job *j, const char *input)
     put_html(f, input);
     fputs("</code><br>Recipe: <code>", f);
     put_html(f, j->recipe.name);
-    fprintf(f, "</code><br>Alarms: %zu", j->n_alarms);
-    if (j->scored && isnan(j->score.pd))
+    fprintf(f, "</code><br>Alarms: %zu", j->det.n_alarms);
+    if (j->det.scored && isnan(j->det.score.pd))
         fprintf(f, "<br>No mines in this lane; false alarms: %zu (%.2f per "
-                   "m&sup2;)", j->score.n_false_alarms, j->score.far);
-    else if (j->scored)
+                   "m&sup2;)", j->det.score.n_false_alarms, j->det.score.far);
+    else if (j->det.scored)
         fprintf(f, "<br>Mines detected: %zu of %zu (Pd %.2f), false alarms: "
-                   "%zu (%.2f per m&sup2;), halo %.2f m", j->score.n_detected,
-                j->score.n_mines, j->score.pd, j->score.n_false_alarms,
-                j->score.far, j->score.halo_m);
+                   "%zu (%.2f per m&sup2;), halo %.2f m", j->det.score.n_detected,
+                j->det.score.n_mines, j->det.score.pd, j->det.score.n_false_alarms,
+                j->det.score.far, j->det.score.halo_m);
     fputs("</p>\n", f);
     /* what a trainer reads first, first */
     static const char *const images[] = {"heatmap.png", "coverage.png",
@@ -480,10 +457,10 @@ int ms_process_recording(ms_runner *runner, const char *input,
             .render_seconds = t_end - t_render,
             .total_seconds = t_end - t_start,
             .options = opt,
-            .n_alarms = j.n_alarms,
-            .scored = j.scored,
-            .pd = j.score.pd,
-            .far = j.score.far,
+            .n_alarms = j.det.n_alarms,
+            .scored = j.det.scored,
+            .pd = j.det.score.pd,
+            .far = j.det.score.far,
         };
         for (size_t i = 0; i < opt->n_overrides && i < 16; i++)
             s.recipe_overrides[i] = opt->overrides[i];
@@ -496,17 +473,14 @@ int ms_process_recording(ms_runner *runner, const char *input,
     if (!rc)
         rc = ms_outdir_publish(&j.out);
     ms_outdir_close(&j.out);
-    result->n_alarms = j.n_alarms;
-    result->scored = j.scored;
-    if (j.scored) {
-        result->pd = j.score.pd;
-        result->far = j.score.far;
+    result->n_alarms = j.det.n_alarms;
+    result->scored = j.det.scored;
+    if (j.det.scored) {
+        result->pd = j.det.score.pd;
+        result->far = j.det.score.far;
     }
     result->seconds = ms_now_s() - t_start;
-    if (j.scored)
-        ms_roc_free(&j.roc);
-    free(j.detected);
-    free(j.alarms);
+    ms_detection_free(&j.det);
     ms_run_free(j.run);
     ms_recording_free(j.rec);
     ms_recipe_free(&j.recipe);

@@ -15,6 +15,7 @@ typedef struct ms_process_options {
     double alarm_threshold;       /* in units of the final map (z) */
     double alarm_separation_m;
     double halo_m;
+    double sensor_threshold; /* which sensors `detectors` names (z) */
 } ms_process_options;
 
 ms_process_options ms_process_options_default(void);

@@ -278,6 +278,24 @@ class RunTests(unittest.TestCase):
                 env={"MINESCAN_MEMORY_MB": "4000"})
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_sensor_threshold_is_an_option_recorded_in_the_summary(self):
+        summary = load_json(os.path.join(self.out_cpu, "summary.json"))
+        self.assertEqual(summary["detection"]["sensor_threshold"], 1.5)
+        with open(os.path.join(self.out_cpu, "alarms.csv")) as f:
+            both = [l for l in f.read().splitlines()[1:] if "gpr+emi" in l]
+        out = os.path.join(TMP, "out-sensor")
+        r = run("run", self.lane, "-o", out, "--device", "cpu",
+                "--sensor-threshold", "1000")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = load_json(os.path.join(out, "summary.json"))
+        self.assertEqual(summary["detection"]["sensor_threshold"], 1000)
+        with open(os.path.join(out, "alarms.csv")) as f:
+            rows = [l.split(",") for l in f.read().splitlines()[1:]]
+        self.assertTrue(rows)
+        # no sensor reaches 1000: each alarm names the stronger one only
+        self.assertTrue(all(r_[3] in ("gpr", "emi") for r_ in rows), rows)
+        self.assertTrue(both, "the default threshold names both somewhere")
+
     def test_parameter_constraints_name_the_line(self):
         out = os.path.join(TMP, "out-check")
         recipe = os.path.join(TMP, "check.recipe")
