@@ -2,14 +2,10 @@
 #include "runner/process.h"
 #include "core/clock.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +15,8 @@
 #include "core/files.h"
 #include "core/outdir.h"
 #include "io/condition.h"
+#include "report/figures.h"
+#include "report/index_page.h"
 #include "report/maps_write.h"
 #include "report/summary.h"
 
@@ -103,125 +101,34 @@ static const char *coverage_sensor(const ms_recipe *r, const char *slot)
     return "";
 }
 
-static int write_bscan(job *j)
+/* The plain inputs of the figures: the recording, the alarms, the PNG
+ * text and every coverage map of the recipe that this run wrote. */
+static ms_figures figure_inputs(job *j, const ms_png_text *text, size_t n)
+{
+    ms_figures f = {.rec = j->rec, .det = &j->det, .text = text, .n_text = n};
+    const ms_recipe_output *cov = &j->recipe.outputs[MS_ROLE_COVERAGE];
+    for (unsigned k = 0; k < cov->n && f.n_coverage < MS_FIGURES_MAX_COVERAGE;
+         k++) {
+        ms_map_view h = map_view(j->run, cov->slots[k]);
+        if (h.v)
+            f.coverage[f.n_coverage++] = h;
+    }
+    return f;
+}
+
+/* The recipe's bscan output, which a stage filtered (ms_run_output never
+ * names raw traces, which would be mislabelled). */
+static int write_bscan(job *j, const ms_figures *f)
 {
     ms_shape s;
-    const ms_gpr *g = j->rec->gpr;
-    /* The recipe's bscan output, which a stage filtered (ms_run_output
-     * never names raw traces, which would be mislabelled). */
     const char *slot = ms_run_output(j->run, MS_ROLE_BSCAN);
-    if (!g || !slot)
+    if (!j->rec->gpr || !slot)
         return 0;
     const float *data = ms_run_slot(j->run, slot, &s);
-    if (!data || s.kind != MS_ARRAY_TRACES || s.dims[0] != g->n_traces)
+    if (!data || s.kind != MS_ARRAY_TRACES ||
+        s.dims[0] != j->rec->gpr->n_traces)
         return 0;
-    double *dist = malloc(g->n_traces * sizeof *dist);
-    if (!dist)
-        return ms_fail(MS_ERR_NOMEM, "out of memory for the B-scan");
-    dist[0] = 0.0;
-    for (size_t i = 1; i < g->n_traces; i++)
-        dist[i] = dist[i - 1] + hypot(g->x[i] - g->x[i - 1],
-                                      g->y[i] - g->y[i - 1]);
-    ms_png_text text[] = {{"minescan:recipe", j->recipe.name},
-                          {"minescan:parameters", j->parameters},
-                          {"minescan:slot", slot}};
-    ms_image_spec spec = {.title = "Filtered B-scan along the sweep path "
-                                   "(every sweep, end to end)",
-                          .value_label = "amplitude",
-                          .cmap = MS_CMAP_BALANCE,
-                          .symmetric = 1,
-                          .text = text,
-                          .n_text = 3};
-    char path[MS_PATH_MAX];
-    out_path(j, "bscan.png", path, sizeof path);
-    int rc = ms_render_bscan(path, data, s.dims[0], s.dims[1], dist,
-                             g->sample_interval_s, &spec);
-    free(dist);
-    if (!rc)
-        add_output(j, "bscan.png");
-    return rc;
-}
-
-/* Markers for the heatmap: truth (missed mines stand out), the operator's
- * marks, the alarms. */
-static ms_marker *heatmap_markers(const job *j, size_t *n)
-{
-    const ms_truth *t = j->rec->truth;
-    const ms_marks *m = j->rec->marks;
-    size_t cap = (t ? t->n : 0) + (m ? m->n : 0) + j->det.n_alarms;
-    ms_marker *mk = malloc((cap ? cap : 1) * sizeof *mk);
-    *n = 0;
-    if (!mk)
-        return NULL;
-    for (size_t i = 0; t && i < t->n; i++) {
-        ms_marker_kind k = !t->is_mine[i] ? MS_MARKER_CLUTTER
-                           : (j->det.detected && !j->det.detected[i]) ? MS_MARKER_MISSED
-                                                              : MS_MARKER_MINE;
-        mk[(*n)++] = (ms_marker){t->x[i], t->y[i], k};
-    }
-    for (size_t i = 0; m && i < m->n; i++)
-        mk[(*n)++] = (ms_marker){m->x[i], m->y[i], MS_MARKER_OPERATOR};
-    for (size_t i = 0; i < j->det.n_alarms; i++)
-        mk[(*n)++] = (ms_marker){j->det.alarms[i].x, j->det.alarms[i].y,
-                                 MS_MARKER_ALARM};
-    return mk;
-}
-
-/* A map as drawn: cells nobody swept (zero hits in every sensor) are NaN,
- * which the renderer shows as "no coverage". */
-static float *masked_copy(job *j, const ms_map_view *v)
-{
-    size_t n = v->nx * v->ny;
-    float *out = malloc((n ? n : 1) * sizeof *out);
-    if (!out)
-        return NULL;
-    memcpy(out, v->v, n * sizeof *out);
-    /* Every coverage map the recipe declares that this run wrote. */
-    const ms_recipe_output *cov = &j->recipe.outputs[MS_ROLE_COVERAGE];
-    ms_map_view hits[MS_MAX_IO];
-    unsigned n_hits = 0;
-    for (unsigned k = 0; k < cov->n; k++) {
-        ms_map_view h = map_view(j->run, cov->slots[k]);
-        if (h.v && h.nx == v->nx && h.ny == v->ny)
-            hits[n_hits++] = h;
-    }
-    for (size_t i = 0; n_hits && i < n; i++) {
-        int swept = 0;
-        for (unsigned k = 0; k < n_hits; k++)
-            swept |= hits[k].v[i] > 0;
-        if (!swept)
-            out[i] = NAN;
-    }
-    return out;
-}
-
-static int render_map(job *j, const char *file, const ms_map_view *v,
-                      const char *title, const char *label, ms_colormap cmap,
-                      int with_markers)
-{
-    float *shown = masked_copy(j, v);
-    size_t n_markers = 0;
-    ms_marker *markers = with_markers ? heatmap_markers(j, &n_markers) : NULL;
-    if (!shown || (with_markers && !markers)) {
-        free(shown);
-        free(markers);
-        return ms_fail(MS_ERR_NOMEM, "out of memory drawing %s", file);
-    }
-    ms_png_text text[] = {{"minescan:recipe", j->recipe.name},
-                          {"minescan:parameters", j->parameters}};
-    ms_image_spec spec = {.title = title, .value_label = label, .cmap = cmap,
-                          .text = text, .n_text = 2};
-    char path[MS_PATH_MAX];
-    out_path(j, file, path, sizeof path);
-    int rc = ms_render_map(path, shown, v->nx, v->ny, v->x_min,
-                           v->x_min + v->cell * (double)v->nx, v->y_min,
-                           v->y_min + v->cell * (double)v->ny, markers,
-                           n_markers, &spec);
-    free(shown);
-    free(markers);
-    if (!rc)
-        add_output(j, file);
-    return rc;
+    return ms_figure_bscan(&j->out, f, data, s.dims[0], s.dims[1], slot);
 }
 
 static int detect_and_score(job *j, const ms_map_view *final)
@@ -272,76 +179,6 @@ static int detect_and_score(job *j, const ms_map_view *final)
     return rc;
 }
 
-/* Text with the characters HTML gives a meaning escaped. */
-static void put_html(FILE *f, const char *s)
-{
-    for (; *s; s++)
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-}
-
-static int write_index(job *j, const char *input)
-{
-    char *page = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&page, &len);
-    if (!f)
-        return ms_fail(MS_ERR_NOMEM, "out of memory writing index.html");
-    fputs("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>"
-          "minescan: ", f);
-    put_html(f, input);
-    fprintf(f, "</title>\n<style>body{font-family:sans-serif;max-width:"
-               "1100px;margin:auto}img{max-width:100%%;border:1px solid "
-               "#ccc}</style></head><body>\n<h1>minescan %s</h1>\n<p>Input: "
-               "<code>", MINESCAN_VERSION);
-    put_html(f, input);
-    fputs("</code><br>Recipe: <code>", f);
-    put_html(f, j->recipe.name);
-    fprintf(f, "</code><br>Alarms: %zu", j->det.n_alarms);
-    if (j->det.scored && isnan(j->det.score.pd))
-        fprintf(f, "<br>No mines in this lane; false alarms: %zu (%.2f per "
-                   "m&sup2;)", j->det.score.n_false_alarms, j->det.score.far);
-    else if (j->det.scored)
-        fprintf(f, "<br>Mines detected: %zu of %zu (Pd %.2f), false alarms: "
-                   "%zu (%.2f per m&sup2;), halo %.2f m", j->det.score.n_detected,
-                j->det.score.n_mines, j->det.score.pd, j->det.score.n_false_alarms,
-                j->det.score.far, j->det.score.halo_m);
-    fputs("</p>\n", f);
-    /* what a trainer reads first, first */
-    static const char *const images[] = {"heatmap.png", "coverage.png",
-                                         "roc.png", "bscan.png"};
-    for (size_t k = 0; k < sizeof images / sizeof images[0]; k++)
-        for (size_t i = 0; i < j->out.n_written; i++)
-            if (!strcmp(j->out.written[i], images[k]))
-                fprintf(f, "<h2>%s</h2>\n<a href=\"%s\"><img src=\"%s\" "
-                           "alt=\"%s\"></a>\n", images[k], images[k],
-                        images[k], images[k]);
-    for (size_t i = 0; i < j->out.n_written; i++) {
-        const char *name = j->out.written[i]; /* our own fixed names */
-        size_t n = strlen(name);
-        if (n < 4 || strcmp(name + n - 4, ".png"))
-            fprintf(f, "<p><a href=\"%s\">%s</a></p>\n", name, name);
-    }
-    fputs("<p><a href=\"summary.json\">summary.json</a></p>\n</body></html>\n",
-          f);
-    if (fclose(f) != 0 || !page) {
-        free(page);
-        return ms_fail(MS_ERR_NOMEM, "out of memory writing index.html");
-    }
-    char path[MS_PATH_MAX];
-    out_path(j, "index.html", path, sizeof path);
-    int rc = ms_write_text_atomic(path, page, len);
-    free(page);
-    if (!rc)
-        add_output(j, "index.html");
-    return rc;
-}
-
 int ms_process_recording(ms_runner *runner, const char *input,
                          const char *outdir, const ms_process_options *opt,
                          ms_diag *diag, ms_process_result *result)
@@ -379,8 +216,13 @@ int ms_process_recording(ms_runner *runner, const char *input,
         ms_runner_consume_recordings(runner, 0);
     }
     double t_render = ms_now_s();
-    if (!rc)
-        rc = write_bscan(&j);
+    ms_png_text text[] = {{"minescan:recipe", j.recipe.name},
+                          {"minescan:parameters", j.parameters}};
+    ms_figures fig = {0};
+    if (!rc) {
+        fig = figure_inputs(&j, text, 2);
+        rc = write_bscan(&j, &fig);
+    }
     ms_map_view final = {0};
     if (!rc) {
         final = map_view(j.run, ms_run_final_map(j.run));
@@ -398,7 +240,7 @@ int ms_process_recording(ms_runner *runner, const char *input,
         const char *name = ms_run_final_map(j.run);
         const char *gs = ms_run_output(j.run, MS_ROLE_GPR);
         const char *es = ms_run_output(j.run, MS_ROLE_EMI);
-        char title[160], label[64];
+        char title[160];
         if (gs && es)
             snprintf(title, sizeof title, "Anomaly map: radar + metal-detector "
                      "scores (each in standard deviations above its lane mean)");
@@ -410,27 +252,15 @@ int ms_process_recording(ms_runner *runner, const char *input,
                      "(standard deviations above the lane mean)");
         else
             snprintf(title, sizeof title, "Anomaly map (%s)", name);
-        snprintf(label, sizeof label, "score (alarm at %g or more)",
-                 opt->alarm_threshold);
-        rc = render_map(&j, "heatmap.png", &final, title, label,
-                        MS_CMAP_VIRIDIS, 1);
+        rc = ms_figure_heatmap(&j.out, &fig, &final, title,
+                               opt->alarm_threshold);
     }
     if (!rc) {
         /* The first coverage map of the recipe that this run wrote; which
          * sensor it counts is the sensor its grid stage read. */
         const char *slot = ms_run_output(j.run, MS_ROLE_COVERAGE);
-        ms_map_view hits = map_view(j.run, slot);
-        const char *title = "Coverage: readings within the gridding radius "
-                            "of each cell";
-        if (slot && !strcmp(coverage_sensor(&j.recipe, slot), "gpr"))
-            title = "Radar coverage: traces within the gridding radius of "
-                    "each cell";
-        else if (slot && !strcmp(coverage_sensor(&j.recipe, slot), "emi"))
-            title = "Metal-detector coverage: readings within the gridding "
-                    "radius of each cell";
-        if (hits.v)
-            rc = render_map(&j, "coverage.png", &hits, title, "readings",
-                            MS_CMAP_MAGMA, 0);
+        rc = ms_figure_coverage(&j.out, &fig,
+                                slot ? coverage_sensor(&j.recipe, slot) : "");
     }
     if (!rc) {
         char path[MS_PATH_MAX];
@@ -440,7 +270,7 @@ int ms_process_recording(ms_runner *runner, const char *input,
             add_output(&j, "maps.h5");
     }
     if (!rc)
-        rc = write_index(&j, input);
+        rc = ms_index_write(&j.out, input, j.recipe.name, &j.det);
     if (!rc) {
         double t_end = ms_now_s();
         ms_summary_input s = {
