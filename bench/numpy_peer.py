@@ -1,0 +1,438 @@
+#!/usr/bin/python3
+"""numpy/scipy peers of the minescan stages, for minescan-bench.
+
+Each peer computes what the stage's C reference (pipeline/stages/NAME.c)
+computes, the way a researcher would write it with numpy and scipy:
+vectorised, O(n) where scipy is (uniform_filter1d for running means), no
+Python loop over samples or traces. bench/numpy_chain.py chains the same
+functions into the default recipe.
+
+    numpy_peer.py MANIFEST.json     (written by minescan-bench)
+
+loads the arrays the bench timed minescan on (KEY.npy beside the
+manifest), times every peer (median, same repetition rule as the bench),
+compares its outputs with the C path's (ref_STAGE_K.npy) and prints one
+JSON object: {"versions": {...}, "stages": {NAME: {"ms", "peer",
+"variants", "max_rel_diff", ...}}}. Where a step has more than one fair
+numpy form (envelope: the FFT Hilbert transform and the stage's own FIR;
+gridding: a binned sparse matrix and a cKDTree), each is timed and the
+faster one is the peer.
+"""
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import scipy
+import scipy.ndimage as ndi
+import scipy.signal
+import scipy.sparse
+import scipy.spatial
+
+F32 = np.float32
+
+
+def lround(x):
+    """C's lround (halves away from zero)."""
+    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+
+
+# ---- running means ---------------------------------------------------------
+
+def masked_running_mean(s, m, half, axis):
+    """Mean of the present samples in a centred window of 2*half+1 along
+    axis, truncated at the ends (0 where none is present)."""
+    size = 2 * half + 1
+    num = ndi.uniform_filter1d(s * m, size, axis=axis, mode="constant")
+    den = ndi.uniform_filter1d(m, size, axis=axis, mode="constant")
+    # uniform_filter1d divides both by size; their ratio is the windowed mean
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = num / den
+    mean[den <= 0] = 0
+    return mean
+
+
+def subtract_running_mean(s, m, half, axis):
+    out = s - masked_running_mean(s, m, half, axis)
+    out[m <= 0] = 0
+    return out
+
+
+def dewow(inp, p, env):
+    s, m = inp
+    w = p["window_ns"] * 1e-9 / env["dt_s"]
+    half = min(max(lround(w / 2.0), 1), 1000000)
+    return [subtract_running_mean(s, m, half, axis=1)]
+
+
+def background_removal(inp, p, env):
+    s, m = inp
+    return [subtract_running_mean(s, m, int(p["window_traces"]) // 2, axis=0)]
+
+
+def emi_detrend(inp, p, env):
+    s, m = inp
+    return [subtract_running_mean(s, m, int(p["window_readings"]) // 2, axis=0)]
+
+
+# ---- per-trace steps -------------------------------------------------------
+
+def _clamp(v, lo, hi):
+    return min(max(v, lo), hi)
+
+
+def ground_shifts(s, m, p, env):
+    """Per trace: the shift that puts its strongest present echo within the
+    search window at the target sample (0 when the window holds none)."""
+    nt, ns = s.shape
+    t0 = env["time_zero_s"] / env["dt_s"]
+    per_ns = 1e-9 / env["dt_s"]
+    lo = int(_clamp(math.floor(t0 + p["search_start_ns"] * per_ns), 0, ns))
+    hi = int(_clamp(math.ceil(t0 + p["search_end_ns"] * per_ns), 0, ns))
+    target = int(_clamp(lround(t0 + p["target_ns"] * per_ns), 0, ns - 1))
+    if hi <= lo:
+        return np.zeros(nt, dtype=np.int64)
+    a = np.abs(s[:, lo:hi])
+    a[m[:, lo:hi] <= 0] = 0
+    k = np.argmax(a, axis=1)  # the first maximum, as the C loop
+    found = a[np.arange(nt), k] > 0
+    return np.where(found, target - (lo + k), 0)
+
+
+def ground_align(inp, p, env):
+    """Shift with one gather (np.take_along_axis)."""
+    s, m = inp
+    ns = s.shape[1]
+    shift = ground_shifts(s, m, p, env)
+    src = np.arange(ns)[None, :] - shift[:, None]
+    inside = (src >= 0) & (src < ns)
+    np.clip(src, 0, ns - 1, out=src)
+    out_s = np.take_along_axis(s, src, axis=1)
+    out_m = np.take_along_axis(m, src, axis=1)
+    out_s[~inside] = 0
+    out_m[~inside] = 0
+    return [out_s, out_m]
+
+
+def ground_align_grouped(inp, p, env):
+    """Shift with slices: one pair of block copies per distinct shift (a few
+    dozen at most: the search window's width)."""
+    s, m = inp
+    ns = s.shape[1]
+    shift = ground_shifts(s, m, p, env)
+    out_s, out_m = np.zeros_like(s), np.zeros_like(m)
+    order = np.argsort(shift, kind="stable")
+    bounds = np.flatnonzero(np.diff(shift[order])) + 1
+    for rows in np.split(order, bounds):
+        k = int(shift[rows[0]])
+        if k >= ns or k <= -ns:
+            continue
+        if k >= 0:
+            out_s[rows, k:] = s[rows, :ns - k]
+            out_m[rows, k:] = m[rows, :ns - k]
+        else:
+            out_s[rows, :ns + k] = s[rows, -k:]
+            out_m[rows, :ns + k] = m[rows, -k:]
+    return [out_s, out_m]
+
+
+def hilbert_taps(half):
+    k = np.arange(-half, half + 1)
+    taps = np.zeros(2 * half + 1, dtype=F32)
+    odd = k % 2 != 0
+    kk = k[odd].astype(F32)
+    window = F32(0.54) + F32(0.46) * np.cos(F32(np.pi) * kk / F32(half + 1))
+    taps[odd] = F32(2.0) / (F32(np.pi) * kk) * window
+    return taps
+
+
+def envelope_fir(inp, p, env):
+    """The stage's own filter: the Hamming-windowed FIR Hilbert transform."""
+    s, m = inp
+    h = ndi.convolve1d(s, hilbert_taps(int(p["half_taps"])), axis=1,
+                       mode="constant")
+    out = np.sqrt(s * s + h * h)
+    out[m <= 0] = 0
+    return [out]
+
+
+def envelope_hilbert(inp, p, env):
+    """The textbook envelope: |analytic signal| by FFT (scipy.signal.hilbert).
+    Not the stage's FIR, so its numbers differ slightly."""
+    s, m = inp
+    out = np.abs(scipy.signal.hilbert(s, axis=1)).astype(F32)
+    out[m <= 0] = 0
+    return [out]
+
+
+def window_bounds(p, env, ns):
+    t0 = env["time_zero_s"] / env["dt_s"]
+    a = math.floor(t0 + p["t_start_ns"] * 1e-9 / env["dt_s"])
+    b = math.ceil(t0 + p["t_end_ns"] * 1e-9 / env["dt_s"])
+    return int(_clamp(a, 0, ns)), int(_clamp(b, 0, ns))
+
+
+def window_energy(inp, p, env):
+    s, m = inp
+    lo, hi = window_bounds(p, env, s.shape[1])
+    w = s[:, lo:hi]
+    mw = m[:, lo:hi]
+    num = np.einsum("ij,ij,ij->i", mw, w, w)
+    cnt = mw.sum(axis=1)
+    ok = cnt > 0
+    out = np.zeros(s.shape[0], dtype=F32)
+    out[ok] = num[ok] / cnt[ok]
+    return [out[:, None], ok.astype(F32)[:, None]]
+
+
+def samples_per_bin(p, env):
+    s = p["bin_ns"] * 1e-9 / env["dt_s"]
+    return 1 if s < 1.0 else 1000000 if s > 1e6 else lround(s)
+
+
+def time_bins(inp, p, env):
+    s, m = inp
+    nt, ns = s.shape
+    per = samples_per_bin(p, env)
+    nb = (ns + per - 1) // per
+    if nb * per != ns:
+        pad = ((0, 0), (0, nb * per - ns))
+        s, m = np.pad(s, pad), np.pad(m, pad)
+    num = (s * m).reshape(nt, nb, per).sum(axis=2)
+    cnt = m.reshape(nt, nb, per).sum(axis=2)
+    ok = cnt > 0
+    out = np.zeros((nt, nb), dtype=F32)
+    out[ok] = num[ok] / cnt[ok]
+    return [out, ok.astype(F32)]
+
+
+# ---- gridding --------------------------------------------------------------
+
+def grid_size(env, cell):
+    nx = int(max(1.0, math.ceil((env["lane_x_max"] - env["lane_x_min"]) / cell - 1e-9)))
+    ny = int(max(1.0, math.ceil((env["lane_y_max"] - env["lane_y_min"]) / cell - 1e-9)))
+    return nx, ny
+
+
+def pairs_binned(xy, nx, ny, cell, radius):
+    """(cell index, point index, r^2) of every point within `radius` of a
+    cell centre: each point against the (2 reach + 1)^2 cells around its
+    own, all at once. Single precision, as the stage."""
+    cell, radius = F32(cell), F32(radius)
+    reach = int(np.ceil(radius / cell))
+    x, y = xy[:, 0], xy[:, 1]
+    bx = np.floor(x / cell).astype(np.int64)
+    by = np.floor(y / cell).astype(np.int64)
+    off = np.arange(-reach, reach + 1)
+    ix = (bx[:, None] + off[None, :])[:, None, :]  # [n, 1, k]
+    iy = (by[:, None] + off[None, :])[:, :, None]  # [n, k, 1]
+    dx = x[:, None, None] - (ix.astype(F32) + F32(0.5)) * cell
+    dy = y[:, None, None] - (iy.astype(F32) + F32(0.5)) * cell
+    r2 = dx * dx + dy * dy
+    keep = (r2 <= radius * radius) & (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+    pt = np.broadcast_to(np.arange(len(x))[:, None, None], r2.shape)[keep]
+    cells = (np.broadcast_to(iy, r2.shape)[keep] * nx +
+             np.broadcast_to(ix, r2.shape)[keep])
+    return cells, pt, r2[keep]
+
+
+def pairs_kdtree(xy, nx, ny, cell, radius):
+    """The same pairs from scipy.spatial.cKDTree (a sparse distance matrix
+    between the cell centres and the points)."""
+    cell, radius = F32(cell), F32(radius)
+    cx = (np.arange(nx, dtype=F32) + F32(0.5)) * cell
+    cy = (np.arange(ny, dtype=F32) + F32(0.5)) * cell
+    gx, gy = np.meshgrid(cx, cy)
+    centres = np.column_stack([gx.ravel(), gy.ravel()])
+    t_cells = scipy.spatial.cKDTree(centres)
+    t_pts = scipy.spatial.cKDTree(xy)
+    # a little beyond the radius, then the exact single-precision test
+    d = t_cells.sparse_distance_matrix(t_pts, float(radius) * 1.0001,
+                                       output_type="coo_matrix")
+    cells, pt = d.row, d.col
+    dx = xy[pt, 0] - centres[cells, 0]
+    dy = xy[pt, 1] - centres[cells, 1]
+    r2 = dx * dx + dy * dy
+    keep = r2 <= radius * radius
+    return cells[keep], pt[keep], r2[keep]
+
+
+def gaussian_grid(values, mask, xy, nx, ny, cell, radius, pairs):
+    """Gaussian-weighted mean (sigma = radius / 2) of the present values
+    within radius of each cell centre, and the hit count of column 0.
+    values, mask: [n, nz]. Returns ([nz, ny, nx] means, [ny, nx] hits)."""
+    cells, pt, r2 = pairs(xy, nx, ny, F32(cell), F32(radius))
+    r2max = F32(radius) * F32(radius)
+    w = np.exp(-r2 * F32(2.0) / r2max)
+    ncell = nx * ny
+    W = scipy.sparse.csr_matrix((w, (cells, pt)), shape=(ncell, len(xy)))
+    mv = values * mask
+    sums = W @ mv                       # [ncell, nz]
+    weights = W @ mask
+    hits = np.bincount(cells, weights=mask[pt, 0], minlength=ncell)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(weights > 0, sums / weights, 0).astype(F32)
+    return mean.T.reshape(-1, ny, nx), hits.astype(F32).reshape(ny, nx)
+
+
+def grid_with(pairs):
+    def grid(inp, p, env):
+        v, m, xy = inp
+        c = int(p["channel"])
+        nx, ny = grid_size(env, p["cell_m"])
+        mean, hits = gaussian_grid(v[:, c:c + 1], m[:, c:c + 1], xy, nx, ny,
+                                   p["cell_m"], p["radius_m"], pairs)
+        return [mean[0], hits]
+    return grid
+
+
+def grid_volume_with(pairs):
+    def grid_volume(inp, p, env):
+        v, m, xy = inp
+        nx, ny = grid_size(env, p["cell_m"])
+        return list(gaussian_grid(v, m, xy, nx, ny, p["cell_m"], p["radius_m"],
+                                  pairs))
+    return grid_volume
+
+
+def depth_slice(inp, p, env):
+    (vol,) = inp
+    nz = vol.shape[0]
+    lo = min(int(p["first"]), nz - 1)
+    hi = min(int(p["last"]), nz - 1)
+    return [vol[lo:hi + 1].sum(axis=0) / F32(hi - lo + 1)]
+
+
+# ---- maps ------------------------------------------------------------------
+
+def zscore(inp, p, env):
+    v, hits = inp
+    swept = hits > 0
+    vals = v[swept]
+    if not vals.size:
+        return [np.zeros_like(v)]
+    mean, sd = vals.mean(dtype=np.float64), vals.std(dtype=np.float64)
+    if not sd > 0:
+        return [np.zeros_like(v)]
+    out = v - F32(mean)
+    out /= F32(sd)
+    out[~swept] = 0
+    return [out]
+
+
+def fuse(inp, p, env):
+    a, b = inp
+    out = np.maximum(a, 0)
+    out *= F32(p["w_gpr"])
+    t = np.maximum(b, 0)
+    t *= F32(p["w_emi"])
+    out += t
+    return [out]
+
+
+# name -> {variant: function}; the first variant is the faithful one
+PEERS = {
+    "dewow": {"uniform_filter1d": dewow},
+    "background_removal": {"uniform_filter1d": background_removal},
+    "emi_detrend": {"uniform_filter1d": emi_detrend},
+    "ground_align": {"take_along_axis": ground_align,
+                     "slices per shift": ground_align_grouped},
+    "envelope": {"convolve1d FIR": envelope_fir,
+                 "signal.hilbert FFT": envelope_hilbert},
+    "window_energy": {"einsum": window_energy},
+    "time_bins": {"reshape-sum": time_bins},
+    "grid": {"binned sparse": grid_with(pairs_binned),
+             "cKDTree sparse": grid_with(pairs_kdtree)},
+    "grid_volume": {"binned sparse": grid_volume_with(pairs_binned),
+                    "cKDTree sparse": grid_volume_with(pairs_kdtree)},
+    "depth_slice": {"sum of planes": depth_slice},
+    "zscore": {"masked mean/std": zscore},
+    "fuse": {"maximum": fuse},
+}
+
+
+def time_peer(fn, inp, p, env, reps, min_reps, budget):
+    fn(inp, p, env)  # warm up (caches, page faults), as the bench does
+    times = []
+    start = time.perf_counter()
+    out = None
+    while len(times) < reps:
+        t0 = time.perf_counter()
+        out = fn(inp, p, env)
+        t1 = time.perf_counter()
+        times.append(t1 - t0)
+        # the bench's rule (bench_util.c bu_time)
+        if t1 - start > budget and (len(times) >= min_reps or t1 - start > 4 * budget):
+            break
+    return 1000.0 * float(np.median(times)), len(times), out
+
+
+def rel_diff(out, ref):
+    out = np.asarray(out, dtype=np.float64).reshape(ref.shape)
+    ref = ref.astype(np.float64)
+    peak = np.max(np.abs(ref)) if ref.size else 0.0
+    diff = np.max(np.abs(out - ref)) if ref.size else 0.0
+    return float(diff / peak) if peak > 0 else float(diff)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    manifest = sys.argv[1]
+    folder = os.path.dirname(os.path.abspath(manifest))
+    with open(manifest) as f:
+        man = json.load(f)
+    env = man["env"]
+    cache = {}
+
+    def load(key):
+        if key not in cache:
+            cache[key] = np.load(os.path.join(folder, key + ".npy"))
+        return cache[key]
+
+    answer = {}
+    for st in man["stages"]:
+        name = st["name"]
+        variants = PEERS.get(name)
+        if not variants:
+            answer[name] = {"error": "no numpy peer for this stage"}
+            continue
+        inp = [load(k) for k in st["in"]]
+        refs = [load(k) for k in st["ref"]]
+        entry = {"variants": {}}
+        for vname, fn in variants.items():
+            try:
+                ms, n, out = time_peer(fn, inp, st["params"], env, man["reps"],
+                                       man["min_reps"], man["budget_s"])
+            except Exception as e:  # report, do not stop the other stages
+                entry["variants"][vname] = {"error": repr(e)}
+                continue
+            diffs = [rel_diff(o, r) for o, r in zip(out, refs)]
+            entry["variants"][vname] = {"ms": ms, "reps": n,
+                                        "max_rel_diff": max(diffs),
+                                        "max_rel_diff_per_output": diffs}
+        timed = {k: v for k, v in entry["variants"].items() if "ms" in v}
+        if timed:
+            best = min(timed, key=lambda k: timed[k]["ms"])
+            entry.update(peer=best, ms=timed[best]["ms"], reps=timed[best]["reps"],
+                         max_rel_diff=timed[best]["max_rel_diff"])
+        if name == "envelope":
+            entry["note"] = ("signal.hilbert is the FFT envelope, not the "
+                             "stage's FIR: its diff is the FIR's approximation")
+        answer[name] = entry
+        for k in st["ref"]:  # the references are used once
+            cache.pop(k, None)
+    versions = {"python": sys.version.split()[0], "numpy": np.__version__,
+                "scipy": scipy.__version__}
+    versions["text"] = "numpy %s, scipy %s (python %s, one thread)" % (
+        versions["numpy"], versions["scipy"], versions["python"])
+    json.dump({"versions": versions, "stages": answer}, sys.stdout, indent=1)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
