@@ -2,6 +2,7 @@
  * calibrate.h. */
 #include "runner/calibrate.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -105,6 +107,95 @@ static int time_recipe(ms_device_choice choice, ms_recording *rec,
     return rc;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* The ICD set-up as the OpenCL loader sees it: OCL_ICD_VENDORS or
+ * /etc/OpenCL/vendors, each .icd file's name, size, time and content. */
+static unsigned long long icd_signature(void)
+{
+    const char *dir = getenv("OCL_ICD_VENDORS");
+    if (!dir || !*dir)
+        dir = "/etc/OpenCL/vendors";
+    unsigned long long h = fnv1a(dir, 1469598103934665603ULL);
+    h = fnv1a(MINESCAN_VERSION, h);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char names[64][256];
+    size_t n = 0;
+    while (d && (e = readdir(d)) && n < 64)
+        if (e->d_name[0] != '.')
+            snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+    if (d)
+        closedir(d);
+    qsort(names, n, sizeof names[0], compare_names);
+    for (size_t i = 0; i < n; i++) {
+        char path[4096 + sizeof names], buf[512];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        h = fnv1a(names[i], h);
+        if (stat(path, &st) == 0) {
+            snprintf(buf, sizeof buf, "%lld:%lld", (long long)st.st_size,
+                     (long long)st.st_mtime);
+            h = fnv1a(buf, h);
+        }
+        FILE *f = fopen(path, "r");
+        if (f) {
+            size_t got = fread(buf, 1, sizeof buf - 1, f);
+            buf[got] = '\0';
+            fclose(f);
+            h = fnv1a(buf, h);
+        }
+    }
+    return h;
+}
+
+static void auto_cache_path(char *buf, size_t len)
+{
+    const char *cache = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    unsigned long long h = icd_signature();
+    if (cache && *cache)
+        snprintf(buf, len, "%s/minescan/auto-%016llx.txt", cache, h);
+    else
+        snprintf(buf, len, "%s/.cache/minescan/auto-%016llx.txt",
+                 home && *home ? home : "/tmp", h);
+}
+
+int ms_auto_cached_cpu(char *why, size_t len)
+{
+    char path[4200];
+    auto_cache_path(path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t got = fread(why, 1, len - 1, f);
+    fclose(f);
+    why[got] = '\0';
+    return got > 0;
+}
+
+void ms_auto_cache_cpu(const char *why)
+{
+    char path[4200];
+    auto_cache_path(path, sizeof path);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    int rc = ms_make_dirs(path);
+    *slash = '/';
+    if (!rc)
+        ms_write_text_atomic(path, why, strlen(why)); /* a cache: best effort */
+}
+
+void ms_auto_cache_clear(void)
+{
+    char path[4200];
+    auto_cache_path(path, sizeof path);
+    unlink(path);
+}
+
 int ms_calibrate(const ms_cl_device_info *dev, ms_calibration *out)
 {
     memset(out, 0, sizeof *out);
@@ -174,6 +265,7 @@ int ms_calibration_save(const ms_cl_device_info *dev, const ms_calibration *c)
         return ms_fail(MS_ERR_NOMEM, "out of memory");
     rc = ms_write_text_atomic(path, text, strlen(text));
     free(text);
+    ms_auto_cache_clear(); /* auto decides afresh from this */
     return rc;
 }
 

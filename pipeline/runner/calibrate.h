@@ -37,4 +37,14 @@ int ms_calibration_save(const ms_cl_device_info *dev, const ms_calibration *c);
 int ms_calibration_load(const ms_cl_device_info *dev, ms_calibration *out);
 void ms_calibration_path(const ms_cl_device_info *dev, char *buf, size_t len);
 
+/* auto's last verdict on this machine's OpenCL set-up (the installed ICDs,
+ * their files and sizes, and minescan's version), so that a run that will
+ * take the C path need not load the OpenCL stack to learn it again (about
+ * 60 MB and tens of milliseconds per file of a batch). Saved by the runner
+ * when auto settles on the C path for a CPU device; `devices --calibrate`
+ * replaces it. 1 with the reason when the cached verdict is the C path. */
+int ms_auto_cached_cpu(char *why, size_t len);
+void ms_auto_cache_cpu(const char *why);
+void ms_auto_cache_clear(void);
+
 #endif

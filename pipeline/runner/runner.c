@@ -139,12 +139,18 @@ int ms_runner_create(ms_device_choice choice, ms_runner **out)
         *out = r;
         return 0;
     }
+    if (choice == MS_DEVICE_AUTO &&
+        ms_auto_cached_cpu(r->choice, sizeof r->choice)) {
+        *out = r; /* decided before on this set-up: no OpenCL to load */
+        return 0;
+    }
     ms_cl_device_info *list;
     size_t n = ms_cl_list_devices(&list);
     int pick = ms_cl_pick_device(list, n);
     int rc = 0;
     if (choice == MS_DEVICE_AUTO && pick >= 0 && !list[pick].is_gpu &&
         !auto_takes_cpu_device(&list[pick], r->choice, sizeof r->choice)) {
+        ms_auto_cache_cpu(r->choice);
         free(list);
         *out = r;
         return 0;

@@ -355,6 +355,14 @@ static void auto_follows_the_calibration(void **state)
     assert_string_equal(ms_runner_kind(r), "cpu");
     assert_non_null(strstr(ms_runner_choice(r), "grid#10 (3.0 ms against 2.0 ms"));
     ms_runner_free(r);
+    /* the verdict is cached (no OpenCL loaded next time), with its reason */
+    char why[1024];
+    assert_int_equal(ms_auto_cached_cpu(why, sizeof why), 1);
+    assert_non_null(strstr(why, "grid#10"));
+    assert_int_equal(ms_runner_create(MS_DEVICE_AUTO, &r), 0);
+    assert_string_equal(ms_runner_kind(r), "cpu");
+    assert_string_equal(ms_runner_choice(r), why);
+    ms_runner_free(r);
     /* measured faster everywhere: OpenCL */
     c.opencl_faster = 1;
     c.stages[1].opencl_ms = 1.0;
