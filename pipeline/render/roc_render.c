@@ -5,6 +5,7 @@
 #include "minescan/error.h"
 #include "minescan/render.h"
 #include "render/plot.h"
+#include "render/render_time.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -168,8 +169,8 @@ static void draw_roc(cairo_t *cr, const ms_roc *roc, const ms_score *op,
 #undef PY
 }
 
-int ms_render_roc(const char *path, const ms_roc *roc, const ms_score *op,
-                  const char *title)
+static int render_roc(const char *path, const ms_roc *roc,
+                      const ms_score *op, const char *title)
 {
     const char *name = path ? path : "roc.png";
     if (!roc || (roc->n && !roc->points))
@@ -202,5 +203,15 @@ int ms_render_roc(const char *path, const ms_roc *roc, const ms_score *op,
                           {"minescan:roc_axes", axes}};
     rc = ms_plot_write(&p, name, text, sizeof text / sizeof text[0], NULL);
     ms_plot_destroy(&p);
+    return rc;
+}
+
+/* The public call, timed for summary.json (render/render_time.h). */
+int ms_render_roc(const char *path, const ms_roc *roc, const ms_score *op,
+                  const char *title)
+{
+    double t0 = ms_render_clock_begin();
+    int rc = render_roc(path, roc, op, title);
+    ms_render_clock_end(t0);
     return rc;
 }

@@ -455,6 +455,39 @@ static void test_map_rejects_bad_input(void **state)
 
 /* ---- B-scans ------------------------------------------------------------- */
 
+/* A signed wave pattern, +-0.1, different in every trace and sample. */
+static void fill_waves(float *data, size_t nt, size_t ns)
+{
+    for (size_t i = 0; i < nt; i++)
+        for (size_t j = 0; j < ns; j++)
+            data[i * ns + j] = (float)(0.1 * sin(0.37 * i + 1.3 * j));
+}
+
+/* Draw a B-scan into tmp_path(name) and read it back with its frame. */
+static void bscan_read_back(const char *name, const float *data, size_t nt,
+                            size_t ns, const double *dist, double dt,
+                            const ms_image_spec *spec, png_file *f,
+                            frame *fr)
+{
+    const char *path = tmp_path(name);
+    int rc = ms_render_bscan(path, data, nt, ns, dist, dt, spec);
+    if (rc)
+        fail_msg("ms_render_bscan: %s", ms_error_message());
+    assert_int_equal(png_file_read(path, f), 0);
+    read_frame(f, "minescan:bscan_extent", fr);
+}
+
+/* The colour scale is symmetric with its top end in (min_hi, max_hi). */
+static void assert_symmetric_scale(const png_file *f, double min_hi,
+                                   double max_hi)
+{
+    double lo, hi;
+    assert_int_equal(sscanf(png_text_get(f, "minescan:value_range"),
+                            "%lf %lf", &lo, &hi),
+                     2);
+    assert_true(hi > min_hi && hi < max_hi && lo == -hi);
+}
+
 static void test_bscan_positive_and_negative_ends(void **state)
 {
     (void)state;
@@ -464,9 +497,7 @@ static void test_bscan_positive_and_negative_ends(void **state)
     double dist[NT];
     for (int i = 0; i < NT; i++) /* irregular spacing, 1.5-2.5 cm */
         dist[i] = 1.0 + 0.02 * i + 0.005 * sin(1.7 * i);
-    for (int i = 0; i < NT; i++)
-        for (int j = 0; j < NS; j++)
-            data[i * NS + j] = (float)(0.1 * sin(0.37 * i + 1.3 * j));
+    fill_waves(data, NT, NS);
     /* a ground bounce (0.5 % of the samples) that would leave everything
      * else near zero on a max-scaled plot */
     for (int i = 0; i < NT; i++)
@@ -478,24 +509,15 @@ static void test_bscan_positive_and_negative_ends(void **state)
     ms_image_spec spec = {.title = "B-scan, lane 7",
                           .value_label = "amplitude (mV)",
                           .cmap = MS_CMAP_BALANCE};
-    const char *path = tmp_path("bscan.png");
-    int rc = ms_render_bscan(path, data, NT, NS, dist, dt, &spec);
-    if (rc)
-        fail_msg("ms_render_bscan: %s", ms_error_message());
     png_file f;
-    assert_int_equal(png_file_read(path, &f), 0);
+    frame fr;
+    bscan_read_back("bscan.png", data, NT, NS, dist, dt, &spec, &f, &fr);
     assert_string_equal(png_text_get(&f, "Software"),
                         "minescan " MINESCAN_VERSION);
-    frame fr;
-    read_frame(&f, "minescan:bscan_extent", &fr);
     assert_true(fr.x0 < dist[0] && fr.x1 > dist[NT - 1]);
     assert_true(fabs(fr.y1 - NS * dt * 1e9) < 1e-9);
     /* robust scale: the 99th percentile of |value|, far below the bounce */
-    double lo, hi;
-    assert_int_equal(sscanf(png_text_get(&f, "minescan:value_range"),
-                            "%lf %lf", &lo, &hi),
-                     2);
-    assert_true(hi > 0.05 && hi < 1.0 && lo == -hi);
+    assert_symmetric_scale(&f, 0.05, 1.0);
 
     const unsigned char(*tab)[3] = ms_colormap_table(MS_CMAP_BALANCE);
     int col, row;
@@ -540,6 +562,71 @@ static void test_bscan_one_trace_one_sample(void **state)
                                      NULL, 0.0, NULL),
                      MS_ERR_INVALID_INPUT);
     assert_false(file_exists(tmp_path("bscan_bad.png")));
+}
+
+/* A long lane fits a screen: 20,000 traces become at most 1600 columns,
+ * each the signed peak of its traces, so a one-trace echo still shows at
+ * the pixel its position maps to through the text chunks; likewise 4000
+ * samples become at most 800 rows. */
+static void test_bscan_long_is_capped_and_keeps_positions(void **state)
+{
+    (void)state;
+    enum { NT = 20000, NS = 64 };
+    const double dt = 0.1e-9;
+    float *data = malloc((size_t)NT * NS * sizeof *data);
+    double *dist = malloc(NT * sizeof *dist);
+    assert_non_null(data);
+    assert_non_null(dist);
+    for (int i = 0; i < NT; i++) /* irregular spacing, 0.5-1.5 cm */
+        dist[i] = 2.0 + 0.01 * i + 0.005 * sin(0.9 * i);
+    fill_waves(data, NT, NS);
+    /* one-trace, one-sample echoes: nearest-trace sampling of 12.5 traces
+     * per column would miss most of them */
+    const int pos_i = 12345, pos_j = 40, neg_i = 777, neg_j = 10;
+    data[(size_t)pos_i * NS + pos_j] = 5.0f;
+    data[(size_t)neg_i * NS + neg_j] = -5.0f;
+    ms_png_text text[] = {{"minescan:parameters", "stage dewow\n"}};
+    ms_image_spec spec = {.title = "long lane", .cmap = MS_CMAP_BALANCE,
+                          .text = text, .n_text = 1};
+    png_file f;
+    frame fr;
+    bscan_read_back("bscan_long.png", data, NT, NS, dist, dt, &spec, &f, &fr);
+    assert_int_equal(fr.right - fr.left, 1600);
+    assert_true(f.width <= 2000);
+    assert_string_equal(png_text_get(&f, "minescan:bscan_shape"), "20000 64");
+    assert_string_equal(png_text_get(&f, "minescan:parameters"),
+                        "stage dewow\n");
+    /* the extent: half a mean spacing beyond the end traces */
+    double half = (dist[NT - 1] - dist[0]) / (NT - 1) / 2;
+    assert_true(fabs(fr.x0 - (dist[0] - half)) < 1e-6);
+    assert_true(fabs(fr.x1 - (dist[NT - 1] + half)) < 1e-6);
+    assert_true(fabs(fr.y1 - NS * dt * 1e9) < 1e-9);
+    /* the scale comes from every sample, not from the reduced image */
+    assert_symmetric_scale(&f, 0.05, 1.0);
+
+    const unsigned char(*tab)[3] = ms_colormap_table(MS_CMAP_BALANCE);
+    int col, row;
+    bscan_to_pixel(&fr, dist[pos_i], (pos_j + 0.5) * dt * 1e9, &col, &row);
+    assert_rgb(pixel(&f, col, row), tab[255]);
+    bscan_to_pixel(&fr, dist[neg_i], (neg_j + 0.5) * dt * 1e9, &col, &row);
+    assert_rgb(pixel(&f, col, row), tab[0]);
+    png_file_free(&f);
+    free(data);
+    free(dist);
+
+    /* a long trace: 4000 samples in at most 800 rows, one-sample echo */
+    enum { NT2 = 40, NS2 = 4000 };
+    float *tall = malloc((size_t)NT2 * NS2 * sizeof *tall);
+    assert_non_null(tall);
+    fill_waves(tall, NT2, NS2);
+    tall[(size_t)25 * NS2 + 3001] = -5.0f;
+    bscan_read_back("bscan_tall.png", tall, NT2, NS2, NULL, dt, NULL, &f, &fr);
+    assert_int_equal(fr.bottom - fr.top, 800);
+    assert_true(fabs(fr.y1 - NS2 * dt * 1e9) < 1e-9);
+    bscan_to_pixel(&fr, 25.0, (3001 + 0.5) * dt * 1e9, &col, &row);
+    assert_rgb(pixel(&f, col, row), tab[0]);
+    png_file_free(&f);
+    free(tall);
 }
 
 /* ---- PNG writing --------------------------------------------------------- */
@@ -608,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_map_rejects_bad_input),
         cmocka_unit_test(test_bscan_positive_and_negative_ends),
         cmocka_unit_test(test_bscan_one_trace_one_sample),
+        cmocka_unit_test(test_bscan_long_is_capped_and_keeps_positions),
         cmocka_unit_test(test_missing_directory_is_io_error),
         cmocka_unit_test(test_png_write_rgba_and_text),
     };
