@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "minescan/version.h"
+#include "render/render_time.h"
 
 int ms_file_crc32(const char *path, char hex[9], long long *bytes)
 {
@@ -114,11 +115,19 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
     }
     json_object_set_new(root, "stages", stages);
     json_object_set_new(root, "fallbacks", fallbacks);
-    json_object_set_new(root, "timing",
-                        json_pack("{s:f, s:f, s:f}", "read_seconds",
-                                  in->read_seconds, "render_seconds",
-                                  in->render_seconds, "total_seconds",
-                                  in->total_seconds));
+    /* Where the time went outside the stages too: reading (and validating,
+     * the same pass), the stages (with uploads and downloads), drawing and
+     * writing the PNGs, and the other outputs (alarms, scores, maps.h5,
+     * index.html). in->render_seconds is everything after the stages. */
+    double png_s = ms_render_seconds_take();
+    json_object_set_new(
+        root, "timing",
+        json_pack("{s:f, s:f, s:f, s:f, s:f}", "read_seconds",
+                  in->read_seconds, "stages_seconds",
+                  in->total_seconds - in->read_seconds - in->render_seconds,
+                  "render_seconds", png_s, "write_seconds",
+                  in->render_seconds - png_s, "total_seconds",
+                  in->total_seconds));
     json_t *outputs = json_array();
     for (size_t i = 0; i < in->n_outputs; i++)
         json_array_append_new(outputs, json_string(in->outputs[i]));
