@@ -6,6 +6,8 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "core/files.h"
+#include "io/isolate.h"
 #include "runner/process.h"
 
 static void usage(FILE *f)
@@ -20,6 +22,48 @@ static void usage(FILE *f)
     ms_cli_print_process_help(f);
     fprintf(f, "  -h, --help                this text\n\n");
     ms_cli_print_stages(f);
+}
+
+typedef struct run_job {
+    const char *input, *outdir;
+    const ms_process_options *opt;
+    ms_device_choice device;
+} run_job;
+
+/* In the child: the whole run, printing what `run` prints. */
+static int run_child(void *arg, int fd)
+{
+    const run_job *j = arg;
+    ms_runner *runner;
+    int rc = ms_runner_create(j->device, &runner);
+    if (rc) {
+        fprintf(stderr, "minescan run: --device %s: %s\n",
+                j->opt->device_requested, ms_error_message());
+    } else {
+        ms_diag diag;
+        ms_diag_init(&diag);
+        ms_process_result res;
+        rc = ms_process_recording(runner, j->input, j->outdir, j->opt, &diag,
+                                  &res);
+        /* an invalid file's defects come first and alone, as from info */
+        if (!res.input_invalid && ms_runner_note(runner)[0])
+            fprintf(stderr, "minescan run: note: %s\n",
+                    ms_runner_note(runner));
+        for (size_t i = 0; i < diag.n; i++)
+            fprintf(stderr, "%s\n", diag.lines[i]);
+        if (rc && (!res.input_invalid || diag.n == 0))
+            fprintf(stderr, "%s\n", ms_error_message());
+        if (!rc)
+            printf("%s: %zu alarm(s) in %.2f s on %s; outputs in %s\n",
+                   j->input, res.n_alarms, res.seconds,
+                   ms_runner_device_name(runner), j->outdir);
+        ms_diag_free(&diag);
+        ms_runner_free(runner);
+    }
+    fflush(stdout); /* the child leaves with _exit */
+    fflush(stderr);
+    ms_write_all(fd, "done", 4);
+    return rc;
 }
 
 int ms_cmd_run(int argc, char **argv)
@@ -58,43 +102,35 @@ int ms_cmd_run(int argc, char **argv)
         return 2;
     const char *input = argv[optind];
 
-    /* libhdf5 can crash on a hostile file: check the file in a child
-     * process first, so that such a file is an exit-2 message, not a
-     * crash. This runs before any OpenCL object exists (fork). */
-    ms_diag diag;
-    ms_diag_init(&diag);
-    if (ms_recording_validate_isolated(input, &diag, NULL) != 0) {
-        for (size_t i = 0; i < diag.n; i++)
-            fprintf(stderr, "%s\n", diag.lines[i]);
-        if (diag.n == 0)
-            fprintf(stderr, "%s\n", ms_error_message());
-        ms_diag_free(&diag);
-        return 2;
-    }
-    ms_diag_free(&diag); /* its warnings come again from the real read */
-
-    ms_runner *runner;
-    int rc = ms_runner_create(device, &runner);
+    /* libhdf5 can crash on a hostile file: the run happens in a child
+     * process, so that such a file is an exit-2 message, not a crash. The
+     * child reads the recording once, the same read validating it and
+     * feeding the stages, and opens the OpenCL device itself (fork). */
+    run_job job = {input, outdir, &opt, device};
+    ms_isolated_result r;
+    ms_input_phase phase;
+    double stall = ms_isolated_stall_s();
+    int rc = ms_run_isolated_input(run_child, &job, stall, &r, &phase);
     if (rc) {
-        fprintf(stderr, "minescan run: --device %s: %s\n",
-                opt.device_requested, ms_error_message());
+        fprintf(stderr, "minescan run: %s\n", ms_error_message());
         return ms_exit_code(rc);
     }
-    if (ms_runner_note(runner)[0])
-        fprintf(stderr, "minescan run: note: %s\n", ms_runner_note(runner));
-
-    ms_diag_init(&diag);
-    ms_process_result res;
-    rc = ms_process_recording(runner, input, outdir, &opt, &diag, &res);
-    for (size_t i = 0; i < diag.n; i++)
-        fprintf(stderr, "%s\n", diag.lines[i]);
-    if (rc && (!res.input_invalid || diag.n == 0))
+    if (r.exited && !strcmp(r.text, "done")) {
+        rc = r.code;
+    } else if (phase == MS_INPUT_READING) {
+        rc = ms_isolated_read_failure(input, &r, stall, NULL);
         fprintf(stderr, "%s\n", ms_error_message());
-    if (!rc)
-        printf("%s: %zu alarm(s) in %.2f s on %s; outputs in %s\n", input,
-               res.n_alarms, res.seconds, ms_runner_device_name(runner),
-               outdir);
-    ms_diag_free(&diag);
-    ms_runner_free(runner);
+    } else if (r.signal) {
+        rc = ms_fail(MS_ERR_INTERNAL, "%s: minescan run crashed %s reading "
+                     "the file (signal %d, %s); please report it", input,
+                     phase == MS_INPUT_READ ? "after" : "before", r.signal,
+                     strsignal(r.signal));
+        fprintf(stderr, "%s\n", ms_error_message());
+    } else {
+        rc = ms_fail(MS_ERR_INTERNAL, "%s: minescan run stopped without a "
+                     "result (exit status %d)", input, -r.code);
+        fprintf(stderr, "%s\n", ms_error_message());
+    }
+    free(r.text);
     return ms_exit_code(rc);
 }

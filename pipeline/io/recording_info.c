@@ -4,6 +4,7 @@
 #include "minescan/recording.h"
 
 #include "core/files.h"
+#include "io/isolate.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -266,28 +267,7 @@ int ms_recording_validate_isolated(const char *path, ms_diag *diag,
         /* The child died (libhdf5 crashed) or left no result. */
         ms_diag crash;
         ms_diag_init(&crash);
-        if (r.timed_out) {
-            ms_diag_add(&crash,
-                        "%s: the HDF5 library made no progress reading this "
-                        "file for %g s and was stopped; it is corrupt (on "
-                        "very slow storage, raise MINESCAN_STALL_TIMEOUT_S)",
-                        path, stall);
-            ret = MS_ERR_INVALID_INPUT;
-        } else if (r.signal) {
-            ms_diag_add(&crash,
-                        "%s: the HDF5 library crashed reading this file "
-                        "(signal %d, %s); it is corrupt",
-                        path, r.signal, strsignal(r.signal));
-            ret = MS_ERR_INVALID_INPUT;
-        } else {
-            ms_diag_add(&crash,
-                        "%s: reading it stopped without a result (exit "
-                        "status %d); the HDF5 library failed on it, so it is "
-                        "probably corrupt",
-                        path, -r.code);
-            ret = r.code ? MS_ERR_INVALID_INPUT : MS_ERR_INTERNAL;
-        }
-        ms_fail(ret, "%s", crash.n ? crash.lines[0] : path);
+        ret = ms_isolated_read_failure(path, &r, stall, &crash);
         if (diag)
             for (size_t i = 0; i < crash.n; i++)
                 ms_diag_add(diag, "%s", crash.lines[i]);

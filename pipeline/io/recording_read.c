@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "io/h5util.h"
+#include "io/isolate.h"
 
 /* ---- GPR and EMI share one shape: rows of values with positions ------ */
 
@@ -173,28 +174,31 @@ static int read_sensor(h5u_ctx *c, hid_t grp, const sensor_spec *sp,
     s.n_cols = (size_t)m;
     s.n_dropped = (size_t)n - kept;
     s.data = malloc(kept * s.n_cols * sizeof *s.data);
+    /* With no row dropped the blocks are read straight into place, and
+     * only checked there: no second copy of the largest array. */
+    int in_place = kept == (size_t)n;
     hsize_t brows = h5u_block_rows(m);
-    blk = malloc((size_t)(brows * m) * sizeof *blk);
-    if (!s.data || !blk) {
+    blk = in_place ? NULL : malloc((size_t)(brows * m) * sizeof *blk);
+    if (!s.data || (!in_place && !blk)) {
         ret = h5u_defect(c, MS_ERR_NOMEM, path[D], "out of memory");
         goto done;
     }
     size_t k = 0; /* next kept row */
     for (hsize_t r0 = 0; r0 < n; r0 += brows) {
         hsize_t nr = n - r0 < brows ? n - r0 : brows;
+        float *got = in_place ? s.data + r0 * m : blk;
         if ((ret = h5u_read_block_f32(c, ds[D], path[D], &num[D], r0, nr, m,
-                                      blk)))
+                                      got)))
             goto done;
         for (hsize_t i = 0; i < nr; i++) {
             if (!keep[r0 + i])
                 continue;
-            const float *src = blk + i * m;
             float *dst = s.data + k * s.n_cols;
+            if (!in_place)
+                memcpy(dst, got + i * m, s.n_cols * sizeof *dst);
             for (size_t j = 0; j < s.n_cols; j++) {
-                if (isfinite(src[j])) {
-                    dst[j] = src[j];
+                if (isfinite(dst[j]))
                     continue;
-                }
                 /* Missing: 0 in data, 0 in the mask (made on first use,
                  * so a complete recording carries no mask). */
                 if (!s.valid) {
@@ -651,6 +655,7 @@ int ms_recording_read(const char *path, ms_recording **out, ms_diag *diag)
 
     if (out)
         *out = NULL;
+    ms_isolated_input_begin(); /* a child's stall limit covers this read */
     h5u_ctx_init(&c, path, diag);
     h5u_silence();
     if ((ret = h5u_check_file(&c)) || (ret = h5u_open_file(&c, &file)))
@@ -697,6 +702,7 @@ done:
     H5Eclear2(H5E_DEFAULT);
     ms_recording_free(rec);
     h5u_ctx_free(&c);
+    ms_isolated_input_end();
     return ret;
 }
 
