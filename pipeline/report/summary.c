@@ -99,11 +99,15 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
                                        : "cpu";
     json_object_set_new(
         root, "device",
-        json_pack("{s:s, s:s, s:s, s:o}", "requested", in->device_requested,
-                  "used", used, "name", ms_runner_device_name(in->runner),
-                  "note",
+        json_pack("{s:s, s:s, s:s, s:o, s:o}", "requested",
+                  in->device_requested, "used", used, "name",
+                  ms_runner_device_name(in->runner), "note",
                   ms_runner_note(in->runner)[0]
                       ? json_string(ms_runner_note(in->runner))
+                      : json_null(),
+                  "choice",
+                  ms_runner_choice(in->runner)[0]
+                      ? json_string(ms_runner_choice(in->runner))
                       : json_null()));
     for (size_t i = 0; i < n_reports; i++) {
         json_array_append_new(stages, stage_json(&reps[i]));
@@ -137,10 +141,11 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
                         json_integer((json_int_t)in->n_alarms));
     json_object_set_new(
         root, "detection",
-        json_pack("{s:f, s:f, s:f}", "alarm_threshold",
+        json_pack("{s:f, s:f, s:f, s:f}", "alarm_threshold",
                   in->options->alarm_threshold, "alarm_separation_m",
                   in->options->alarm_separation_m, "halo_m",
-                  in->options->halo_m));
+                  in->options->halo_m, "sensor_threshold",
+                  in->options->sensor_threshold));
     json_object_set_new(
         root, "results",
         json_pack("{s:I, s:o, s:o}", "n_alarms", (json_int_t)in->n_alarms,

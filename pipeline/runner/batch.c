@@ -153,7 +153,9 @@ static int is_current(const char *input, const char *dir,
                       opt->process.alarm_threshold &&
                   json_num(det, "alarm_separation_m") ==
                       opt->process.alarm_separation_m &&
-                  json_num(det, "halo_m") == opt->process.halo_m;
+                  json_num(det, "halo_m") == opt->process.halo_m &&
+                  json_num(det, "sensor_threshold") ==
+                      opt->process.sensor_threshold;
         json_t *outs = json_object_get(s, "outputs");
         current = current && json_array_size(outs) > 0;
         for (size_t i = 0; current && i < json_array_size(outs); i++) {
