@@ -3,10 +3,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "runner/batch.h"
+
+/* The default for --jobs: one input per online CPU (the C path and PoCL
+ * keep a core busy per input; a batch is throughput, not latency). */
+static int default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
 
 static void usage(FILE *f)
 {
@@ -27,10 +36,10 @@ static void usage(FILE *f)
             "                            (default 300; libhdf5 loops forever "
             "on some corrupt files)\n"
             "  --quiet                   no progress lines\n"
-            "  -j, --jobs N              process N inputs at once (default 1; "
-            "each opens its own\n"
-            "                            device: on PoCL, or with --device cpu, "
-            "up to the core count)\n");
+            "  -j, --jobs N              process N inputs at once (default: "
+            "one per online CPU,\n"
+            "                            here %d; each opens its own device)\n",
+            default_jobs());
     ms_cli_print_process_help(f);
     fprintf(f, "  -h, --help                this text\n\nExit status: 0 every "
                "input ok or skipped, 1 some failed (the others are\ncomplete), "
@@ -51,6 +60,7 @@ int ms_cmd_batch(int argc, char **argv)
     };
     ms_batch_options opt = {0};
     opt.process = ms_process_options_default();
+    opt.jobs = default_jobs();
     const char *outdir = NULL;
     opt.process.device_requested = NULL; /* set by --device, else the env */
     optind = 1;
@@ -96,7 +106,7 @@ int ms_cmd_batch(int argc, char **argv)
         return 2;
     /* Check the recipe and overrides once, before any input: a mistake
      * there is a usage error, not a hundred failed inputs. */
-    ms_recipe recipe;
+    ms_recipe recipe = {0}; /* freed below even when loading failed */
     int rc = ms_recipe_load(opt.process.recipe, &recipe);
     for (size_t i = 0; !rc && i < opt.process.n_overrides; i++)
         rc = ms_recipe_override(&recipe, opt.process.overrides[i]);

@@ -152,7 +152,7 @@ class BatchTests(unittest.TestCase):
     def test_jobs_give_the_same_rows(self):
         inputs = [self.good[0], self.bad, self.good[1], self.text]
         one, two = os.path.join(TMP, "out-j1"), os.path.join(TMP, "out-j2")
-        r1 = run("batch", *inputs, "-o", one, "--device", "opencl")
+        r1 = run("batch", *inputs, "-o", one, "--device", "opencl", "-j", "1")
         r2 = run("batch", *inputs, "-o", two, "--device", "opencl", "-j", "2")
         self.assertEqual(r1.returncode, 1, r1.stderr)
         self.assertEqual(r2.returncode, 1, r2.stderr)
@@ -163,6 +163,21 @@ class BatchTests(unittest.TestCase):
         self.assertEqual(len(r2.stdout.splitlines()), 5)  # 4 lines + totals
         r = run("batch", self.good[0], "-o", two, "-j", "1.5")
         self.assertEqual(r.returncode, 2)
+
+    def test_jobs_default_to_the_online_cpus(self):
+        r = run("batch", "--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, rf"default: one per online CPU,\s+here "
+                                   rf"{os.cpu_count()};")
+        inputs = [self.good[0], self.text, self.good[1]]
+        one, auto = os.path.join(TMP, "out-j1b"), os.path.join(TMP, "out-jd")
+        r1 = run("batch", *inputs, "-o", one, "--device", "cpu", "-j", "1")
+        r2 = run("batch", *inputs, "-o", auto, "--device", "cpu")
+        self.assertEqual(r1.returncode, 1, r1.stderr)
+        self.assertEqual(r2.returncode, 1, r2.stderr)
+        keys = ("input", "status", "n_alarms", "pd", "far_per_m2")
+        self.assertEqual([[g[k] for k in keys] for g in rows(one)],
+                         [[g[k] for k in keys] for g in rows(auto)])
 
     def test_usage_errors_exit_2_before_any_work(self):
         out = os.path.join(TMP, "out4")
