@@ -5,7 +5,7 @@
 
 #include "minescan/error.h"
 
-#include "runner/recipe.h"
+#include "recipe/recipe.h"
 #include "stages/stage.h"
 
 void ms_cli_print_stages(FILE *f)

@@ -1,5 +1,5 @@
 /* Recipe parsing and the built-in recipes: see recipe.h. */
-#include "runner/recipe.h"
+#include "recipe/recipe.h"
 
 #include <ctype.h>
 #include <errno.h>

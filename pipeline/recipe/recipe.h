@@ -53,6 +53,17 @@ typedef struct ms_builtin_recipe {
     const char *name, *description, *text;
 } ms_builtin_recipe;
 
+/* What happened to one step when it ran: the runner fills these, and
+ * summary.json reports them. */
+typedef struct ms_stage_report {
+    const ms_recipe_step *step;
+    char device[16];   /* "opencl", "cpu" or "skipped" */
+    double seconds;    /* wall time, including any fallback */
+    char reason[1024]; /* why skipped, or the OpenCL error that caused a fallback */
+    char warning[256]; /* what the stage found odd about its parameters */
+    int fell_back;
+} ms_stage_report;
+
 /* NULL-terminated table of the recipes that ship with minescan. */
 extern const ms_builtin_recipe ms_builtin_recipes[];
 

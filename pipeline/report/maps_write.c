@@ -35,21 +35,20 @@ static int put_string(hid_t loc, const char *name, const char *v)
     return st < 0 ? -1 : 0;
 }
 
-static int put_map(hid_t file, const char *name, const float *v, ms_shape s,
-                   const ms_env *env)
+static int put_map(hid_t file, const char *name, const ms_map_view *m)
 {
-    hsize_t dims[2] = {s.dims[0], s.dims[1]};
+    hsize_t dims[2] = {m->ny, m->nx};
     hid_t space = H5Screate_simple(2, dims, NULL);
     hid_t ds = H5Dcreate2(file, name, H5T_IEEE_F32LE, space, H5P_DEFAULT,
                           H5P_DEFAULT, H5P_DEFAULT);
     int rc = ds < 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
-                                H5P_DEFAULT, v) < 0;
-    double cell = s.cell_m; /* square cells from the lane origin (stage.h) */
+                                H5P_DEFAULT, m->v) < 0;
+    double cell = m->cell; /* square cells from the lane origin */
     if (!rc)
-        rc = put_double(ds, "x_min", env->lane_x_min) ||
-             put_double(ds, "x_max", env->lane_x_min + cell * (double)dims[1]) ||
-             put_double(ds, "y_min", env->lane_y_min) ||
-             put_double(ds, "y_max", env->lane_y_min + cell * (double)dims[0]) ||
+        rc = put_double(ds, "x_min", m->x_min) ||
+             put_double(ds, "x_max", m->x_min + cell * (double)dims[1]) ||
+             put_double(ds, "y_min", m->y_min) ||
+             put_double(ds, "y_max", m->y_min + cell * (double)dims[0]) ||
              put_double(ds, "cell_m", cell);
     if (ds >= 0)
         H5Dclose(ds);
@@ -57,7 +56,8 @@ static int put_map(hid_t file, const char *name, const float *v, ms_shape s,
     return rc ? -1 : 0;
 }
 
-int ms_maps_write(const char *path, ms_run *run)
+int ms_maps_write(const char *path, const ms_named_map *maps, size_t n,
+                  const char *final)
 {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -67,16 +67,8 @@ int ms_maps_write(const char *path, ms_run *run)
         return ms_fail(MS_ERR_IO, "%s: cannot create (is the folder "
                        "writable?)", path);
     int bad = 0;
-    /* Every map a stage of this run wrote, under its slot name. */
-    const char *final = ms_run_final_map(run);
-    ms_shape s;
-    const char *name;
-    for (size_t i = 0; !bad && (name = ms_run_stage_slot(run, i, &s)); i++) {
-        const float *v = s.kind == MS_ARRAY_MAP ? ms_run_slot(run, name, &s)
-                                                : NULL;
-        if (v)
-            bad = put_map(file, name, v, s, ms_run_env(run));
-    }
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = put_map(file, maps[i].name, &maps[i].map);
     if (!bad)
         bad = put_string(file, "final_map", final ? final : "");
     bad |= H5Fclose(file) < 0;

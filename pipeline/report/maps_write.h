@@ -4,11 +4,20 @@
 #ifndef MINESCAN_MAPS_WRITE_H
 #define MINESCAN_MAPS_WRITE_H
 
-#include "runner/runner.h"
+#include <stddef.h>
 
-/* One float32 dataset /NAME [ny][nx] per map slot, with attributes x_min,
+#include "minescan/detect.h"
+
+typedef struct ms_named_map {
+    const char *name; /* the recipe slot */
+    ms_map_view map;
+} ms_named_map;
+
+/* One float32 dataset /NAME [ny][nx] per map, with attributes x_min,
  * x_max, y_min, y_max (outer cell edges, metres) and cell_m; the root
- * attribute final_map names the anomaly map. Written atomically. */
-int ms_maps_write(const char *path, ms_run *run);
+ * attribute final_map names the anomaly map ("" for none). Written
+ * atomically. */
+int ms_maps_write(const char *path, const ms_named_map *maps, size_t n,
+                  const char *final);
 
 #endif

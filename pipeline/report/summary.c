@@ -84,9 +84,8 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
                                   "opencl_vs_cpu_tolerance",
                                   ms_recipe_tolerance(in->recipe)));
     json_t *stages = json_array(), *fallbacks = json_array();
-    size_t n_reports = 0;
-    const ms_stage_report *reps =
-        in->run ? ms_run_reports(in->run, &n_reports) : NULL;
+    size_t n_reports = in->n_reports;
+    const ms_stage_report *reps = in->reports;
     /* The device actually used: "opencl", "cpu", or "opencl+cpu" when
      * some stages fell back. */
     int on_cl = 0, on_cpu = 0;
@@ -101,14 +100,12 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
         root, "device",
         json_pack("{s:s, s:s, s:s, s:o, s:o}", "requested",
                   in->device_requested, "used", used, "name",
-                  ms_runner_device_name(in->runner), "note",
-                  ms_runner_note(in->runner)[0]
-                      ? json_string(ms_runner_note(in->runner))
-                      : json_null(),
+                  in->device_name, "note",
+                  in->device_note[0] ? json_string(in->device_note)
+                                     : json_null(),
                   "choice",
-                  ms_runner_choice(in->runner)[0]
-                      ? json_string(ms_runner_choice(in->runner))
-                      : json_null()));
+                  in->device_choice[0] ? json_string(in->device_choice)
+                                       : json_null()));
     for (size_t i = 0; i < n_reports; i++) {
         json_array_append_new(stages, stage_json(&reps[i]));
         if (reps[i].fell_back)
@@ -142,10 +139,9 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
     json_object_set_new(
         root, "detection",
         json_pack("{s:f, s:f, s:f, s:f}", "alarm_threshold",
-                  in->options->alarm_threshold, "alarm_separation_m",
-                  in->options->alarm_separation_m, "halo_m",
-                  in->options->halo_m, "sensor_threshold",
-                  in->options->sensor_threshold));
+                  in->detect->alarm_threshold, "alarm_separation_m",
+                  in->detect->separation_m, "halo_m", in->detect->halo_m,
+                  "sensor_threshold", in->detect->sensor_threshold));
     json_object_set_new(
         root, "results",
         json_pack("{s:I, s:o, s:o}", "n_alarms", (json_int_t)in->n_alarms,

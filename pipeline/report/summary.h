@@ -5,23 +5,26 @@
 
 #include <stddef.h>
 
+#include "minescan/detect.h"
 #include "minescan/error.h"
-#include "runner/process.h"
-#include "runner/runner.h"
+#include "recipe/recipe.h"
 
 typedef struct ms_summary_input {
     const char *input_path;
     const char *recipe_overrides[16];
     size_t n_overrides;
     const char *device_requested;
-    const ms_runner *runner;
+    const char *device_name; /* of the runner: "C reference", a device */
+    const char *device_note; /* a problem with the device choice, or "" */
+    const char *device_choice; /* why auto took its path, or "" */
     const ms_recipe *recipe;
-    const ms_run *run;
+    const ms_stage_report *reports; /* one per step that ran */
+    size_t n_reports;
     const ms_diag *warnings;     /* reader warnings and others */
     const char *const *outputs;  /* file names written in the folder */
     size_t n_outputs;
     double read_seconds, render_seconds, total_seconds;
-    const ms_process_options *options; /* alarm threshold, halo */
+    const ms_detect_options *detect; /* alarm threshold, halo, ... */
     size_t n_alarms;
     int scored;     /* the recording had /truth */
     double pd, far; /* then: at the alarm threshold (pd NaN: no mines) */

@@ -51,6 +51,7 @@ typedef struct job {
     ms_recipe recipe;
     char *parameters; /* the effective recipe, for the PNGs' text chunks */
     ms_run *run;
+    ms_detect_options detect;
     ms_detection det;
 } job;
 
@@ -131,13 +132,41 @@ static int write_bscan(job *j, const ms_figures *f)
     return ms_figure_bscan(&j->out, f, data, s.dims[0], s.dims[1], slot);
 }
 
+/* maps.h5: every map a stage of this run wrote, under its slot name. */
+static int write_maps(job *j)
+{
+    size_t n = 0, cap = 0;
+    ms_shape s;
+    const char *name;
+    while (ms_run_stage_slot(j->run, cap, &s))
+        cap++;
+    ms_named_map *maps = malloc((cap ? cap : 1) * sizeof *maps);
+    if (!maps)
+        return ms_fail(MS_ERR_NOMEM, "out of memory writing maps.h5");
+    for (size_t i = 0; (name = ms_run_stage_slot(j->run, i, &s)); i++) {
+        ms_map_view v = s.kind == MS_ARRAY_MAP ? map_view(j->run, name)
+                                               : (ms_map_view){0};
+        if (v.v)
+            maps[n++] = (ms_named_map){name, v};
+    }
+    const char *final = ms_run_final_map(j->run);
+    char path[MS_PATH_MAX];
+    out_path(j, "maps.h5", path, sizeof path);
+    int rc = ms_maps_write(path, maps, n, final ? final : "");
+    free(maps);
+    if (!rc)
+        add_output(j, "maps.h5");
+    return rc;
+}
+
 static int detect_and_score(job *j, const ms_map_view *final)
 {
     ms_map_view g = map_view(j->run, ms_run_output(j->run, MS_ROLE_GPR)),
                 e = map_view(j->run, ms_run_output(j->run, MS_ROLE_EMI));
     const ms_process_options *opt = j->opt;
-    ms_detect_options o = {opt->alarm_threshold, opt->alarm_separation_m,
-                           opt->halo_m, opt->sensor_threshold};
+    j->detect = (ms_detect_options){opt->alarm_threshold,
+                                    opt->alarm_separation_m, opt->halo_m,
+                                    opt->sensor_threshold};
     double area = ms_recording_lane_area(j->rec);
     if (!(area > 0)) {
         /* A single straight line and no /lane: false alarms per m^2 of the
@@ -146,7 +175,8 @@ static int detect_and_score(job *j, const ms_map_view *final)
         area = (env->lane_x_max - env->lane_x_min) *
                (env->lane_y_max - env->lane_y_min);
     }
-    int rc = ms_detect(final, &g, &e, j->rec->truth, area, &o, &j->det);
+    int rc = ms_detect(final, &g, &e, j->rec->truth, area, &j->detect,
+                       &j->det);
     char path[MS_PATH_MAX];
     if (!rc) {
         out_path(j, "alarms.csv", path, sizeof path);
@@ -262,13 +292,8 @@ int ms_process_recording(ms_runner *runner, const char *input,
         rc = ms_figure_coverage(&j.out, &fig,
                                 slot ? coverage_sensor(&j.recipe, slot) : "");
     }
-    if (!rc) {
-        char path[MS_PATH_MAX];
-        out_path(&j, "maps.h5", path, sizeof path);
-        rc = ms_maps_write(path, j.run);
-        if (!rc)
-            add_output(&j, "maps.h5");
-    }
+    if (!rc)
+        rc = write_maps(&j);
     if (!rc)
         rc = ms_index_write(&j.out, input, j.recipe.name, &j.det);
     if (!rc) {
@@ -277,21 +302,23 @@ int ms_process_recording(ms_runner *runner, const char *input,
             .input_path = input,
             .n_overrides = opt->n_overrides,
             .device_requested = opt->device_requested,
-            .runner = runner,
+            .device_name = ms_runner_device_name(runner),
+            .device_note = ms_runner_note(runner),
+            .device_choice = ms_runner_choice(runner),
             .recipe = &j.recipe,
-            .run = j.run,
             .warnings = diag,
             .outputs = j.out.written,
             .n_outputs = j.out.n_written,
             .read_seconds = t_read - t_start,
             .render_seconds = t_end - t_render,
             .total_seconds = t_end - t_start,
-            .options = opt,
+            .detect = &j.detect,
             .n_alarms = j.det.n_alarms,
             .scored = j.det.scored,
             .pd = j.det.score.pd,
             .far = j.det.score.far,
         };
+        s.reports = ms_run_reports(j.run, &s.n_reports);
         for (size_t i = 0; i < opt->n_overrides && i < 16; i++)
             s.recipe_overrides[i] = opt->overrides[i];
         char path[MS_PATH_MAX];

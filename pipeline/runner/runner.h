@@ -12,7 +12,7 @@
 #define MINESCAN_RUNNER_H
 
 #include "minescan/recording.h"
-#include "runner/recipe.h"
+#include "recipe/recipe.h"
 #include "stages/stage.h"
 
 #define MS_MAX_FALLBACKS 3
@@ -57,15 +57,6 @@ int ms_stage_exec_cpu(ms_stage_ctx *ctx, const float *const in[],
                       float *const out[]);
 int ms_stage_exec_opencl(ms_cl *cl, ms_stage_ctx *ctx, const float *const in[],
                          float *const out[]);
-
-typedef struct ms_stage_report {
-    const ms_recipe_step *step;
-    char device[16];   /* "opencl", "cpu" or "skipped" */
-    double seconds;    /* wall time, including any fallback */
-    char reason[1024]; /* why skipped, or the OpenCL error that caused a fallback */
-    char warning[256]; /* what the stage found odd about its parameters */
-    int fell_back;
-} ms_stage_report;
 
 typedef struct ms_run ms_run;
 
