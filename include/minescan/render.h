@@ -99,9 +99,12 @@ int ms_render_map(const char *path, const float *map, size_t nx, size_t ny,
 
 /* A B-scan `data[trace * n_samples + sample]`: trace i drawn at along-track
  * distance dist_m[i] (metres, finite, non-decreasing; NULL = evenly 0..n-1,
- * labelled "trace number"), time downwards from 0 to n_samples * dt_s;
- * each pixel column shows the nearest trace, each row the sample whose
- * interval [j*dt, (j+1)*dt) holds the row's time. Colours: spec->vmin..vmax
+ * labelled "trace number"), time downwards from 0 to n_samples * dt_s; the
+ * plot is at most 1600 x 800 pixels (a screen's worth): each pixel shows
+ * the signed value of largest magnitude among the traces whose distance
+ * and the samples whose interval [j*dt, (j+1)*dt) fall in it (a small
+ * hyperbola keeps its strength), or the nearest trace or sample where none
+ * does ("minescan:bscan_pixel" says so). Colours: spec->vmin..vmax
  * when vmin < vmax, else symmetric about 0, [-m, m], with m = the 99th
  * percentile of |value - median of its time row over all traces| (for
  * scaling only; the data are drawn unchanged), so the direct wave and
