@@ -1,20 +1,46 @@
-/* background_removal: see pipeline/stages/background_removal.c. One
- * work-item per sample; the same summation order as the reference. */
-__kernel void background_removal(__global const float *s,
-                                 __global const float *m, __global float *out,
-                                 int nt, int ns, int half_w)
+/* background_removal and emi_detrend: see ms_rows_mean_cpu in
+ * pipeline/stages/background_removal.c. A work-item walks a chunk of rows
+ * over a run of columns (one on a GPU; on a CPU up to 1024, whose loop
+ * then vectorises as plain code would), keeping running sums of each
+ * column's window in local memory: the row entering added, the one leaving
+ * subtracted. Each chunk primes its own window, so that chunks run in
+ * parallel. Sums in double, as in the reference. */
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+
+__kernel void rows_mean_subtract(__global const float *restrict s,
+                                 __global const float *restrict m,
+                                 __global float *restrict out, int rows,
+                                 int cols, int half_w, int chunk, int run,
+                                 __local double *acc)
 {
-    int j = get_global_id(0), i = get_global_id(1);
-    if (i >= nt || j >= ns)
+    int j0 = get_global_id(0) * run, i0 = get_global_id(1) * chunk;
+    int n = min(run, cols - j0), i1 = min(i0 + chunk, rows);
+    if (n <= 0 || i0 >= rows)
         return;
-    int lo = max(i - half_w, 0), hi = min(i + half_w, nt - 1);
-    float sum = 0.0f, weight = 0.0f;
-    for (int k = lo; k <= hi; k++) {
-        size_t at = (size_t)k * ns + j;
-        sum += m[at] * s[at];
-        weight += m[at];
+    __local double *sum = acc + 2 * run * get_local_id(0), *weight = sum + run;
+    for (int j = 0; j < n; j++)
+        sum[j] = weight[j] = 0.0;
+    for (int k = max(i0 - half_w, 0); k <= min(i0 + half_w, rows - 1); k++) {
+        size_t row = (size_t)k * cols + j0;
+        for (int j = 0; j < n; j++) {
+            sum[j] += (double)m[row + j] * s[row + j];
+            weight[j] += m[row + j];
+        }
     }
-    float mean = weight > 0.0f ? sum / weight : 0.0f;
-    size_t at = (size_t)i * ns + j;
-    out[at] = m[at] > 0.0f ? s[at] - mean : 0.0f;
+    for (int i = i0; i < i1; i++) {
+        /* The rows entering and leaving, clamped and weighted 0 past the
+         * ends: one branch-free pass per row. */
+        double e = i + half_w + 1 < rows ? 1.0 : 0.0, l = i >= half_w ? 1.0 : 0.0;
+        size_t at = (size_t)i * cols + j0;
+        size_t in = (size_t)min(i + half_w + 1, rows - 1) * cols + j0;
+        size_t gone = (size_t)max(i - half_w, 0) * cols + j0;
+        for (int j = 0; j < n; j++) {
+            float mean = (float)(sum[j] / weight[j]);
+            float d = s[at + j] - mean; /* whatever the mask: no branch */
+            out[at + j] = m[at + j] > 0.0f && weight[j] > 0.0 ? d : 0.0f;
+            sum[j] += e * ((double)m[in + j] * s[in + j]) -
+                      l * ((double)m[gone + j] * s[gone + j]);
+            weight[j] += e * m[in + j] - l * m[gone + j];
+        }
+    }
 }

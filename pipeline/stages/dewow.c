@@ -17,13 +17,14 @@ static const ms_param_decl params[] = {
 };
 
 /* Half-width of the running mean in samples: at least 1, since a window
- * of one sample would subtract each sample from itself. */
+ * of one sample would subtract each sample from itself; at most the trace
+ * length, past which the clamped window is the whole trace anyway. */
 static int half_window(const ms_stage_ctx *ctx)
 {
     const dewow_params *p = MS_P(ctx, dewow_params);
     double w = p->window_ns * 1e-9 / ctx->env->dt_s;
-    long half = lround(w / 2.0);
-    return half < 1 ? 1 : half > 1000000 ? 1000000 : (int)half;
+    long half = lround(w / 2.0), ns = (long)ctx->in[0].dims[1];
+    return half < 1 ? 1 : half > ns ? (int)(ns > 1 ? ns : 1) : (int)half;
 }
 
 static int shape(ms_stage_ctx *ctx)
@@ -34,38 +35,65 @@ static int shape(ms_stage_ctx *ctx)
     return 0;
 }
 
+/* One trace walked with running sums of its window, a sample in and a
+ * sample out per step: O(n) whatever the window. In double, so that the
+ * walk ends as exact as it started (products of two floats are exact in
+ * it, 0/1 masks sum exactly). The samples entering and leaving are clamped
+ * and weighted 0 past the ends, so that the loop has no branch. */
+static void dewow_trace(const float *s, const float *m, float *out, long ns,
+                        long half)
+{
+    double sum = 0.0, weight = 0.0;
+    for (long k = 0; k <= half && k < ns; k++) {
+        sum += (double)m[k] * s[k];
+        weight += m[k];
+    }
+    for (long j = 0; j < ns; j++) {
+        float mean = (float)(sum / weight);
+        float d = s[j] - mean; /* whatever the mask: no branch */
+        out[j] = m[j] > 0.0f && weight > 0.0 ? d : 0.0f;
+        long in = j + half + 1 < ns ? j + half + 1 : ns - 1;
+        long gone = j >= half ? j - half : 0;
+        double e = j + half + 1 < ns ? 1.0 : 0.0, l = j >= half ? 1.0 : 0.0;
+        sum += e * ((double)m[in] * s[in]) - l * ((double)m[gone] * s[gone]);
+        weight += e * m[in] - l * m[gone];
+    }
+}
+
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
-    const float *s = in[0], *m = in[1];
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
     long half = half_window(ctx);
-    for (size_t i = 0; i < nt; i++) {
-        const float *si = s + i * ns, *mi = m + i * ns;
-        for (size_t j = 0; j < ns; j++) {
-            long lo = (long)j - half < 0 ? 0 : (long)j - half;
-            long hi = (long)j + half >= (long)ns ? (long)ns - 1 : (long)j + half;
-            float sum = 0.0f, weight = 0.0f;
-            for (long k = lo; k <= hi; k++) {
-                sum += mi[k] * si[k];
-                weight += mi[k];
-            }
-            float mean = weight > 0.0f ? sum / weight : 0.0f;
-            out[0][i * ns + j] = mi[j] > 0.0f ? si[j] - mean : 0.0f;
-        }
-    }
+    for (size_t i = 0; i < nt; i++)
+        dewow_trace(in[0] + i * ns, in[1] + i * ns, out[0] + i * ns, (long)ns,
+                    half);
     return 0;
 }
 
+/* kernels/dewow.cl. On a CPU, dewow_prefix: each work-item takes a run of
+ * traces (8 runs per compute unit) with its prefix sums in local memory
+ * and a loop that vectorises. On a GPU, or where local memory is short,
+ * dewow_walk: one work-item per trace, as the reference. */
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
+    const ms_cl_limits *lim = ms_cl_device_limits(cl);
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
+    int half = half_window(ctx);
+    size_t prefix = 2 * (ns + 2 * (size_t)half + 2) * sizeof(double);
+    if (lim->is_gpu || prefix > lim->local_mem) {
+        ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]),
+                            MS_CL_MEM(out[0]), MS_CL_INT(nt), MS_CL_INT(ns),
+                            MS_CL_INT(half)};
+        size_t global[1] = {nt};
+        return ms_cl_launch(cl, "dewow", "dewow_walk", 1, global, NULL, args, 6);
+    }
     ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
-                        MS_CL_INT(nt), MS_CL_INT(ns),
-                        MS_CL_INT(half_window(ctx))};
-    size_t global[2] = {ns, nt};
-    return ms_cl_launch(cl, "dewow", "dewow", 2, global, NULL, args, 6);
+                        MS_CL_INT(nt),    MS_CL_INT(ns),    MS_CL_INT(half),
+                        MS_CL_LOCAL(prefix)};
+    size_t global[1] = {8 * lim->compute_units}, one[1] = {1};
+    return ms_cl_launch(cl, "dewow", "dewow_prefix", 1, global, one, args, 7);
 }
 
 const ms_stage_decl ms_stage_dewow = {

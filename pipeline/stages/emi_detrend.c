@@ -21,41 +21,40 @@ static int shape(ms_stage_ctx *ctx)
     return 0;
 }
 
+/* The running mean over rows of background_removal.c, C and kernel: the
+ * same operation on [readings][channels]. */
+size_t ms_rows_mean_scratch(size_t cols);
+void ms_rows_mean_cpu(const float *s, const float *m, float *out, size_t rows,
+                      size_t cols, long half, double *scratch);
+int ms_rows_mean_opencl(ms_cl *cl, const cl_mem in[], cl_mem out,
+                        size_t rows, size_t cols, long half);
+
+static long half_window(const ms_stage_ctx *ctx)
+{
+    return MS_P(ctx, emi_detrend_params)->window_readings / 2;
+}
+
+static size_t work_bytes(const ms_stage_ctx *ctx)
+{
+    return ms_rows_mean_scratch(ctx->in[0].dims[1]);
+}
+
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
-    const emi_detrend_params *p = MS_P(ctx, emi_detrend_params);
-    const float *s = in[0], *m = in[1];
-    long n = (long)ctx->in[0].dims[0];
-    size_t nc = ctx->in[0].dims[1];
-    long half = (long)p->window_readings / 2;
-    for (long i = 0; i < n; i++) {
-        long lo = i - half < 0 ? 0 : i - half;
-        long hi = i + half >= n ? n - 1 : i + half;
-        for (size_t c = 0; c < nc; c++) {
-            float sum = 0.0f, weight = 0.0f;
-            for (long k = lo; k <= hi; k++) {
-                sum += m[k * nc + c] * s[k * nc + c];
-                weight += m[k * nc + c];
-            }
-            size_t at = (size_t)i * nc + c;
-            float mean = weight > 0.0f ? sum / weight : 0.0f;
-            out[0][at] = m[at] > 0.0f ? s[at] - mean : 0.0f;
-        }
-    }
-    return 0;
+    size_t n = ctx->in[0].dims[0], nc = ctx->in[0].dims[1];
+    void *scratch;
+    int rc = ms_stage_scratch_host(ctx, ms_rows_mean_scratch(nc), &scratch);
+    if (!rc)
+        ms_rows_mean_cpu(in[0], in[1], out[0], n, nc, half_window(ctx), scratch);
+    return rc;
 }
 
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
-    const emi_detrend_params *p = MS_P(ctx, emi_detrend_params);
-    size_t n = ctx->in[0].dims[0], nc = ctx->in[0].dims[1];
-    ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
-                        MS_CL_INT(n), MS_CL_INT(nc),
-                        MS_CL_INT((int)p->window_readings / 2)};
-    size_t global[2] = {nc, n};
-    return ms_cl_launch(cl, "emi_detrend", "emi_detrend", 2, global, NULL, args, 6);
+    return ms_rows_mean_opencl(cl, in, out[0], ctx->in[0].dims[0],
+                               ctx->in[0].dims[1], half_window(ctx));
 }
 
 const ms_stage_decl ms_stage_emi_detrend = {
@@ -66,6 +65,7 @@ const ms_stage_decl ms_stage_emi_detrend = {
     .out_slots = {"emi_signal"},
     .in_kinds = {MS_ARRAY_SERIES, MS_ARRAY_MASK},
     .params = params, .n_params = 1,
+    .work_bytes = work_bytes,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .tolerance = 1e-5,
 };

@@ -352,6 +352,157 @@ static void ground_align_moves_the_bounce_to_the_target(void **state)
     assert_float_equal(out_m[8 + 2], 1.0f, 0);
 }
 
+/* ---- running means against brute force ------------------------------
+ * dewow, background_removal and emi_detrend keep running sums of their
+ * window; these hold them to the definition, summed afresh in double for
+ * every sample, where a running sum could go wrong: windows of thousands,
+ * windows longer than the data, gaps longer than the window and lines with
+ * nothing present. */
+
+/* Element k of line l is at l * line_step + k * step. */
+typedef struct lines_layout {
+    size_t lines, n, line_step, step;
+} lines_layout;
+
+/* A large offset that the running sums must cancel to the last bit, small
+ * noise, 10 % of samples missing (as zeros), line 1 missing over a stretch
+ * longer than any window and line 2 missing entirely. */
+static void gappy_lines(test_rng *r, lines_layout g, float *s, float *m)
+{
+    for (size_t l = 0; l < g.lines; l++)
+        for (size_t k = 0; k < g.n; k++) {
+            size_t at = l * g.line_step + k * g.step;
+            int gap = (l == 1 && k >= g.n / 4 && k < g.n / 4 + 2100) || l == 2;
+            m[at] = gap || test_rng_uniform(r) < 0.1 ? 0.0f : 1.0f;
+            s[at] = m[at] * (float)(100.0 + l + 2.0 * test_rng_uniform(r) - 1.0);
+        }
+}
+
+/* The definition: s minus the mask-weighted mean over i - half .. i + half
+ * clamped to the line; 0 where missing. */
+static void brute_mean_subtract(lines_layout g, const float *s, const float *m,
+                                long half, float *want)
+{
+    for (size_t l = 0; l < g.lines; l++)
+        for (long i = 0; i < (long)g.n; i++) {
+            double sum = 0.0, weight = 0.0;
+            for (long k = i - half < 0 ? 0 : i - half;
+                 k <= i + half && k < (long)g.n; k++) {
+                size_t at = l * g.line_step + (size_t)k * g.step;
+                sum += (double)m[at] * s[at];
+                weight += m[at];
+            }
+            size_t at = l * g.line_step + (size_t)i * g.step;
+            want[at] = m[at] > 0.0f && weight > 0.0
+                           ? s[at] - (float)(sum / weight) : 0.0f;
+        }
+}
+
+/* Within a few units in the last place of the data (a sum that drifted in
+ * float would be off by far more); missing samples exactly 0. */
+static void assert_near_brute(const char *what, lines_layout g, const float *s,
+                              const float *m, const float *got,
+                              const float *want)
+{
+    size_t count = g.lines * g.n;
+    double scale = 0.0;
+    for (size_t k = 0; k < count; k++)
+        scale = fmax(scale, fabs(s[k]));
+    for (size_t k = 0; k < count; k++) {
+        double tol = m[k] > 0.0f ? 3e-7 * scale : 0.0;
+        if (fabs((double)got[k] - want[k]) > tol)
+            fail_msg("%s: element %zu is %.9g, the definition gives %.9g",
+                     what, k, got[k], want[k]);
+    }
+}
+
+/* The OpenCL device `auto` would pick, or NULL without one. */
+static ms_cl *open_device(void)
+{
+    ms_cl_device_info *list;
+    size_t n = ms_cl_list_devices(&list);
+    int pick = ms_cl_pick_device(list, n);
+    ms_cl *cl = NULL;
+    if (pick >= 0 && ms_cl_create(&list[pick], &cl) != 0)
+        cl = NULL;
+    free(list);
+    return cl;
+}
+
+/* Run `stage` with key=value on a rows x cols array from gappy_lines, on
+ * the C path and, with a device `cl`, through its kernel, and hold both to
+ * the definition. The window (half-width `half`) runs along the rows
+ * (across traces, readings) or along each row (a trace). */
+static void check_running_mean(ms_cl *cl, const char *stage, const char *key,
+                               double value, long half, ms_array_kind kind,
+                               size_t rows, size_t cols, int along_rows)
+{
+    lines_layout g = along_rows ? (lines_layout){cols, rows, 1, cols}
+                                : (lines_layout){rows, cols, cols, 1};
+    size_t count = rows * cols;
+    float *s = malloc(count * sizeof *s), *m = malloc(count * sizeof *m);
+    float *got = malloc(count * sizeof *got), *want = malloc(count * sizeof *want);
+    test_rng r = {rows * 7919 + cols};
+    gappy_lines(&r, g, s, m);
+    brute_mean_subtract(g, s, m, half, want);
+    const ms_stage_decl *d = ms_stage_find(stage);
+    ms_stage_ctx ctx = {.decl = d, .env = &env};
+    ms_stage_defaults(d, &ctx.params);
+    assert_int_equal(ms_param_set_named(d, &ctx.params, key, value), 0);
+    ctx.in[0] = (ms_shape){kind, {rows, cols, 1}};
+    ctx.in[1] = (ms_shape){MS_ARRAY_MASK, {rows, cols, 1}};
+    assert_int_equal(d->shape(&ctx), 0);
+    const float *in[2] = {s, m};
+    float *o[1] = {got};
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+    assert_near_brute(stage, g, s, m, got, want);
+    if (cl) {
+        memset(got, 0, count * sizeof *got);
+        assert_int_equal(ms_stage_exec_opencl(cl, &ctx, in, o), 0);
+        assert_near_brute(stage, g, s, m, got, want);
+    }
+    free(s);
+    free(m);
+    free(got);
+    free(want);
+}
+
+static void running_means_match_brute_force(void **state)
+{
+    /* rows x cols; line 2 (a sample's column, a trace, a channel) is never
+     * present. background_removal: windows of 2001 and 51 across 3000
+     * traces, across 20000 (several chunks of the kernel's walk, each
+     * priming its own window), longer than the data. dewow at dt = 0.1 ns:
+     * 200 ns is a window of 2001 samples along 3000, 2 ns one of 21, 1000 ns
+     * longer than the trace. emi_detrend: longer than the data, 2001, 61. */
+    static const struct {
+        const char *stage, *key;
+        double value;
+        long half;
+        ms_array_kind kind;
+        size_t rows, cols;
+        int along_rows;
+    } cases[] = {
+        {"background_removal", "window_traces", 2001, 1000, MS_ARRAY_TRACES, 3000, 7, 1},
+        {"background_removal", "window_traces", 2001, 1000, MS_ARRAY_TRACES, 20000, 3, 1},
+        {"background_removal", "window_traces", 51, 25, MS_ARRAY_TRACES, 3000, 7, 1},
+        {"background_removal", "window_traces", 2001, 1000, MS_ARRAY_TRACES, 40, 7, 1},
+        {"background_removal", "window_traces", 2001, 1000, MS_ARRAY_TRACES, 1, 7, 1},
+        {"dewow", "window_ns", 200.0, 1000, MS_ARRAY_TRACES, 4, 3000, 0},
+        {"dewow", "window_ns", 2.0, 10, MS_ARRAY_TRACES, 4, 3000, 0},
+        {"dewow", "window_ns", 1000.0, 5000, MS_ARRAY_TRACES, 4, 40, 0},
+        {"emi_detrend", "window_readings", 100001, 50000, MS_ARRAY_SERIES, 3000, 3, 1},
+        {"emi_detrend", "window_readings", 2001, 1000, MS_ARRAY_SERIES, 3000, 3, 1},
+        {"emi_detrend", "window_readings", 61, 30, MS_ARRAY_SERIES, 3000, 3, 1},
+    };
+    ms_cl *cl = open_device();
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        check_running_mean(cl, cases[c].stage, cases[c].key, cases[c].value,
+                           cases[c].half, cases[c].kind, cases[c].rows,
+                           cases[c].cols, cases[c].along_rows);
+    ms_cl_destroy(cl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +519,7 @@ int main(void)
         cmocka_unit_test(grid_volume_grids_every_plane),
         cmocka_unit_test(depth_slice_averages_planes),
         cmocka_unit_test(ground_align_moves_the_bounce_to_the_target),
+        cmocka_unit_test(running_means_match_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
