@@ -1,9 +1,11 @@
-/* fuse: see pipeline/stages/fuse.c. */
-__kernel void fuse(__global const float *g, __global const float *e,
-                   __global float *out, int n, float wg, float we)
+/* fuse: see pipeline/stages/fuse.c. A work-item takes a run of cells (one
+ * on a GPU; on a CPU a share of them, in a loop that vectorises). */
+__kernel void fuse(__global const float *restrict g,
+                   __global const float *restrict e, __global float *restrict out,
+                   int n, float wg, float we)
 {
-    int i = get_global_id(0);
-    if (i >= n)
-        return;
-    out[i] = wg * fmax(g[i], 0.0f) + we * fmax(e[i], 0.0f);
+    int run = (n + get_global_size(0) - 1) / get_global_size(0);
+    int i0 = get_global_id(0) * run, i1 = min(i0 + run, n);
+    for (int i = i0; i < i1; i++)
+        out[i] = wg * fmax(g[i], 0.0f) + we * fmax(e[i], 0.0f);
 }

@@ -1,26 +1,39 @@
-/* ground_align: see pipeline/stages/ground_align.c. One work-item per
- * trace: find the bounce, then copy the trace shifted. */
-__kernel void ground_align(__global const float *s, __global const float *m,
-                           __global float *out, __global float *out_m, int nt,
-                           int ns, int lo, int hi, int target)
+/* ground_align: see pipeline/stages/ground_align.c. A work-item takes a
+ * run of traces (one on a GPU; on a CPU a share of them, whose loops then
+ * run as plain code): find the bounce, then copy the trace shifted, as
+ * zeros, a straight copy and zeros, with no test per sample. */
+__kernel void ground_align(__global const float *restrict s,
+                           __global const float *restrict m,
+                           __global float *restrict out,
+                           __global float *restrict out_m, int nt, int ns,
+                           int lo, int hi, int target)
 {
-    int i = get_global_id(0);
-    if (i >= nt)
-        return;
-    __global const float *si = s + (size_t)i * ns;
-    __global const float *mi = m + (size_t)i * ns;
-    int peak = -1;
-    float best = 0.0f;
-    for (int j = lo; j < hi; j++)
-        if (mi[j] > 0.0f && fabs(si[j]) > best) {
-            best = fabs(si[j]);
-            peak = j;
+    int run = (nt + get_global_size(0) - 1) / get_global_size(0);
+    int i0 = get_global_id(0) * run, i1 = min(i0 + run, nt);
+    for (int i = i0; i < i1; i++) {
+        __global const float *si = s + (size_t)i * ns;
+        __global const float *mi = m + (size_t)i * ns;
+        __global float *oi = out + (size_t)i * ns, *omi = out_m + (size_t)i * ns;
+        /* the first strongest present sample; selects, not branches */
+        int peak = -1;
+        float best = 0.0f;
+        for (int j = lo; j < hi; j++) {
+            int better = mi[j] > 0.0f && fabs(si[j]) > best;
+            best = better ? fabs(si[j]) : best;
+            peak = better ? j : peak;
         }
-    int shift = peak < 0 ? 0 : target - peak;
-    for (int j = 0; j < ns; j++) {
-        int from = j - shift;
-        int inside = from >= 0 && from < ns;
-        out[(size_t)i * ns + j] = inside ? si[from] : 0.0f;
-        out_m[(size_t)i * ns + j] = inside ? mi[from] : 0.0f;
+        int shift = peak < 0 ? 0 : target - peak; /* no echo: leave as is */
+        /* out[j] = s[j - shift] for j in [a, b), where 0 <= j - shift < ns;
+         * 0 elsewhere (|shift| < ns: the peak and the target lie in the
+         * trace) */
+        int a = max(shift, 0), b = min(ns + shift, ns);
+        for (int j = 0; j < a; j++)
+            oi[j] = omi[j] = 0.0f;
+        for (int j = a; j < b; j++) {
+            oi[j] = si[j - shift];
+            omi[j] = mi[j - shift];
+        }
+        for (int j = b; j < ns; j++)
+            oi[j] = omi[j] = 0.0f;
     }
 }

@@ -45,16 +45,20 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     return 0;
 }
 
+/* Work-items take runs of cells: one each on a GPU; on a CPU, 8
+ * work-items per compute unit. */
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
+    const ms_cl_limits *lim = ms_cl_device_limits(cl);
     const fuse_params *p = MS_P(ctx, fuse_params);
     size_t n = ms_shape_count(ctx->in[0]);
     ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
                         MS_CL_INT(n), MS_CL_FLOAT(p->w_gpr),
                         MS_CL_FLOAT(p->w_emi)};
-    size_t global[1] = {n};
-    return ms_cl_launch(cl, "fuse", "fuse", 1, global, NULL, args, 6);
+    size_t global[1] = {lim->is_gpu ? n : 8 * lim->compute_units}, one[1] = {1};
+    return ms_cl_launch(cl, "fuse", "fuse", 1, global, lim->is_gpu ? NULL : one,
+                        args, 6);
 }
 
 const ms_stage_decl ms_stage_fuse = {

@@ -5,6 +5,7 @@
  * bounce) lands at `target_ns` after time zero; samples shifted in from
  * outside the trace are missing (mask 0). Outputs: traces and their mask. */
 #include <math.h>
+#include <string.h>
 
 #include "minescan/error.h"
 #include "stages/stage.h"
@@ -54,35 +55,49 @@ static int shape(ms_stage_ctx *ctx)
     return 0;
 }
 
+/* One trace: the first strongest present sample of the search window
+ * (selects rather than branches: the comparison is data), then the trace
+ * shifted by whole samples as zeros, a straight copy and zeros. */
+static void align_trace(const float *s, const float *m, float *out,
+                        float *out_m, int ns, int lo, int hi, int target)
+{
+    int peak = -1;
+    float best = 0.0f;
+    for (int j = lo; j < hi; j++) {
+        int better = m[j] > 0.0f && fabsf(s[j]) > best;
+        best = better ? fabsf(s[j]) : best;
+        peak = better ? j : peak;
+    }
+    int shift = peak < 0 ? 0 : target - peak; /* no echo: leave as is */
+    /* out[j] = s[j - shift] for j in [a, b), where 0 <= j - shift < ns;
+     * 0 elsewhere (|shift| < ns: the peak and the target lie in the trace) */
+    int a = shift > 0 ? shift : 0, b = shift < 0 ? ns + shift : ns;
+    memset(out, 0, (size_t)a * sizeof *out);
+    memset(out_m, 0, (size_t)a * sizeof *out_m);
+    memcpy(out + a, s + (a - shift), (size_t)(b - a) * sizeof *out);
+    memcpy(out_m + a, m + (a - shift), (size_t)(b - a) * sizeof *out_m);
+    memset(out + b, 0, (size_t)(ns - b) * sizeof *out);
+    memset(out_m + b, 0, (size_t)(ns - b) * sizeof *out_m);
+}
+
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
-    size_t nt = ctx->in[0].dims[0];
-    int ns = (int)ctx->in[0].dims[1], lo, hi, target;
+    size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
+    int lo, hi, target;
     indices(ctx, &lo, &hi, &target);
-    for (size_t i = 0; i < nt; i++) {
-        const float *s = in[0] + i * (size_t)ns, *m = in[1] + i * (size_t)ns;
-        int peak = -1;
-        float best = 0.0f;
-        for (int j = lo; j < hi; j++)
-            if (m[j] > 0.0f && fabsf(s[j]) > best) {
-                best = fabsf(s[j]);
-                peak = j;
-            }
-        int shift = peak < 0 ? 0 : target - peak; /* no echo: leave as is */
-        for (int j = 0; j < ns; j++) {
-            int from = j - shift;
-            int inside = from >= 0 && from < ns;
-            out[0][i * (size_t)ns + (size_t)j] = inside ? s[from] : 0.0f;
-            out[1][i * (size_t)ns + (size_t)j] = inside ? m[from] : 0.0f;
-        }
-    }
+    for (size_t i = 0; i < nt; i++)
+        align_trace(in[0] + i * ns, in[1] + i * ns, out[0] + i * ns,
+                    out[1] + i * ns, (int)ns, lo, hi, target);
     return 0;
 }
 
+/* Work-items take runs of traces: one each on a GPU; on a CPU, 8
+ * work-items per compute unit. */
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
+    const ms_cl_limits *lim = ms_cl_device_limits(cl);
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
     int lo, hi, target;
     indices(ctx, &lo, &hi, &target);
@@ -91,8 +106,9 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                         MS_CL_INT(nt),     MS_CL_INT(ns),
                         MS_CL_INT(lo),     MS_CL_INT(hi),
                         MS_CL_INT(target)};
-    size_t global[1] = {nt};
-    return ms_cl_launch(cl, "ground_align", "ground_align", 1, global, NULL, args, 9);
+    size_t global[1] = {lim->is_gpu ? nt : 8 * lim->compute_units}, one[1] = {1};
+    return ms_cl_launch(cl, "ground_align", "ground_align", 1, global,
+                        lim->is_gpu ? NULL : one, args, 9);
 }
 
 const ms_stage_decl ms_stage_ground_align = {

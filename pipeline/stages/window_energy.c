@@ -83,18 +83,22 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     return 0;
 }
 
+/* Work-items take runs of traces: about 8 traces each on a GPU; on a CPU,
+ * 8 work-items per compute unit. */
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
+    const ms_cl_limits *lim = ms_cl_device_limits(cl);
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
     int lo, hi;
     window(ctx, &lo, &hi);
     ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
                         MS_CL_MEM(out[1]), MS_CL_INT(nt),    MS_CL_INT(ns),
                         MS_CL_INT(lo),     MS_CL_INT(hi)};
-    size_t global[1] = {nt};
-    return ms_cl_launch(cl, "window_energy", "window_energy", 1, global, NULL, args,
-                        8);
+    size_t global[1] = {lim->is_gpu ? (nt + 7) / 8 : 8 * lim->compute_units};
+    size_t one[1] = {1};
+    return ms_cl_launch(cl, "window_energy", "window_energy", 1, global,
+                        lim->is_gpu ? NULL : one, args, 8);
 }
 
 const ms_stage_decl ms_stage_window_energy = {
