@@ -3,6 +3,8 @@
  * The radar finds plastic bodies the detector cannot; the detector finds
  * minimum-metal mines where the radar is cluttered; either alone raises
  * the score, both together raise it most. */
+#include <math.h>
+
 #include "minescan/error.h"
 #include "stages/stage.h"
 
@@ -37,9 +39,12 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     const fuse_params *p = MS_P(ctx, fuse_params);
     size_t n = ms_shape_count(ctx->in[0]);
     float wg = (float)p->w_gpr, we = (float)p->w_emi;
+    /* The positive part as (x + |x|) / 2: exactly x or +0 (up to |x| of
+     * FLT_MAX / 2; z-scores are far below). GCC keeps a branch for
+     * x > 0 ? x : 0, mispredicted at every change of sign. */
     for (size_t i = 0; i < n; i++) {
-        float a = in[0][i] > 0.0f ? in[0][i] : 0.0f;
-        float b = in[1][i] > 0.0f ? in[1][i] : 0.0f;
+        float a = 0.5f * (in[0][i] + fabsf(in[0][i]));
+        float b = 0.5f * (in[1][i] + fabsf(in[1][i]));
         out[0][i] = wg * a + we * b;
     }
     return 0;

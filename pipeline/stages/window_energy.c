@@ -83,8 +83,8 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     return 0;
 }
 
-/* Work-items take runs of traces: about 8 traces each on a GPU; on a CPU,
- * 8 work-items per compute unit. */
+/* One work-item per trace on a GPU; on a CPU 8 per compute unit, each
+ * taking a run of traces (window_energy_runs). */
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
@@ -95,10 +95,14 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
                         MS_CL_MEM(out[1]), MS_CL_INT(nt),    MS_CL_INT(ns),
                         MS_CL_INT(lo),     MS_CL_INT(hi)};
-    size_t global[1] = {lim->is_gpu ? (nt + 7) / 8 : 8 * lim->compute_units};
-    size_t one[1] = {1};
-    return ms_cl_launch(cl, "window_energy", "window_energy", 1, global,
-                        lim->is_gpu ? NULL : one, args, 8);
+    if (lim->is_gpu) {
+        size_t global[1] = {nt};
+        return ms_cl_launch(cl, "window_energy", "window_energy", 1, global,
+                            NULL, args, 8);
+    }
+    size_t global[1] = {8 * lim->compute_units}, one[1] = {1};
+    return ms_cl_launch(cl, "window_energy", "window_energy_runs", 1, global,
+                        one, args, 8);
 }
 
 const ms_stage_decl ms_stage_window_energy = {
