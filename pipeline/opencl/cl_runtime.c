@@ -352,6 +352,16 @@ int ms_cl_launch(ms_cl *cl, const char *program, const char *kernel,
     return 0;
 }
 
+int ms_cl_launch_runs(ms_cl *cl, const char *program, const char *kernel,
+                      size_t n, const ms_cl_arg *args, unsigned n_args)
+{
+    const ms_cl_limits *lim = &cl->limits;
+    size_t units = lim->compute_units ? lim->compute_units : 1;
+    size_t global[1] = {lim->is_gpu ? n : 8 * units}, one[1] = {1};
+    return ms_cl_launch(cl, program, kernel, 1, global,
+                        lim->is_gpu ? NULL : one, args, n_args);
+}
+
 int ms_cl_alloc(ms_cl *cl, size_t bytes, cl_mem *out)
 {
     cl_int err;

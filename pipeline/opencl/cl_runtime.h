@@ -74,6 +74,13 @@ int ms_cl_launch(ms_cl *cl, const char *program, const char *kernel,
                  unsigned work_dim, const size_t global[], const size_t local[],
                  const ms_cl_arg *args, unsigned n_args);
 
+/* A 1-D launch over n items of a kernel that strides by the global size:
+ * one work-item per item on a GPU (groups the runtime picks); on a CPU
+ * device 8 work-items per compute unit in groups of one, each taking a
+ * run of items, so that PoCL runs them as plain loops that vectorise. */
+int ms_cl_launch_runs(ms_cl *cl, const char *program, const char *kernel,
+                      size_t n, const ms_cl_arg *args, unsigned n_args);
+
 /* What a stage may plan with: the device's limits. */
 typedef struct ms_cl_limits {
     size_t max_work_group; /* CL_DEVICE_MAX_WORK_GROUP_SIZE */

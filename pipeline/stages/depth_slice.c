@@ -66,14 +66,11 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
-    const ms_cl_limits *lim = ms_cl_device_limits(cl);
     size_t lo, hi, n = ctx->in[0].dims[1] * ctx->in[0].dims[2];
     planes(ctx, &lo, &hi);
     ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(out[0]), MS_CL_INT(n),
                         MS_CL_INT(lo), MS_CL_INT(hi)};
-    size_t global[1] = {lim->is_gpu ? n : 8 * lim->compute_units}, one[1] = {1};
-    return ms_cl_launch(cl, "depth_slice", "depth_slice", 1, global,
-                        lim->is_gpu ? NULL : one, args, 5);
+    return ms_cl_launch_runs(cl, "depth_slice", "depth_slice", n, args, 5);
 }
 
 const ms_stage_decl ms_stage_depth_slice = {

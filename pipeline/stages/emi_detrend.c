@@ -3,6 +3,7 @@
  * of readings (weighted by the validity mask). A small metal object passes
  * under the coil in a fraction of a second and survives. */
 #include "minescan/error.h"
+#include "stages/running_mean.h"
 #include "stages/stage.h"
 
 typedef struct emi_detrend_params {
@@ -21,14 +22,8 @@ static int shape(ms_stage_ctx *ctx)
     return 0;
 }
 
-/* The running mean over rows of background_removal.c, C and kernel: the
- * same operation on [readings][channels]. */
-size_t ms_rows_mean_scratch(size_t cols);
-void ms_rows_mean_cpu(const float *s, const float *m, float *out, size_t rows,
-                      size_t cols, long half, double *scratch);
-int ms_rows_mean_opencl(ms_cl *cl, const cl_mem in[], cl_mem out,
-                        size_t rows, size_t cols, long half);
-
+/* The running mean over rows of background_removal, C and kernel: the
+ * same operation on [readings][channels] (running_mean.h). */
 static long half_window(const ms_stage_ctx *ctx)
 {
     return MS_P(ctx, emi_detrend_params)->window_readings / 2;

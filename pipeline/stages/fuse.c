@@ -55,15 +55,12 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
-    const ms_cl_limits *lim = ms_cl_device_limits(cl);
     const fuse_params *p = MS_P(ctx, fuse_params);
     size_t n = ms_shape_count(ctx->in[0]);
     ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
                         MS_CL_INT(n), MS_CL_FLOAT(p->w_gpr),
                         MS_CL_FLOAT(p->w_emi)};
-    size_t global[1] = {lim->is_gpu ? n : 8 * lim->compute_units}, one[1] = {1};
-    return ms_cl_launch(cl, "fuse", "fuse", 1, global, lim->is_gpu ? NULL : one,
-                        args, 6);
+    return ms_cl_launch_runs(cl, "fuse", "fuse", n, args, 6);
 }
 
 const ms_stage_decl ms_stage_fuse = {

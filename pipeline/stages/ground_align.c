@@ -97,7 +97,6 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
-    const ms_cl_limits *lim = ms_cl_device_limits(cl);
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
     int lo, hi, target;
     indices(ctx, &lo, &hi, &target);
@@ -106,9 +105,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                         MS_CL_INT(nt),     MS_CL_INT(ns),
                         MS_CL_INT(lo),     MS_CL_INT(hi),
                         MS_CL_INT(target)};
-    size_t global[1] = {lim->is_gpu ? nt : 8 * lim->compute_units}, one[1] = {1};
-    return ms_cl_launch(cl, "ground_align", "ground_align", 1, global,
-                        lim->is_gpu ? NULL : one, args, 9);
+    return ms_cl_launch_runs(cl, "ground_align", "ground_align", nt, args, 9);
 }
 
 const ms_stage_decl ms_stage_ground_align = {

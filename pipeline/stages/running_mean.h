@@ -1,0 +1,22 @@
+/* Subtracting a mask-weighted running mean over rows, in O(rows x cols)
+ * whatever the window: background_removal (a window of traces) and
+ * emi_detrend (a window of readings) are this one operation. */
+#ifndef MINESCAN_RUNNING_MEAN_H
+#define MINESCAN_RUNNING_MEAN_H
+
+#include <stddef.h>
+
+#include "opencl/cl_runtime.h"
+
+/* Bytes of scratch for ms_rows_mean_cpu: a sum and a weight per column. */
+size_t ms_rows_mean_scratch(size_t cols);
+/* out[i][j] = s[i][j] minus the mask-weighted mean of column j over rows
+ * i - half .. i + half (clamped); a missing sample gives 0, a window with
+ * nothing present a mean of 0. Sums in double. */
+void ms_rows_mean_cpu(const float *s, const float *m, float *out, size_t rows,
+                      size_t cols, long half, double *scratch);
+/* The same on the device (in[0] data, in[1] mask). */
+int ms_rows_mean_opencl(ms_cl *cl, const cl_mem in[], cl_mem out,
+                        size_t rows, size_t cols, long half);
+
+#endif
