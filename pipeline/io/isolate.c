@@ -27,8 +27,20 @@ static int heartbeat_fd = -1;
 /* What the child sends on it. */
 enum { BEAT = 1, INPUT_BEGIN = 2, INPUT_END = 3 };
 
+/* A process watched some other way (a batch worker): told of each. */
+static void (*progress_fn)(void *ctx);
+static void *progress_ctx;
+
+void ms_isolated_on_progress(void (*fn)(void *ctx), void *ctx)
+{
+    progress_fn = fn;
+    progress_ctx = ctx;
+}
+
 static void send_beat(char b)
 {
+    if (progress_fn)
+        progress_fn(progress_ctx);
     if (heartbeat_fd < 0)
         return;
     for (;;) {
@@ -119,6 +131,7 @@ static int run_isolated(ms_isolated_fn fn, void *ctx, double stall_s,
         close(beat[0]);
         fcntl(beat[1], F_SETFL, O_NONBLOCK);
         heartbeat_fd = beat[1];
+        progress_fn = NULL; /* the pipe is this child's only watcher */
         int rc = fn(ctx, out[1]);
         close(out[1]);
         /* _exit: no atexit handlers or stdio flushes of the parent's. */

@@ -17,6 +17,13 @@
 void ms_isolated_input_begin(void);
 void ms_isolated_input_end(void);
 
+/* For a process that its parent watches by other means than an isolated
+ * child's heartbeat pipe (a batch worker: a timestamp in shared memory):
+ * fn(ctx) runs at every ms_isolated_heartbeat, ms_isolated_input_begin and
+ * _end in this process. NULL stops it; an isolated child forked from here
+ * starts without it. */
+void ms_isolated_on_progress(void (*fn)(void *ctx), void *ctx);
+
 /* Where the child had got to with its input. */
 typedef enum {
     MS_INPUT_NOT_STARTED = 0,

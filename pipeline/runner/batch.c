@@ -1,26 +1,32 @@
 /* Batch processing: see batch.h. */
-/* MAP_ANONYMOUS (shared rows for --jobs workers) is not in POSIX 2008. */
+/* MAP_ANONYMOUS (shared rows and worker states) is not in POSIX 2008. */
 #define _DEFAULT_SOURCE
 #include "runner/batch.h"
 #include "core/clock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "minescan/error.h"
-#include "minescan/recording.h"
 #include "minescan/version.h"
 #include "core/files.h"
-#include "report/summary.h"
+#include "io/isolate.h"
+#include "opencl/cl_runtime.h"
+#include "report/summary.h" /* ms_file_crc32 */
 
 typedef struct batch_row {
     const char *input;
@@ -31,44 +37,6 @@ typedef struct batch_row {
     long long n_alarms; /* -1: unknown */
     double pd, far;     /* NaN: none */
 } batch_row;
-
-typedef struct child_ctx {
-    const char *input, *outdir;
-    const ms_batch_options *opt;
-} child_ctx;
-
-/* In the child: process one recording, write the result as JSON. */
-static int child_process(void *arg, int fd)
-{
-    child_ctx *c = arg;
-    ms_diag diag;
-    ms_diag_init(&diag);
-    ms_process_result res = {0};
-    res.pd = NAN;
-    ms_runner *runner = NULL;
-    int rc = ms_runner_create(c->opt->device, &runner);
-    if (!rc)
-        rc = ms_process_recording(runner, c->input, c->outdir,
-                                  &c->opt->process, &diag, &res);
-    /* The reason: the first defect of an invalid file, else the message. */
-    const char *reason = !rc ? ""
-                         : res.input_invalid && diag.n ? diag.lines[0]
-                                                       : ms_error_message();
-    json_t *o = json_pack("{s:i, s:s, s:I, s:f, s:o, s:o, s:b}", "code", rc,
-                          "reason", reason, "n_alarms",
-                          (json_int_t)res.n_alarms, "seconds", res.seconds,
-                          "pd", isnan(res.pd) ? json_null() : json_real(res.pd),
-                          "far", res.scored ? json_real(res.far) : json_null(),
-                          "scored", res.scored);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (text)
-        ms_write_all(fd, text, strlen(text));
-    free(text);
-    json_decref(o);
-    ms_runner_free(runner);
-    ms_diag_free(&diag);
-    return rc;
-}
 
 /* Folder names for the inputs: each base name without its extension,
  * made unique among the batch by a numeric suffix (a.h5 and a.hdf5, or
@@ -176,50 +144,6 @@ static int is_current(const char *input, const char *dir,
     return current;
 }
 
-static void process_one(const char *input, batch_row *row,
-                        const ms_batch_options *opt)
-{
-    child_ctx c = {input, row->output_dir, opt};
-    ms_isolated_result res;
-    double stall_s = opt->timeout_s > 0 ? opt->timeout_s : MS_BATCH_DEFAULT_STALL_S;
-    int rc = ms_run_isolated(child_process, &c, stall_s, &res);
-    row->status = "failed";
-    if (rc) {
-        snprintf(row->reason, sizeof row->reason, "%s", ms_error_message());
-        return;
-    }
-    if (res.timed_out)
-        snprintf(row->reason, sizeof row->reason,
-                 "%s: no progress for %.0f s, stopped (the file may be "
-                 "corrupt; --timeout sets the limit)", input, stall_s);
-    else if (!res.exited)
-        snprintf(row->reason, sizeof row->reason,
-                 "%s: processing crashed (signal %d); the file is probably "
-                 "corrupt", input, res.signal);
-    else {
-        json_t *o = json_loads(res.text ? res.text : "", 0, NULL);
-        if (!o)
-            snprintf(row->reason, sizeof row->reason,
-                     "%s: processing ended without a result", input);
-        else {
-            int code = (int)json_integer_value(json_object_get(o, "code"));
-            snprintf(row->reason, sizeof row->reason, "%s",
-                     json_string_value(json_object_get(o, "reason")));
-            row->seconds = json_number_value(json_object_get(o, "seconds"));
-            if (code == 0) {
-                row->status = "ok";
-                row->n_alarms =
-                    json_integer_value(json_object_get(o, "n_alarms"));
-                json_t *pd = json_object_get(o, "pd"), *far = json_object_get(o, "far");
-                row->pd = json_is_number(pd) ? json_number_value(pd) : NAN;
-                row->far = json_is_number(far) ? json_number_value(far) : NAN;
-            }
-            json_decref(o);
-        }
-    }
-    free(res.text);
-}
-
 /* CSV field: quoted when it holds a comma, quote or newline. */
 static void csv_field(FILE *f, const char *s, int last)
 {
@@ -299,44 +223,256 @@ static int write_reports(const char *outdir, const batch_row *rows, size_t n,
     return rc;
 }
 
-/* What the workers share (MAP_SHARED): the rows they fill and two
- * counters, the next input to take and how many are done. */
+/* ---- the workers ------------------------------------------------------
+ * Each worker is a process of its own that takes inputs from a shared
+ * counter until none is left and processes them in-process with one
+ * runner (OpenCL context and built programs) for all of them: the runner
+ * is created in the worker, after the fork, at the first input that needs
+ * it. The worker is the isolation unit: it records in shared memory which
+ * input it is on and when it last made progress, and the parent, which
+ * never opens OpenCL, watches. A worker that dies (a crash inside libhdf5
+ * on a hostile file) or makes no progress for the stall limit (killed)
+ * fails that one input with the reason, and a fresh worker with a fresh
+ * runner takes the rest. A worker also retires after a file that the
+ * reader rejected (what a hostile file did to libhdf5 stays with it), and
+ * drops its runner after an input that left OpenCL in error. */
+
+#define MAX_WORKERS 256
+/* A worker's `current` when it is on no input. */
+#define NO_INPUT SIZE_MAX
+/* Added to `current` by the parent when it stops a stalled worker. */
+#define STOPPED_BIT (~(SIZE_MAX >> 1))
+/* Workers that die without being on an input (never seen: a safety net
+ * against starting replacements forever). */
+#define MAX_IDLE_DEATHS 8
+
+typedef struct batch_worker {
+    atomic_size_t current;          /* the input it is on, or NO_INPUT */
+    atomic_llong taken_ns, beat_ns; /* when it took it; its last progress */
+} batch_worker;
+
+/* What the workers and the parent share (MAP_SHARED): the rows the
+ * workers fill, the next input to take, how many are done, and where
+ * each worker is. */
 typedef struct batch_shared {
     atomic_size_t next, done; /* lock-free, so valid across processes */
+    batch_worker workers[MAX_WORKERS];
     batch_row rows[];
 } batch_shared;
 
-/* One input: skipped when current, else processed in its own child. */
-static void batch_one(batch_shared *sh, size_t i, size_t n,
-                      const ms_batch_options *opt)
+static long long now_ns(void)
 {
-    batch_row *r = &sh->rows[i];
-    double t0 = ms_now_s();
-    if (!opt->force && is_current(r->input, r->output_dir, opt, r)) {
-        r->status = "skipped";
-        snprintf(r->reason, sizeof r->reason,
-                 "outputs are complete and current");
-    } else
-        process_one(r->input, r, opt);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* A finished input: counted, its reason on stderr when it failed, its
+ * progress line on stdout. */
+static void report_row(batch_shared *sh, const batch_row *r, size_t n,
+                       const ms_batch_options *opt, double seconds)
+{
     size_t k = atomic_fetch_add(&sh->done, 1) + 1;
     if (!strcmp(r->status, "failed"))
         fprintf(stderr, "%s\n", r->reason);
     if (!opt->quiet)
         printf("[%zu/%zu] %-7s %s (%.1f s)\n", k, n, r->status, r->input,
-               ms_now_s() - t0);
+               seconds);
     fflush(stdout);
 }
 
-/* Take inputs until none is left (each worker, or the caller alone). */
-static void batch_work(batch_shared *sh, size_t n, const ms_batch_options *opt)
+/* Test hook: with MINESCAN_DEBUG_RUNNER_LOG=FILE every runner that a batch
+ * worker creates appends a line "PID KIND" to FILE, so that a test can
+ * count them against the inputs. */
+static void log_runner_creation(const ms_runner *r)
 {
-    size_t i;
-    while ((i = atomic_fetch_add(&sh->next, 1)) < n)
-        batch_one(sh, i, n, opt);
+    const char *path = getenv("MINESCAN_DEBUG_RUNNER_LOG");
+    if (!path || !*path)
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    char line[128];
+    int len = snprintf(line, sizeof line, "%ld %s\n", (long)getpid(),
+                       ms_runner_kind(r));
+    ms_write_all(fd, line, (size_t)len);
+    close(fd);
+}
+
+/* Whether the comma-separated list in environment variable `var` holds
+ * an item KIND:VALUE (with `value` NULL: any value, copied to `out`). */
+static int fault_item(const char *var, const char *kind, const char *value,
+                      char *out, size_t len)
+{
+    const char *spec = getenv(var);
+    if (!spec || !*spec)
+        return 0;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(item, ':');
+        if (!colon)
+            continue;
+        *colon = '\0';
+        if (strcmp(item, kind) != 0 || (value && strcmp(colon + 1, value)))
+            continue;
+        if (out)
+            snprintf(out, len, "%s", colon + 1);
+        return 1;
+    }
+    return 0;
+}
+
+/* Test hook: MINESCAN_DEBUG_BATCH_FAULT=crash:NAME[,stall:NAME...] makes
+ * the worker that processes the input whose file name (without folders) is
+ * NAME die of SIGSEGV, or stop making progress, once its runner exists:
+ * what a hostile file does to libhdf5, on demand. */
+static void injected_batch_fault(const char *input)
+{
+    const char *base = strrchr(input, '/');
+    base = base ? base + 1 : input;
+    if (fault_item("MINESCAN_DEBUG_BATCH_FAULT", "crash", base, NULL, 0)) {
+        signal(SIGSEGV, SIG_DFL); /* past a sanitizer's handler */
+        raise(SIGSEGV);
+    }
+    if (fault_item("MINESCAN_DEBUG_BATCH_FAULT", "stall", base, NULL, 0))
+        for (;;)
+            pause();
+}
+
+/* MINESCAN_FAULT=download:ERROR (runner.c) fails the first copy back to
+ * the host of a new runner; a worker's runner serves many inputs, and
+ * each of them gets the fault, as each got a runner of its own before. */
+static void rearm_download_fault(ms_cl *cl)
+{
+    char name[128];
+    if (!cl || !fault_item("MINESCAN_FAULT", "download", NULL, name,
+                           sizeof name))
+        return;
+    cl_int code = ms_cl_error_code(name);
+    ms_cl_arm_download_fault(cl, code != CL_SUCCESS ? code
+                                                    : CL_OUT_OF_RESOURCES);
+}
+
+typedef struct worker_state {
+    batch_shared *sh;
+    size_t n;
+    const ms_batch_options *opt;
+    batch_worker *self;
+    ms_runner *runner; /* created at the first input that needs it */
+} worker_state;
+
+/* Every heartbeat of the reader, the stages and the writers. */
+static void worker_beat(void *arg)
+{
+    batch_worker *w = arg;
+    atomic_store(&w->beat_ns, now_ns());
+}
+
+/* Process one input in the worker, into `row`. Returns 1 when the worker
+ * should retire after it: libhdf5 rejected the file, and a hostile file
+ * that libhdf5 survived must still leave nothing behind for the next. */
+static int worker_process(worker_state *ws, batch_row *row)
+{
+    const ms_batch_options *opt = ws->opt;
+    row->status = "failed";
+    int rc = 0;
+    if (!ws->runner) {
+        rc = ms_runner_create(opt->device, &ws->runner);
+        if (!rc)
+            log_runner_creation(ws->runner);
+    } else
+        rearm_download_fault(ms_runner_cl(ws->runner));
+    if (rc) { /* --device opencl without a device: each input says so */
+        snprintf(row->reason, sizeof row->reason, "%s", ms_error_message());
+        return 0;
+    }
+    injected_batch_fault(row->input);
+    ms_diag diag;
+    ms_diag_init(&diag);
+    ms_process_result res;
+    rc = ms_process_recording(ws->runner, row->input, row->output_dir,
+                              &opt->process, &diag, &res);
+    /* The reason: the first defect of an invalid file, else the message. */
+    snprintf(row->reason, sizeof row->reason, "%s",
+             !rc ? ""
+             : res.input_invalid && diag.n ? diag.lines[0]
+                                           : ms_error_message());
+    row->seconds = res.seconds;
+    if (!rc) {
+        row->status = "ok";
+        row->n_alarms = (long long)res.n_alarms;
+        row->pd = res.pd;
+        row->far = res.scored ? res.far : NAN;
+    }
+    ms_diag_free(&diag);
+    /* Each run starts with OpenCL afresh (ms_run_recipe resets the stage
+     * fallbacks), but a context whose last call failed (a copy back to
+     * the host, a stage that failed when nothing after it succeeded) may
+     * be broken for good on some drivers: the next input gets a new
+     * runner. A run whose failed stage was followed by working ones keeps
+     * it. */
+    ms_cl *cl = ms_runner_cl(ws->runner);
+    if (rc == MS_ERR_OPENCL || (cl && ms_cl_last_error(cl) != CL_SUCCESS)) {
+        ms_runner_free(ws->runner);
+        ws->runner = NULL;
+    }
+    return rc && res.input_invalid;
+}
+
+/* One input: skipped when current, else processed; the row is published
+ * whole, its status last. Returns 1 when the worker should retire. */
+static int worker_one(worker_state *ws, size_t i)
+{
+    batch_shared *sh = ws->sh;
+    batch_row row = sh->rows[i];
+    double t0 = ms_now_s();
+    int retire = 0;
+    if (!ws->opt->force &&
+        is_current(row.input, row.output_dir, ws->opt, &row)) {
+        row.status = "skipped";
+        snprintf(row.reason, sizeof row.reason,
+                 "outputs are complete and current");
+    } else
+        retire = worker_process(ws, &row);
+    const char *status = row.status;
+    row.status = NULL;
+    sh->rows[i] = row;
+    atomic_thread_fence(memory_order_release);
+    sh->rows[i].status = status;
+    report_row(sh, &sh->rows[i], ws->n, ws->opt, ms_now_s() - t0);
+    return retire;
+}
+
+static void worker_main(batch_shared *sh, size_t w, size_t n,
+                        const ms_batch_options *opt)
+{
+    worker_state ws = {sh, n, opt, &sh->workers[w], NULL};
+    ms_isolated_on_progress(worker_beat, ws.self);
+    for (int retire = 0; !retire;) {
+        long long t = now_ns();
+        atomic_store(&ws.self->beat_ns, t);
+        atomic_store(&ws.self->taken_ns, t);
+        size_t i = atomic_fetch_add(&sh->next, 1);
+        if (i >= n)
+            break;
+        atomic_store(&ws.self->current, i);
+        retire = worker_one(&ws, i);
+        size_t expected = i;
+        if (!atomic_compare_exchange_strong(&ws.self->current, &expected,
+                                            NO_INPUT))
+            for (;;) /* the parent has just stopped it as stalled */
+                pause();
+    }
+    ms_isolated_on_progress(NULL, NULL);
+    ms_runner_free(ws.runner);
 }
 
 /* PoCL's kernel cache is not safe for concurrent builders: give each
- * worker its own (other OpenCL drivers ignore the variable). */
+ * worker its own (other OpenCL drivers ignore the variable). A worker
+ * that replaces another takes over its slot and its cache. */
 static void worker_cache_dir(size_t worker)
 {
     const char *base = getenv("POCL_CACHE_DIR");
@@ -352,6 +488,159 @@ static void worker_cache_dir(size_t worker)
     setenv("POCL_CACHE_DIR", dir, 1);
 }
 
+/* In the parent, which holds no OpenCL state: fork worker `w`. */
+static pid_t start_worker(batch_shared *sh, size_t w, size_t n,
+                          const ms_batch_options *opt)
+{
+    atomic_store(&sh->workers[w].current, NO_INPUT);
+    fflush(NULL); /* or the worker writes the parent's buffers again */
+#ifdef __linux__
+    pid_t parent = getpid();
+#endif
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+#ifdef __linux__
+    /* A batch that is killed stops: no worker goes on writing outputs. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(0);
+#endif
+    worker_cache_dir(w);
+    worker_main(sh, w, n, opt);
+    fflush(NULL);
+    _exit(0); /* no atexit handlers of the parent's */
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGABRT: return "SIGABRT";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGXCPU: return "SIGXCPU";
+    default: return "a signal";
+    }
+}
+
+/* Worker `w` has ended with `status`: the input it was on (if it had not
+ * finished it) fails with the reason. Returns 1 when it was on one. */
+static int worker_ended(batch_shared *sh, size_t w, int status, size_t n,
+                        const ms_batch_options *opt, double stall_s)
+{
+    batch_worker *bw = &sh->workers[w];
+    size_t cur = atomic_exchange(&bw->current, NO_INPUT);
+    size_t i = cur & ~STOPPED_BIT;
+    if (cur == NO_INPUT || i >= n)
+        return 0;
+    batch_row *r = &sh->rows[i];
+    if (r->status) /* it finished that one just before it ended */
+        return 1;
+    r->status = "failed";
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (cur & STOPPED_BIT)
+        snprintf(r->reason, sizeof r->reason,
+                 "%s: no progress for %.0f s, stopped (the file may be "
+                 "corrupt; --timeout sets the limit)", r->input, stall_s);
+    else if (sig == SIGKILL)
+        snprintf(r->reason, sizeof r->reason,
+                 "%s: processing was killed (signal %d, SIGKILL; out of "
+                 "memory?)", r->input, sig);
+    else if (sig)
+        snprintf(r->reason, sizeof r->reason,
+                 "%s: processing crashed (signal %d, %s); the file is "
+                 "probably corrupt", r->input, sig, signal_name(sig));
+    else
+        snprintf(r->reason, sizeof r->reason,
+                 "%s: processing ended without a result (its batch worker "
+                 "exited with status %d); the file is probably corrupt",
+                 r->input, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    report_row(sh, r, n, opt,
+               (double)(now_ns() - atomic_load(&bw->taken_ns)) * 1e-9);
+    return 1;
+}
+
+/* Stop (SIGKILL) every worker that has shown no progress on its input for
+ * stall_s. The mark goes into `current` first, by compare-and-swap, so a
+ * worker that has just finished that input is never blamed for it. */
+static void stop_stalled(batch_shared *sh, const pid_t *pids, size_t jobs,
+                         double stall_s)
+{
+    long long now = now_ns(), limit = (long long)(stall_s * 1e9);
+    for (size_t w = 0; w < jobs; w++) {
+        batch_worker *bw = &sh->workers[w];
+        size_t cur = atomic_load(&bw->current);
+        if (pids[w] <= 0 || cur == NO_INPUT || (cur & STOPPED_BIT) ||
+            now - atomic_load(&bw->beat_ns) < limit)
+            continue;
+        if (atomic_compare_exchange_strong(&bw->current, &cur,
+                                           cur | STOPPED_BIT))
+            kill(pids[w], SIGKILL);
+    }
+}
+
+/* Run the workers until every input is taken and every worker has ended,
+ * replacing those that die while inputs are left. Returns the errno of
+ * the last fork that failed, 0 if none. */
+static int run_workers(batch_shared *sh, size_t n, size_t jobs,
+                       const ms_batch_options *opt)
+{
+    double stall_s = opt->timeout_s > 0 ? opt->timeout_s
+                                        : MS_BATCH_DEFAULT_STALL_S;
+    pid_t pids[MAX_WORKERS] = {0};
+    size_t live = 0;
+    int fork_errno = 0;
+    unsigned idle_deaths = 0;
+    for (size_t w = 0; w < jobs; w++) {
+        pids[w] = start_worker(sh, w, n, opt);
+        if (pids[w] > 0)
+            live++;
+        else
+            fork_errno = errno;
+    }
+    /* Poll often enough that the end of the batch and a stall are seen at
+     * once, and never longer than a tenth of the stall limit. */
+    long poll_ns = stall_s < 0.1 ? (long)(stall_s * 1e8) : 10000000L;
+    while (live > 0) {
+        int status = 0;
+        pid_t p = waitpid(-1, &status, WNOHANG);
+        if (p < 0 && errno == EINTR)
+            continue;
+        if (p < 0)
+            break; /* no child left (never: live counts them) */
+        if (p == 0) {
+            stop_stalled(sh, pids, jobs, stall_s);
+            struct timespec ts = {0, poll_ns > 0 ? poll_ns : 1000000L};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        size_t w = 0;
+        while (w < jobs && pids[w] != p)
+            w++;
+        if (w == jobs)
+            continue; /* not a worker */
+        pids[w] = 0;
+        live--;
+        int on_input = worker_ended(sh, w, status, n, opt, stall_s);
+        if (!on_input && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+            idle_deaths++;
+        /* A worker that ended while inputs are left (it died, or retired
+         * after an invalid file): a fresh one, with a fresh runner. */
+        if (atomic_load(&sh->next) < n && idle_deaths <= MAX_IDLE_DEATHS) {
+            pids[w] = start_worker(sh, w, n, opt);
+            if (pids[w] > 0)
+                live++;
+            else
+                fork_errno = errno;
+        }
+    }
+    return fork_errno;
+}
+
 int ms_batch_run(const char *const *inputs, size_t n_inputs,
                  const char *outdir, const ms_batch_options *opt,
                  ms_batch_totals *totals)
@@ -360,7 +649,7 @@ int ms_batch_run(const char *const *inputs, size_t n_inputs,
     int rc = ms_make_dirs(outdir);
     if (rc)
         return rc;
-    /* Shared memory, so that --jobs workers (fork) fill the same rows. */
+    /* Shared memory, so that the workers (fork) fill the same rows. */
     size_t bytes = sizeof(batch_shared) + (n_inputs ? n_inputs : 1) *
                                               sizeof(batch_row);
     batch_shared *sh = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
@@ -374,6 +663,11 @@ int ms_batch_run(const char *const *inputs, size_t n_inputs,
     }
     atomic_init(&sh->next, 0);
     atomic_init(&sh->done, 0);
+    for (size_t w = 0; w < MAX_WORKERS; w++) {
+        atomic_init(&sh->workers[w].current, NO_INPUT);
+        atomic_init(&sh->workers[w].taken_ns, 0);
+        atomic_init(&sh->workers[w].beat_ns, 0);
+    }
     rc = output_names(inputs, n_inputs, names);
     for (size_t i = 0; !rc && i < n_inputs; i++) {
         batch_row *r = &sh->rows[i];
@@ -384,37 +678,25 @@ int ms_batch_run(const char *const *inputs, size_t n_inputs,
         r->pd = r->far = NAN;
     }
     size_t jobs = opt->jobs > 1 ? (size_t)opt->jobs : 1;
+    if (jobs > MAX_WORKERS)
+        jobs = MAX_WORKERS;
     if (jobs > n_inputs)
-        jobs = n_inputs ? n_inputs : 1;
-    if (!rc && jobs == 1)
-        batch_work(sh, n_inputs, opt);
-    else if (!rc) {
-        /* Workers hold no OpenCL state: each input's own child opens it. */
-        fflush(NULL);
-        size_t started = 0;
-        for (; started < jobs; started++) {
-            pid_t pid = fork();
-            if (pid < 0)
-                break;
-            if (pid == 0) {
-                worker_cache_dir(started);
-                batch_work(sh, n_inputs, opt);
-                fflush(NULL);
-                _exit(0);
-            }
-        }
-        if (started == 0) /* no worker could start: do the work here */
-            batch_work(sh, n_inputs, opt);
-        while (wait(NULL) > 0 || errno == EINTR)
-            ;
-    }
+        jobs = n_inputs;
+    /* Even one job runs in a worker: the parent never opens OpenCL, and a
+     * crash takes the worker, not the batch. */
+    int fork_errno = !rc && jobs ? run_workers(sh, n_inputs, jobs, opt) : 0;
     for (size_t i = 0; !rc && i < n_inputs; i++) {
         batch_row *r = &sh->rows[i];
-        if (!r->status) { /* its worker died before finishing it */
+        if (!r->status) { /* never taken, or its worker vanished */
             r->status = "failed";
-            snprintf(r->reason, sizeof r->reason,
-                     "%s: the batch worker processing it ended early",
-                     r->input);
+            if (fork_errno)
+                snprintf(r->reason, sizeof r->reason,
+                         "%s: not processed: cannot start a batch worker "
+                         "process: %s", r->input, strerror(fork_errno));
+            else
+                snprintf(r->reason, sizeof r->reason,
+                         "%s: the batch worker processing it ended early",
+                         r->input);
         }
         if (!strcmp(r->status, "failed"))
             totals->failed++;

@@ -1,7 +1,10 @@
-/* Batch processing of many recordings, unattended: each input is processed
- * in its own child process (ms_run_isolated), so a file that crashes
- * libhdf5 or runs out of memory fails alone and the rest complete. Each
- * child opens its own OpenCL device: none is opened before the fork. */
+/* Batch processing of many recordings, unattended. Worker processes (one
+ * per job) take the inputs one after another and keep one runner each
+ * (OpenCL context and built programs), created in the worker after the
+ * fork, never in the parent. A file that crashes libhdf5, runs out of
+ * memory or stalls takes down only its worker: the parent, which watches
+ * each worker's current input and progress in shared memory, fails that
+ * input with the reason and starts a fresh worker for the rest. */
 #ifndef MINESCAN_BATCH_H
 #define MINESCAN_BATCH_H
 

@@ -4,6 +4,7 @@ skipped and anything that changed is redone."""
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import unittest
@@ -13,11 +14,37 @@ TMP = os.path.join(os.environ.get("MINESCAN_TEST_TMP", "/tmp"), "test_batch")
 HEADER = "input,output_dir,status,reason,seconds,n_alarms,pd,far_per_m2"
 
 
-def run(*args):
-    env = dict(os.environ)
-    env.pop("MINESCAN_FAULT", None)
+def run(*args, env=None):
+    e = dict(os.environ)
+    for hook in ("MINESCAN_FAULT", "MINESCAN_DEBUG_BATCH_FAULT",
+                 "MINESCAN_DEBUG_RUNNER_LOG"):
+        e.pop(hook, None)
+    e.update(env or {})
     return subprocess.run([MINESCAN, *args], capture_output=True, text=True,
-                          env=env, timeout=600)
+                          env=e, timeout=600)
+
+
+def batch_hooked(tag, inputs, *args, **env):
+    """minescan batch over inputs into TMP/out-TAG with the test hooks in
+    env (MINESCAN_DEBUG_BATCH_FAULT, MINESCAN_FAULT). Returns the result,
+    the output folder and how many runners the batch workers created (a
+    line each in MINESCAN_DEBUG_RUNNER_LOG)."""
+    log = os.path.join(TMP, f"runners-{tag}.log")
+    if os.path.exists(log):
+        os.remove(log)
+    out = os.path.join(TMP, f"out-{tag}")
+    r = run("batch", *inputs, "-o", out, *args,
+            env=dict(env, MINESCAN_DEBUG_RUNNER_LOG=log))
+    n = 0
+    if os.path.exists(log):
+        with open(log) as f:
+            n = len(f.read().splitlines())
+    return r, out, n
+
+
+def summary(folder):
+    with open(os.path.join(folder, "summary.json")) as f:
+        return json.load(f)
 
 
 def rows(outdir):
@@ -178,6 +205,94 @@ class BatchTests(unittest.TestCase):
         keys = ("input", "status", "n_alarms", "pd", "far_per_m2")
         self.assertEqual([[g[k] for k in keys] for g in rows(one)],
                          [[g[k] for k in keys] for g in rows(auto)])
+
+    def lanes(self, n):
+        """n more small valid recordings (made once)."""
+        paths = []
+        for seed in range(11, 11 + n):
+            path = os.path.join(TMP, f"more{seed}.h5")
+            if not os.path.exists(path):
+                r = run("simulate", "-o", path, "--seed", str(seed),
+                        "--length", "1.5", "--n-mines", "1", "--quiet")
+                assert r.returncode == 0, r.stderr
+            paths.append(path)
+        return paths
+
+    def test_workers_reuse_their_runner_and_survive_a_crash(self):
+        """A worker keeps one runner (OpenCL context, built programs) for
+        its inputs; a crash while processing one input fails that input
+        alone, and a fresh worker with a fresh runner takes the rest."""
+        good = self.good + self.lanes(4)
+        crash = os.path.join(TMP, "crashes.h5")
+        shutil.copy(self.good[0], crash)
+        inputs = good[:3] + [crash] + good[3:]
+        r, out, runners = batch_hooked(
+            "reuse", inputs, "--device", "opencl", "-j", "2",
+            MINESCAN_DEBUG_BATCH_FAULT="crash:crashes.h5")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        got = {g["input"]: g for g in rows(out)}
+        self.assertEqual(got[crash]["status"], "failed")
+        reason = got[crash]["reason"]
+        self.assertTrue(reason.startswith(crash + ": processing crashed "
+                                          "(signal 11, SIGSEGV)"), reason)
+        self.assertIn(reason, r.stderr)
+        self.assertRegex(r.stdout, r"\[\d+/7\] failed  " + re.escape(crash))
+        self.assertEqual(len(r.stdout.splitlines()), 8)  # 7 lines + totals
+        # two workers and the one that replaced the crashed one: fewer
+        # runners than inputs
+        self.assertIn(runners, (2, 3))
+        # every other input ok, with the figures of the C path
+        cpu = os.path.join(TMP, "out-reuse-cpu")
+        r = run("batch", *good, "-o", cpu, "--device", "cpu", "-j", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        keys = ("status", "n_alarms", "pd", "far_per_m2")
+        for g in rows(cpu):
+            self.assertEqual([got[g["input"]][k] for k in keys],
+                             [g[k] for k in keys], g["input"])
+            self.assertEqual(summary(got[g["input"]]["output_dir"])
+                             ["device"]["used"], "opencl")
+
+    def test_a_stalled_worker_is_stopped_and_replaced(self):
+        good = self.lanes(3)
+        stall = os.path.join(TMP, "stalls.h5")
+        shutil.copy(self.good[0], stall)
+        r, out, runners = batch_hooked(
+            "stall", [good[0], stall] + good[1:], "--device", "cpu", "-j",
+            "1", "--timeout", "3", MINESCAN_DEBUG_BATCH_FAULT="stall:stalls.h5")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        got = rows(out)
+        self.assertEqual([g["status"] for g in got],
+                         ["ok", "failed", "ok", "ok"])
+        self.assertEqual(got[1]["reason"], stall + ": no progress for 3 s, "
+                         "stopped (the file may be corrupt; --timeout sets "
+                         "the limit)")
+        self.assertEqual(runners, 2)  # the first worker's, its successor's
+
+    def test_opencl_failures_do_not_poison_later_inputs(self):
+        inputs = self.good + self.lanes(1)
+        # a failed stage reruns on the CPU, and the next input starts with
+        # OpenCL again, on the same runner
+        r, out, runners = batch_hooked(
+            "stage-fault", inputs, "--device", "opencl", "-j", "1",
+            MINESCAN_FAULT="envelope:CL_OUT_OF_RESOURCES")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(runners, 1)
+        for g in rows(out):
+            s = summary(g["output_dir"])
+            self.assertEqual([f["stage"] for f in s["fallbacks"]],
+                             ["envelope"], g["input"])
+            self.assertEqual(s["device"]["used"], "opencl+cpu")
+        # OpenCL failing between stages (the whole recipe reruns on the
+        # CPU) leaves the runner in error: the next input gets a new one
+        r, out, runners = batch_hooked(
+            "between-fault", inputs, "--device", "opencl", "-j", "1",
+            MINESCAN_FAULT="envelope:CL_OUT_OF_RESOURCES,"
+                           "download:CL_OUT_OF_RESOURCES")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.count("rerunning the whole recipe"),
+                         len(inputs), r.stderr)
+        self.assertEqual(runners, len(inputs))
+        self.assertEqual([g["status"] for g in rows(out)], ["ok"] * 3)
 
     def test_usage_errors_exit_2_before_any_work(self):
         out = os.path.join(TMP, "out4")
