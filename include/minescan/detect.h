@@ -5,6 +5,7 @@
 #define MINESCAN_DETECT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "minescan/recording.h"
 
@@ -128,5 +129,85 @@ int ms_detect(const ms_map_view *final, const ms_map_view *gpr,
               const ms_detect_options *o, ms_detection *out);
 void ms_detection_free(ms_detection *d);
 int ms_roc_write_csv(const char *path, const ms_roc *roc);
+
+/* ---- per target, and pooled over many lanes (minescan evaluate) ---------
+ * What a set of lanes needs to be pooled under one common threshold: for
+ * every truth object the threshold at which it first counts (a mine: the
+ * score of the candidate peak that detects it in the greedy matching of
+ * ms_score_alarms over all candidates; a clutter object: its strongest
+ * false alarm), and what every candidate peak matched. Matching at a
+ * threshold t is the prefix of the full matching, so a mine is detected at
+ * t exactly when its detect_score >= t, and a clutter object has a
+ * clutter alarm at t exactly when its max_false_alarm_score >= t. */
+typedef enum ms_candidate_kind {
+    MS_CANDIDATE_BACKGROUND = 0, /* a false alarm near no truth object */
+    MS_CANDIDATE_MINE,           /* detects mine `truth_index` */
+    MS_CANDIDATE_DUPLICATE,      /* a false alarm on an already detected mine */
+    MS_CANDIDATE_CLUTTER,        /* a false alarm near clutter `truth_index` */
+} ms_candidate_kind;
+
+typedef struct ms_candidate_match {
+    ms_candidate_kind kind;
+    size_t truth_index; /* for MINE and CLUTTER, else SIZE_MAX */
+} ms_candidate_match;
+
+typedef struct ms_target_scores {
+    size_t n_truth, n_alarms;
+    /* per truth entry: the score of the alarm that detects the mine; NaN
+     * for a mine no alarm detects and for every clutter object */
+    double *detect_score;
+    /* per truth entry: the highest score of a false alarm (duplicates
+     * included, as ms_score_alarms counts clutter alarms) within the halo
+     * of a clutter object; NaN when there is none, and for every mine */
+    double *max_false_alarm_score;
+    /* per alarm, in the order given. A false alarm within the halo of a
+     * detected mine is a DUPLICATE even when clutter lies within its halo
+     * too; otherwise CLUTTER names the nearest clutter object (equal
+     * distances: the lower truth index). */
+    ms_candidate_match *match;
+} ms_target_scores;
+
+/* Match every alarm (any score; NaN is refused) against `truth` (NULL: no
+ * objects) with ms_score_alarms' rules and tie-breaks. 0 or a negative
+ * ms_err; free with ms_target_scores_free either way. */
+int ms_target_scores_compute(const ms_truth *truth, double halo_m,
+                             const ms_alarm *alarms, size_t n_alarms,
+                             ms_target_scores *out);
+void ms_target_scores_free(ms_target_scores *s);
+
+/* targets.csv: header index,label,is_mine,x_m,y_m,detected,detect_score,
+ * max_false_alarm_score, one row per truth entry in /truth order (index
+ * from 0); detected is 1 for a mine detected at `alarm_threshold` (the
+ * run's alarms), empty scores where they are NaN. candidates.csv: header
+ * x_m,y_m,score,match, one row per alarm in the order given, match
+ * mine:INDEX, duplicate, clutter:INDEX or background. Scores are printed
+ * with 9 significant digits (a float map value exactly), positions to
+ * 0.1 mm. Both atomic. */
+int ms_targets_write_csv(const char *path, const ms_truth *truth,
+                         const ms_target_scores *s, double alarm_threshold);
+int ms_candidates_write_csv(const char *path, const ms_alarm *alarms,
+                            const ms_target_scores *s);
+/* A CSV field as those files write their labels (RFC 4180): quoted, with
+ * quotes doubled, only when it holds a comma, a quote or a line break. */
+void ms_csv_write_field(FILE *f, const char *s);
+
+/* The ROC of many lanes under one common threshold: `mine_scores` holds
+ * every mine's detect_score (NaN: never detected), `false_alarm_scores`
+ * the score of every candidate that detects no mine, over `area_m2` in
+ * all. Points as ms_roc_compute's (the first "no alarms", then one per
+ * distinct score of the union, high to low, with Pd = detected / mines and
+ * FAR = false alarms / area), and the same summary figures; for the
+ * candidates of one lane it gives ms_roc_compute's ROC exactly. */
+int ms_roc_pool(const double *mine_scores, size_t n_mines,
+                const double *false_alarm_scores, size_t n_false_alarms,
+                double area_m2, ms_roc *out);
+
+/* The operating point for a false-alarm limit: among the points with FAR
+ * <= far_limit (the same 1e-9 relative slack as the ROC's figures), the
+ * one with the best Pd and, of those, the highest threshold (fewest false
+ * alarms for that Pd); without mines (Pd NaN), the lowest threshold within
+ * the limit. Its Pd is the ROC's "Pd at FAR far_limit". Returns the point's
+ * index (0, "no alarms", when nothing else qualifies). */
+size_t ms_roc_operating_point(const ms_roc *roc, double far_limit);
 
 #endif

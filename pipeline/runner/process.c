@@ -206,6 +206,26 @@ static int detect_and_score(job *j, const ms_map_view *final)
     }
     if (!rc)
         add_output(j, "roc.png");
+    /* What pooling many lanes under one threshold needs (minescan
+     * evaluate): per truth object the score at which it first counts, and
+     * what every candidate peak matched. */
+    ms_target_scores ts = {0};
+    if (!rc)
+        rc = ms_target_scores_compute(j->rec->truth, opt->halo_m,
+                                      j->det.alarms, j->det.n_candidates, &ts);
+    if (!rc) {
+        out_path(j, "targets.csv", path, sizeof path);
+        rc = ms_targets_write_csv(path, j->rec->truth, &ts,
+                                  opt->alarm_threshold);
+    }
+    if (!rc) {
+        add_output(j, "targets.csv");
+        out_path(j, "candidates.csv", path, sizeof path);
+        rc = ms_candidates_write_csv(path, j->det.alarms, &ts);
+    }
+    if (!rc)
+        add_output(j, "candidates.csv");
+    ms_target_scores_free(&ts);
     return rc;
 }
 
