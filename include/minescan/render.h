@@ -133,4 +133,36 @@ struct ms_score;
 int ms_render_roc(const char *path, const struct ms_roc *roc,
                   const struct ms_score *op, const char *title);
 
+/* A score histogram (minescan evaluate's scores.png): groups of scores
+ * drawn as overlaid step histograms on one score axis, each bin's height
+ * the share of its group's members (so groups of very different sizes
+ * compare), with a legend of `label`s (the caller puts the counts there).
+ * NaN in `v` is a member without a score (a mine never detected): those
+ * are drawn as bars in a separate "none" column left of the axis. The
+ * axis runs from min(0, lowest score) to the highest group's 90th
+ * percentile (at least 10 % beyond every mark, rounded up to a tick);
+ * higher scores go into the last bin, which the axis label says. `marks` are labelled
+ * vertical lines (thresholds). Text chunks: "Title", "minescan:plot_area"
+ * (pixel edges of the score panel), "minescan:hist_axes" ("x_lo x_hi 0
+ * y_max": score and share at those edges), "minescan:hist_bins" ("n
+ * width"), "minescan:hist_groups" (one line per group: "label: N members,
+ * K without a score, M above x_hi"), then `text`. 0 or a negative ms_err. */
+typedef struct ms_hist_group {
+    const char *label;
+    const double *v;
+    size_t n;
+    unsigned char rgb[3];
+} ms_hist_group;
+
+typedef struct ms_hist_mark {
+    double x;
+    const char *label;
+} ms_hist_mark;
+
+int ms_render_score_hist(const char *path, const char *title,
+                         const char *x_label, const ms_hist_group *groups,
+                         size_t n_groups, const ms_hist_mark *marks,
+                         size_t n_marks, const ms_png_text *text,
+                         size_t n_text);
+
 #endif

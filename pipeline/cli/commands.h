@@ -8,6 +8,7 @@
 int ms_cmd_info(int argc, char **argv);
 int ms_cmd_run(int argc, char **argv);
 int ms_cmd_batch(int argc, char **argv);
+int ms_cmd_evaluate(int argc, char **argv);
 int ms_cmd_devices(int argc, char **argv);
 int ms_cmd_recipes(int argc, char **argv);
 int ms_cmd_simulate(int argc, char **argv);

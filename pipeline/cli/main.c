@@ -16,6 +16,8 @@ static const struct {
     {"run", ms_cmd_run, "process a recording: PNG maps, alarms, summary"},
     {"batch", ms_cmd_batch, "process many recordings; one bad file never "
                             "stops the rest"},
+    {"evaluate", ms_cmd_evaluate, "run many lanes and pool their ROC under "
+                                  "one threshold"},
     {"simulate", ms_cmd_simulate, "write a simulated lane with ground truth"},
     {"import-gprmax", ms_cmd_import_gprmax,
      "convert a gprMax B-scan into a recording"},
