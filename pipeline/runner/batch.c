@@ -342,20 +342,6 @@ static void injected_batch_fault(const char *input)
             pause();
 }
 
-/* MINESCAN_FAULT=download:ERROR (runner.c) fails the first copy back to
- * the host of a new runner; a worker's runner serves many inputs, and
- * each of them gets the fault, as each got a runner of its own before. */
-static void rearm_download_fault(ms_cl *cl)
-{
-    char name[128];
-    if (!cl || !fault_item("MINESCAN_FAULT", "download", NULL, name,
-                           sizeof name))
-        return;
-    cl_int code = ms_cl_error_code(name);
-    ms_cl_arm_download_fault(cl, code != CL_SUCCESS ? code
-                                                    : CL_OUT_OF_RESOURCES);
-}
-
 typedef struct worker_state {
     batch_shared *sh;
     size_t n;
@@ -384,7 +370,7 @@ static int worker_process(worker_state *ws, batch_row *row)
         if (!rc)
             log_runner_creation(ws->runner);
     } else
-        rearm_download_fault(ms_runner_cl(ws->runner));
+        ms_runner_rearm_faults(ws->runner);
     if (rc) { /* --device opencl without a device: each input says so */
         snprintf(row->reason, sizeof row->reason, "%s", ms_error_message());
         return 0;

@@ -189,6 +189,12 @@ void ms_runner_free(ms_runner *r)
 
 void ms_runner_consume_recordings(ms_runner *r, int on) { r->consume = on; }
 
+void ms_runner_rearm_faults(ms_runner *r)
+{
+    if (r->cl)
+        ms_cl_arm_download_fault(r->cl, injected_fault("download"));
+}
+
 const char *ms_runner_kind(const ms_runner *r) { return r->cl ? "opencl" : "cpu"; }
 const char *ms_runner_device_name(const ms_runner *r) { return r->device_name; }
 const char *ms_runner_note(const ms_runner *r) { return r->note; }

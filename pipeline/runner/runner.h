@@ -50,6 +50,10 @@ ms_cl *ms_runner_cl(ms_runner *r); /* NULL on the C path */
  * soon as a stage replaces it: peak memory for callers that no longer
  * need it. Off by default. (OpenCL runs keep it for a rerun on the CPU.) */
 void ms_runner_consume_recordings(ms_runner *r, int on);
+/* Arm MINESCAN_FAULT's download fault again (it fires once per arming): a
+ * batch worker's runner serves many inputs, and each gets it, as each got
+ * a runner of its own before. */
+void ms_runner_rearm_faults(ms_runner *r);
 
 /* Run one stage on host arrays, on the CPU or through OpenCL (upload, run,
  * download). The parity test and the benchmark use this. */
