@@ -33,7 +33,7 @@ static long half_window(const ms_stage_ctx *ctx)
 
 static size_t work_bytes(const ms_stage_ctx *ctx)
 {
-    return ms_rows_mean_scratch(ctx->in[0].dims[1]);
+    return ms_rows_mean_scratch(ctx->in[0].dims[1], half_window(ctx), 1);
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
@@ -41,7 +41,9 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 {
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
     void *scratch;
-    int rc = ms_stage_scratch_host(ctx, ms_rows_mean_scratch(ns), &scratch);
+    int rc = ms_stage_scratch_host(
+        ctx, ms_rows_mean_scratch(ns, half_window(ctx), out[0] == in[0]),
+        &scratch);
     if (!rc)
         ms_rows_mean_cpu(in[0], in[1], out[0], nt, ns, half_window(ctx),
                          scratch);
@@ -65,5 +67,6 @@ const ms_stage_decl ms_stage_background_removal = {
     .params = params, .n_params = 1,
     .work_bytes = work_bytes,
     .shape = shape, .cpu = cpu, .opencl = opencl,
+    .in_place = 1,
     .tolerance = 1e-5,
 };

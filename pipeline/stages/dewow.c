@@ -2,6 +2,7 @@
  * trace by subtracting a running mean over `window_ns`, weighted by the
  * validity mask so that a gap counts as nothing rather than as zero. */
 #include <math.h>
+#include <string.h>
 
 #include "minescan/error.h"
 #include "stages/stage.h"
@@ -65,9 +66,19 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 {
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
     long half = half_window(ctx);
-    for (size_t i = 0; i < nt; i++)
-        dewow_trace(in[0] + i * ns, in[1] + i * ns, out[0] + i * ns, (long)ns,
-                    half);
+    /* In place, a trace is read behind where it is written: keep a copy. */
+    float *copy = NULL;
+    if (out[0] == in[0]) {
+        int rc = ms_stage_scratch_host(ctx, ns * sizeof *copy, (void **)&copy);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        const float *s = in[0] + i * ns;
+        if (copy)
+            s = memcpy(copy, s, ns * sizeof *copy);
+        dewow_trace(s, in[1] + i * ns, out[0] + i * ns, (long)ns, half);
+    }
     return 0;
 }
 
@@ -105,5 +116,6 @@ const ms_stage_decl ms_stage_dewow = {
     .in_kinds = {MS_ARRAY_TRACES, MS_ARRAY_MASK},
     .params = params, .n_params = 1,
     .shape = shape, .cpu = cpu, .opencl = opencl,
+    .in_place = 1,
     .tolerance = 1e-5,
 };

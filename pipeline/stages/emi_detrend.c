@@ -31,7 +31,7 @@ static long half_window(const ms_stage_ctx *ctx)
 
 static size_t work_bytes(const ms_stage_ctx *ctx)
 {
-    return ms_rows_mean_scratch(ctx->in[0].dims[1]);
+    return ms_rows_mean_scratch(ctx->in[0].dims[1], half_window(ctx), 0);
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
@@ -39,7 +39,8 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 {
     size_t n = ctx->in[0].dims[0], nc = ctx->in[0].dims[1];
     void *scratch;
-    int rc = ms_stage_scratch_host(ctx, ms_rows_mean_scratch(nc), &scratch);
+    int rc = ms_stage_scratch_host(ctx, ms_rows_mean_scratch(nc, half_window(ctx), 0),
+                                   &scratch);
     if (!rc)
         ms_rows_mean_cpu(in[0], in[1], out[0], n, nc, half_window(ctx), scratch);
     return rc;

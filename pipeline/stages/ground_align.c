@@ -72,10 +72,11 @@ static void align_trace(const float *s, const float *m, float *out,
     /* out[j] = s[j - shift] for j in [a, b), where 0 <= j - shift < ns;
      * 0 elsewhere (|shift| < ns: the peak and the target lie in the trace) */
     int a = shift > 0 ? shift : 0, b = shift < 0 ? ns + shift : ns;
+    /* move first, then zero the ends: out may be s (in place) */
+    memmove(out + a, s + (a - shift), (size_t)(b - a) * sizeof *out);
+    memmove(out_m + a, m + (a - shift), (size_t)(b - a) * sizeof *out_m);
     memset(out, 0, (size_t)a * sizeof *out);
     memset(out_m, 0, (size_t)a * sizeof *out_m);
-    memcpy(out + a, s + (a - shift), (size_t)(b - a) * sizeof *out);
-    memcpy(out_m + a, m + (a - shift), (size_t)(b - a) * sizeof *out_m);
     memset(out + b, 0, (size_t)(ns - b) * sizeof *out);
     memset(out_m + b, 0, (size_t)(ns - b) * sizeof *out_m);
 }
@@ -119,5 +120,6 @@ const ms_stage_decl ms_stage_ground_align = {
     .params = params, .n_params = 3,
     .check = check,
     .shape = shape, .cpu = cpu, .opencl = opencl,
+    .in_place = 1,
     .tolerance = 1e-5,
 };

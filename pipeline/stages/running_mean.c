@@ -3,7 +3,13 @@
  * kernels/background_removal.cl. */
 #include "stages/running_mean.h"
 
-size_t ms_rows_mean_scratch(size_t cols) { return 2 * cols * sizeof(double); }
+#include <string.h>
+
+size_t ms_rows_mean_scratch(size_t cols, long half, int in_place)
+{
+    return 2 * cols * sizeof(double) +
+           (in_place ? ((size_t)half + 1) * cols * sizeof(float) : 0);
+}
 
 /* out[i][j] = s[i][j] minus the mask-weighted mean of column j over rows
  * i - half .. i + half (clamped to the array); a missing sample gives 0, a
@@ -23,18 +29,27 @@ void ms_rows_mean_cpu(const float *s, const float *m, float *out, size_t rows,
             sum[j] += (double)m[k * cols + j] * s[k * cols + j];
             weight[j] += m[k * cols + j];
         }
+    /* In place, the row leaving the window was overwritten: the last h + 1
+     * rows are kept as they were in a ring. */
+    float *ring = out == s ? (float *)(scratch + 2 * cols) : NULL;
     for (size_t i = 0; i < rows; i++) {
         /* The rows entering and leaving, clamped and weighted 0 past the
          * ends: one branch-free pass per row. */
         double e = i + h + 1 < rows ? 1.0 : 0.0, l = i >= h ? 1.0 : 0.0;
         size_t at = i * cols, in = (i + h + 1 < rows ? i + h + 1 : rows - 1) * cols;
         size_t gone = (i >= h ? i - h : 0) * cols;
+        const float *row = s + at, *left = s + gone;
+        if (ring) {
+            row = memcpy(ring + (i % (h + 1)) * cols, s + at,
+                         cols * sizeof *ring);
+            left = ring + ((gone / cols) % (h + 1)) * cols;
+        }
         for (size_t j = 0; j < cols; j++) {
             float mean = (float)(sum[j] / weight[j]);
-            float d = s[at + j] - mean; /* whatever the mask: no branch */
+            float d = row[j] - mean; /* whatever the mask: no branch */
             out[at + j] = m[at + j] > 0.0f && weight[j] > 0.0 ? d : 0.0f;
             sum[j] += e * ((double)m[in + j] * s[in + j]) -
-                      l * ((double)m[gone + j] * s[gone + j]);
+                      l * ((double)m[gone + j] * left[j]);
             weight[j] += e * m[in + j] - l * m[gone + j];
         }
     }

@@ -8,11 +8,12 @@
 
 #include "opencl/cl_runtime.h"
 
-/* Bytes of scratch for ms_rows_mean_cpu: a sum and a weight per column. */
-size_t ms_rows_mean_scratch(size_t cols);
+/* Bytes of scratch for ms_rows_mean_cpu: a sum and a weight per column,
+ * and in place (out == s) the last half + 1 rows as they were. */
+size_t ms_rows_mean_scratch(size_t cols, long half, int in_place);
 /* out[i][j] = s[i][j] minus the mask-weighted mean of column j over rows
  * i - half .. i + half (clamped); a missing sample gives 0, a window with
- * nothing present a mean of 0. Sums in double. */
+ * nothing present a mean of 0. Sums in double. out may be s. */
 void ms_rows_mean_cpu(const float *s, const float *m, float *out, size_t rows,
                       size_t cols, long half, double *scratch);
 /* The same on the device (in[0] data, in[1] mask). */

@@ -142,6 +142,10 @@ struct ms_stage_decl {
                   const cl_mem out[]);
     /* Agreement: max |cpu - opencl| <= tolerance * max |cpu|. */
     double tolerance;
+    /* cpu() also works when out[k] is in[k] (the same buffer) for any
+     * k < n_out: the runner then saves a copy of the array on the C path
+     * when a step writes the slot it reads (peak memory). */
+    int in_place;
 };
 
 /* The registry, NULL-terminated (registry.c). */

@@ -113,6 +113,77 @@ static void make_inputs(const ms_stage_decl *d, test_rng *r, size_t rows,
 }
 
 /* Run `d` both ways on one input; returns 1 if they agree. */
+/* Parameters: the defaults, or random values in range, redrawn until the
+ * stage's own check() (t_end after t_start) accepts them. */
+static void choose_params(const ms_stage_decl *d, test_rng *r,
+                          ms_stage_ctx *ctx, int random_params)
+{
+    ms_stage_defaults(d, &ctx->params);
+    for (int tries = 0; random_params && tries < 1000; tries++) {
+        for (unsigned k = 0; k < d->n_params; k++) {
+            const ms_param_decl *p = &d->params[k];
+            double v = p->min + (p->max - p->min) * test_rng_uniform(r);
+            ms_param_set(p, &ctx->params,
+                         p->type == MS_PARAM_INT ? floor(v) : v);
+        }
+        if (!d->check || d->check(&ctx->params) == 0)
+            break;
+        ms_stage_defaults(d, &ctx->params);
+    }
+}
+
+/* A stage that declares in_place must give the same bits when its output
+ * buffer is its input (as the runner passes it on the C path). */
+static void in_place_matches_out_of_place(void **state)
+{
+    test_rng r = {7};
+    int checked = 0;
+    for (size_t s = 0; ms_stage_registry[s]; s++) {
+        const ms_stage_decl *d = ms_stage_registry[s];
+        if (!d->in_place)
+            continue;
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+            for (int rp = 0; rp < 2; rp++) {
+                ms_env env = {.dt_s = 5e-11, .time_zero_s = 1e-10,
+                              .lane_x_max = 1.0, .lane_y_max = 0.5};
+                ms_stage_ctx ctx = {.decl = d, .env = &env};
+                choose_params(d, &r, &ctx, rp);
+                float *in[MS_MAX_IO] = {0}, *ref[MS_MAX_IO] = {0};
+                float *alias[MS_MAX_IO] = {0};
+                make_inputs(d, &r, sizes[z][0], sizes[z][1], &ctx, in);
+                assert_int_equal(d->shape(&ctx), 0);
+                for (unsigned k = 0; k < d->n_out; k++)
+                    ref[k] = malloc((ms_shape_count(ctx.out[k]) + 1) *
+                                    sizeof(float));
+                assert_int_equal(ms_stage_exec_cpu(&ctx, (const float *const *)in,
+                                                   ref), 0);
+                /* outputs k < n_out in their input's buffer, a copy */
+                const float *hin[MS_MAX_IO];
+                for (unsigned k = 0; k < d->n_in; k++) {
+                    size_t n = ms_shape_count(ctx.in[k]);
+                    alias[k] = malloc((n + 1) * sizeof(float));
+                    memcpy(alias[k], in[k], n * sizeof(float));
+                    hin[k] = alias[k];
+                }
+                assert_int_equal(ms_stage_exec_cpu(&ctx, hin, alias), 0);
+                for (unsigned k = 0; k < d->n_out; k++) {
+                    size_t n = ms_shape_count(ctx.out[k]);
+                    if (memcmp(ref[k], alias[k], n * sizeof(float)) != 0)
+                        fail_msg("%s %zux%zu: output %u differs in place",
+                                 d->name, sizes[z][0], sizes[z][1], k);
+                    free(ref[k]);
+                }
+                for (unsigned k = 0; k < d->n_in; k++) {
+                    free(in[k]);
+                    free(alias[k]);
+                }
+                checked++;
+            }
+    }
+    printf("# %d in-place runs checked\n", checked);
+    assert_true(checked >= 3 * 16); /* dewow, ground_align, background_removal */
+}
+
 static int compare_once(const ms_stage_decl *d, test_rng *r, size_t rows,
                         size_t cols, int random_params)
 {
@@ -120,19 +191,7 @@ static int compare_once(const ms_stage_decl *d, test_rng *r, size_t rows,
                   .lane_x_min = 0, .lane_x_max = 1.0, .lane_y_min = 0,
                   .lane_y_max = 0.5};
     ms_stage_ctx ctx = {.decl = d, .env = &env};
-    ms_stage_defaults(d, &ctx.params);
-    /* Random values in range, redrawn until the stage's own check() (t_end
-     * after t_start) accepts them. */
-    for (int tries = 0; random_params && tries < 1000; tries++) {
-        for (unsigned k = 0; k < d->n_params; k++) {
-            const ms_param_decl *p = &d->params[k];
-            double v = p->min + (p->max - p->min) * test_rng_uniform(r);
-            ms_param_set(p, &ctx.params, p->type == MS_PARAM_INT ? floor(v) : v);
-        }
-        if (!d->check || d->check(&ctx.params) == 0)
-            break;
-        ms_stage_defaults(d, &ctx.params);
-    }
+    choose_params(d, r, &ctx, random_params);
     float *in[MS_MAX_IO] = {0};
     make_inputs(d, r, rows, cols, &ctx, in);
     /* A channel index must exist in the random input. */
@@ -226,6 +285,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_kernel_builds),
         cmocka_unit_test(every_stage_agrees),
+        cmocka_unit_test(in_place_matches_out_of_place),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
