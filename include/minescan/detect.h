@@ -210,4 +210,59 @@ int ms_roc_pool(const double *mine_scores, size_t n_mines,
  * index (0, "no alarms", when nothing else qualifies). */
 size_t ms_roc_operating_point(const ms_roc *roc, double far_limit);
 
+/* ---- recordings along one straight line (a single B-scan, a cart line) ---
+ * Such a recording has no width to grid: for a line along x (or y) the
+ * runner makes its map a single row (column) of cells centred on the line,
+ * so each target gives one peak, on the line; a diagonal line is detected
+ * and warned about, not yet mapped as a line. Every line is also scored
+ * along its length (score.json: far_per_m). */
+typedef enum ms_line_kind {
+    MS_LINE_NONE = 0, /* not one line (or all positions at one spot) */
+    MS_LINE_ALONG_X,  /* y constant within the tolerance */
+    MS_LINE_ALONG_Y,  /* x constant within the tolerance */
+    MS_LINE_DIAGONAL, /* straight, at an angle to the lane frame's axes */
+} ms_line_kind;
+
+typedef struct ms_line {
+    ms_line_kind kind;
+    /* The middle of the positions along the line, on the line: for
+     * ALONG_X, y0 is the line's y (the middle of the positions' y extent),
+     * for ALONG_Y x0 is its x; for DIAGONAL the line is the principal axis
+     * of the positions through their centroid. */
+    double x0, y0;
+    double ux, uy;       /* unit direction: (1, 0), (0, 1) or the axis */
+    double length_m;     /* extent of the positions along the line */
+    double max_offset_m; /* largest distance of a position from the line */
+} ms_line;
+
+/* Positions within MS_LINE_TOL_M of one straight line make a line
+ * recording; MS_LINE_SWATH_M is the width of the strip it sweeps, the
+ * denominator of false alarms per m^2 (with its length) when the file has
+ * no /lane. */
+#define MS_LINE_TOL_M 0.01
+#define MS_LINE_SWATH_M 0.1
+
+/* Whether the `n_sets` position sets (x[k], y[k], n[k] points each;
+ * non-finite positions are ignored) lie along one straight line: every
+ * position within tol_m of it and more than 2 tol_m of extent along it.
+ * ALONG_X when the y extent is at most 2 tol_m (the line is then the
+ * middle of that extent), likewise ALONG_Y, else DIAGONAL when every
+ * position lies within tol_m of the principal axis. Fills *out (kind NONE
+ * otherwise) and returns its kind. */
+ms_line_kind ms_line_fit(const double *const x[], const double *const y[],
+                         const size_t n[], size_t n_sets, double tol_m,
+                         ms_line *out);
+/* The same over a recording's GPR trace and EMI reading positions. */
+ms_line_kind ms_recording_line(const ms_recording *rec, double tol_m,
+                               ms_line *out);
+
+/* score.json (ms_score_write_json) with, for a line recording (`line` not
+ * NULL and not NONE), the keys line_length_m, far_per_m (false alarms per
+ * metre of line at the operating threshold; null for a zero length) and
+ * line_swath_m (the strip width that made area_m2 = line_length_m x
+ * line_swath_m; null when /lane gave the area: pass NaN). Atomic. */
+int ms_score_write_json_line(const char *path, const ms_score *s,
+                             const ms_roc *roc, const ms_line *line,
+                             double swath_m);
+
 #endif

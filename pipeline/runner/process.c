@@ -167,10 +167,18 @@ static int detect_and_score(job *j, const ms_map_view *final)
     j->detect = (ms_detect_options){opt->alarm_threshold,
                                     opt->alarm_separation_m, opt->halo_m,
                                     opt->sensor_threshold};
-    double area = ms_recording_lane_area(j->rec);
-    if (!(area > 0)) {
-        /* A single straight line and no /lane: false alarms per m^2 of the
-         * strip the map covers (the runner widens it to 0.1 m). */
+    /* A recording along one straight line (a single B-scan) and no /lane:
+     * false alarms per m^2 of the strip it sweeps, its length times
+     * MS_LINE_SWATH_M; score.json adds them per metre of line. */
+    ms_line line;
+    double swath = NAN, area = ms_recording_lane_area(j->rec);
+    if (ms_recording_line(j->rec, MS_LINE_TOL_M, &line) != MS_LINE_NONE &&
+        !j->rec->lane.present) {
+        swath = MS_LINE_SWATH_M;
+        area = line.length_m * swath;
+    } else if (!(area > 0)) {
+        /* All positions at one spot and no /lane: false alarms per m^2 of
+         * the square the map covers (the runner widens it to 0.1 m). */
         const ms_env *env = ms_run_env(j->run);
         area = (env->lane_x_max - env->lane_x_min) *
                (env->lane_y_max - env->lane_y_min);
@@ -192,7 +200,8 @@ static int detect_and_score(job *j, const ms_map_view *final)
     if (rc || !j->det.scored)
         return rc;
     out_path(j, "score.json", path, sizeof path);
-    rc = ms_score_write_json(path, &j->det.score, &j->det.roc);
+    rc = ms_score_write_json_line(path, &j->det.score, &j->det.roc, &line,
+                                  swath);
     if (!rc) {
         add_output(j, "score.json");
         out_path(j, "roc.csv", path, sizeof path);

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "minescan/detect.h"
 #include "minescan/error.h"
 
 struct ms_runner {
@@ -407,17 +408,101 @@ static int put_sensor(ms_run *run, const char *prefix, float **data,
     return rc;
 }
 
+/* The map cell of a line recording: the cell_m of the recipe's gridding
+ * stages (grid, grid_volume), the largest where they differ; NaN when no
+ * stage grids. *first: the report of the first gridding step, which
+ * carries a warning about the line into summary.json. */
+static double line_cell(ms_run *run, ms_stage_report **first, int *mixed)
+{
+    const ms_recipe *r = run->recipe;
+    double cell = NAN;
+    *first = NULL;
+    *mixed = 0;
+    for (size_t i = 0; r && i < r->n_steps; i++) {
+        double c = ms_param_get_named(r->steps[i].decl, &r->steps[i].params,
+                                      "cell_m");
+        if (!(c > 0))
+            continue;
+        if (!*first)
+            *first = &run->reports[i];
+        else if (c != cell)
+            *mixed = 1;
+        cell = isnan(cell) ? c : fmax(cell, c);
+    }
+    return cell;
+}
+
+/* A warning about the line, on stderr and in summary.json (with the first
+ * gridding step's report: run_step only replaces it with the stage's own
+ * warning). */
+static void line_warning(ms_run *run, ms_stage_report *rep, const char *msg)
+{
+    fprintf(stderr, "%s: warning: %s\n", run->input, msg);
+    if (rep)
+        snprintf(rep->warning, sizeof rep->warning, "%s", msg);
+}
+
+/* A recording along one straight line (a single B-scan, a cart line) has
+ * no width to grid. Gridded over a strip, every row holds nearly the same
+ * weighted means, those near the strip's edges over fewer traces (the
+ * search circle's chord) and so a little sharper: each target peaked on
+ * both edges, off the line. An axis-aligned line's map is therefore
+ * exactly one cell across, centred on the line (whatever /lane says
+ * across it): one row of cells whose centres lie on the line, so one peak
+ * per target, on it, and maps.h5 and the heatmap show that row. Along the
+ * line the extent stays the lane's (/lane, else the positions). Returns
+ * the axis whose extent it set: 'x' (a line along y), 'y', or 0. */
+static int fit_line_extent(ms_run *run, ms_recording *rec, ms_lane *lane)
+{
+    ms_line line;
+    ms_stage_report *first;
+    int mixed;
+    ms_line_kind kind = ms_recording_line(rec, MS_LINE_TOL_M, &line);
+    if (kind == MS_LINE_NONE)
+        return 0;
+    double cell = line_cell(run, &first, &mixed);
+    char msg[256];
+    if (kind == MS_LINE_DIAGONAL) {
+        snprintf(msg, sizeof msg, "the recording is one straight line at "
+                 "%.1f degrees to the lane's x axis; only lines along x or y "
+                 "are mapped as a line yet, so alarms may come out twice, "
+                 "either side of it", atan2(line.uy, line.ux) * 180.0 /
+                 acos(-1.0));
+        line_warning(run, first, msg);
+        return 0;
+    }
+    if (isnan(cell))
+        return 0; /* nothing grids */
+    if (mixed) {
+        snprintf(msg, sizeof msg, "the recording is one line and the recipe "
+                 "grids with different cell sizes: its maps are one %g m "
+                 "cell across, so a finer map has several rows, not all on "
+                 "the line", cell);
+        line_warning(run, first, msg);
+    }
+    if (kind == MS_LINE_ALONG_X) {
+        lane->y_min = line.y0 - 0.5 * cell;
+        lane->y_max = line.y0 + 0.5 * cell;
+        return 'y';
+    }
+    lane->x_min = line.x0 - 0.5 * cell;
+    lane->x_max = line.x0 + 0.5 * cell;
+    return 'x';
+}
+
 static int load_recording(ms_run *run, ms_recording *rec)
 {
     ms_lane lane = ms_recording_lane(rec);
-    /* A recording along one line (a single B-scan) still needs a map with
-     * some width: widen a degenerate extent to 0.1 m. */
-    if (lane.x_max - lane.x_min < 0.1) {
+    int across = fit_line_extent(run, rec, &lane);
+    /* Any other degenerate extent (all positions at one spot, a line
+     * shorter than 0.1 m) still needs a map with some width: widen it to
+     * 0.1 m. */
+    if (across != 'x' && lane.x_max - lane.x_min < 0.1) {
         double c = 0.5 * (lane.x_min + lane.x_max);
         lane.x_min = c - 0.05;
         lane.x_max = c + 0.05;
     }
-    if (lane.y_max - lane.y_min < 0.1) {
+    if (across != 'y' && lane.y_max - lane.y_min < 0.1) {
         double c = 0.5 * (lane.y_min + lane.y_max);
         lane.y_min = c - 0.05;
         lane.y_max = c + 0.05;
