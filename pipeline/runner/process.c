@@ -27,7 +27,7 @@
 static const char *const known_outputs[] = {
     "summary.json", "bscan.png", "heatmap.png", "coverage.png",
     "alarms.csv", "alarms.geojson", "score.json", "roc.csv", "roc.png",
-    "maps.h5", "index.html",
+    "targets.csv", "candidates.csv", "maps.h5", "index.html",
 };
 
 ms_process_options ms_process_options_default(void)

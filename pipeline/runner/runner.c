@@ -204,14 +204,19 @@ ms_cl *ms_runner_cl(ms_runner *r) { return r->cl; }
 
 /* ---- executing one stage on host arrays ------------------------------ */
 
+/* New arrays for the outputs that are not already given (in place). */
 static int alloc_outputs(const ms_stage_ctx *ctx, float *out[MS_MAX_IO])
 {
     for (unsigned o = 0; o < ctx->decl->n_out; o++) {
+        if (out[o])
+            continue;
         size_t n = ms_shape_count(ctx->out[o]);
         out[o] = malloc((n ? n : 1) * sizeof(float));
         if (!out[o]) {
-            for (unsigned k = 0; k < o; k++)
-                free(out[k]);
+            for (unsigned k = 0; k < ctx->decl->n_out; k++) {
+                free(out[k]); /* in-place ones too: their slot gave them up */
+                out[k] = NULL;
+            }
             return ms_fail(MS_ERR_NOMEM, "stage %s: out of memory for %zu "
                            "values", ctx->decl->name, n);
         }
@@ -530,8 +535,32 @@ static int load_recording(ms_run *run, ms_recording *rec)
 /* ---- running a recipe ------------------------------------------------ */
 
 /* Run a step on the C path: inputs to the host, new host outputs. */
-static int step_cpu(ms_run *run, ms_stage_ctx *ctx, ms_slot *in[],
-                    float *out[MS_MAX_IO])
+/* Peak memory on the C path: a stage that may write in place (decl->
+ * in_place) gets its input's buffer as output k when the step writes the
+ * very slot it reads as input k, that slot owns its buffer and the shapes
+ * agree; the slot gives the buffer up (the step replaces it anyway; a
+ * failing C stage ends the run). Only without OpenCL, where no device copy
+ * or fallback needs the old contents. */
+static void take_in_place(ms_run *run, const ms_recipe_step *st,
+                          ms_stage_ctx *ctx, ms_slot *in[],
+                          float *out[MS_MAX_IO])
+{
+    const ms_stage_decl *d = ctx->decl;
+    if (!d->in_place || run->runner->cl)
+        return;
+    for (unsigned k = 0; k < d->n_out && k < d->n_in; k++) {
+        ms_slot *s = in[k];
+        if (strcmp(st->out[k], st->in[k]) || s->borrowed || !s->host_ok ||
+            s->dev_ok || ms_shape_count(s->shape) != ms_shape_count(ctx->out[k]))
+            continue;
+        out[k] = s->host;
+        s->host = NULL;
+        s->host_ok = 0;
+    }
+}
+
+static int step_cpu(ms_run *run, const ms_recipe_step *st, ms_stage_ctx *ctx,
+                    ms_slot *in[], float *out[MS_MAX_IO])
 {
     const float *hin[MS_MAX_IO] = {0};
     for (unsigned i = 0; i < ctx->decl->n_in; i++) {
@@ -540,6 +569,7 @@ static int step_cpu(ms_run *run, ms_stage_ctx *ctx, ms_slot *in[],
             return rc;
         hin[i] = in[i]->host;
     }
+    take_in_place(run, st, ctx, in, out);
     int rc = alloc_outputs(ctx, out);
     if (rc)
         return rc;
@@ -735,7 +765,7 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
                 run->input, d->name, recipe->name, st->line, rep->reason);
     }
     float *out[MS_MAX_IO] = {0};
-    rc = step_cpu(run, &ctx, in, out);
+    rc = step_cpu(run, st, &ctx, in, out);
     if (rc)
         return ms_fail(rc, "%s: %s:%d: stage %s: %s", run->input,
                        recipe->name, st->line, d->name, ms_error_message());
@@ -744,6 +774,39 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
         rc = slot_put(run, st->out[o], ctx.out[o], out[o], NULL, SLOT_BY_STAGE);
     rep->seconds = ms_now_s() - t0;
     return rc;
+}
+
+/* Whether a step after `i` reads slot `name`, or an output role names it. */
+static int needed_after(const ms_recipe *recipe, size_t i, const char *name)
+{
+    for (size_t j = i + 1; j < recipe->n_steps; j++)
+        for (unsigned k = 0; k < recipe->steps[j].decl->n_in; k++)
+            if (!strcmp(recipe->steps[j].in[k], name))
+                return 1;
+    for (int role = 0; role < MS_N_ROLES; role++)
+        for (unsigned k = 0; k < recipe->outputs[role].n; k++)
+            if (!strcmp(recipe->outputs[role].slots[k], name))
+                return 1;
+    return 0;
+}
+
+/* Peak memory: after step i, free the large arrays (traces, masks,
+ * per-trace series) that it read for the last time and that no output
+ * names. Maps and positions are small and stay for maps.h5. */
+static void release_dead_slots(ms_run *run, const ms_recipe_step *st,
+                               const ms_recipe *recipe, size_t i)
+{
+    for (unsigned k = 0; k < st->decl->n_in; k++) {
+        ms_slot *s = slot_find(run, st->in[k]);
+        if (!s || s->shape.kind == MS_ARRAY_MAP ||
+            s->shape.kind == MS_ARRAY_POINTS ||
+            needed_after(recipe, i, s->name))
+            continue;
+        slot_clear(s);
+        size_t at = (size_t)(s - run->slots);
+        memmove(s, s + 1, (run->n_slots - at - 1) * sizeof *s);
+        run->n_slots--;
+    }
 }
 
 /* One pass of the recipe from the recording. */
@@ -772,6 +835,8 @@ static int run_once(ms_runner *r, const char *input, ms_recording *rec,
                 snprintf(run->final_map, sizeof run->final_map, "%s",
                          st->out[0]);
         }
+        if (!rc)
+            release_dead_slots(run, st, recipe, i);
     }
     if (rc) {
         ms_run_free(run);
