@@ -14,7 +14,9 @@
 /* The built-in recipes are put together from these parts, so that a
  * change to the radar filters reaches every recipe that uses them. */
 #define RADAR_FILTERS                                                          \
-    "stage dewow window_ns=2.0\n"                                              \
+    "# dewow over 3 periods of the centre frequency (2 ns where the\n"        \
+    "# recording does not give it)\n"                                         \
+    "stage dewow periods=3 window_ns=2.0\n"                                    \
     "# remove what is the same in every trace (direct coupling, ringing),\n"   \
     "# then line up the wandering ground bounce and remove it too\n"           \
     "stage background_removal window_traces=201\n"                             \
@@ -23,7 +25,12 @@
     "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
 
 #define RADAR_MAP                                                              \
-    "stage window_energy in=gpr_env,gpr_valid t_start_ns=1.0 t_end_ns=4.0\n"  \
+    "# energy 0.01-0.2 m below the surface, which ground_align put at its\n" \
+    "# target_ns (surface_ns says so), in two-way time at the velocity of\n" \
+    "# a loam (eps 9; 0.067-0.15 m/ns is eps 20-4), starting at least 0.4\n" \
+    "# periods of the centre frequency after the surface (the bounce)\n"     \
+    "stage window_energy in=gpr_env,gpr_valid depth_start_m=0.01 "            \
+    "depth_end_m=0.2 velocity_m_per_ns=0.1 surface_ns=0.5 guard_periods=0.4\n" \
     "stage grid in=gpr_score,gpr_score_valid,gpr_xy out=gpr_map,gpr_hits "     \
     "cell_m=0.02 radius_m=0.08\n"                                              \
     "stage zscore in=gpr_map,gpr_hits out=gpr_z\n"

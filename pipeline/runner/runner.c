@@ -521,6 +521,7 @@ static int load_recording(ms_run *run, ms_recording *rec)
         ms_gpr *g = rec->gpr;
         run->env.dt_s = g->sample_interval_s;
         run->env.time_zero_s = g->time_zero_s;
+        run->env.centre_frequency_hz = g->centre_frequency_hz;
         rc = put_sensor(run, "gpr", &g->data, &g->valid, g->n_traces,
                         g->n_samples, MS_ARRAY_TRACES, g->x, g->y);
     }

@@ -1,29 +1,44 @@
 /* dewow: remove the low-frequency "wow" (induction and DC drift) from each
- * trace by subtracting a running mean over `window_ns`, weighted by the
- * validity mask so that a gap counts as nothing rather than as zero. */
+ * trace by subtracting a running mean, weighted by the validity mask so
+ * that a gap counts as nothing rather than as zero. The running mean spans
+ * `periods` periods of the antenna's centre frequency when the recording
+ * gives it, so that a 400 MHz radar gets a window as long, in wavelets, as
+ * a 3 GHz one; `window_ns` when it does not (a gprMax import) or when
+ * periods = 0. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "minescan/error.h"
 #include "stages/stage.h"
 
 typedef struct dewow_params {
+    double periods;
     double window_ns;
 } dewow_params;
 MS_STAGE_PARAMS(dewow_params);
 
 static const ms_param_decl params[] = {
+    {"periods", MS_PARAM_FLOAT, MS_PARAM_AT(dewow_params, periods), 3.0, 0.0, 1000.0, "periods",
+     "length of the running mean in periods of the centre frequency (about one to three); 0: window_ns always"},
     {"window_ns", MS_PARAM_FLOAT, MS_PARAM_AT(dewow_params, window_ns), 2.0, 0.01, 1000.0, "ns",
-     "length of the running mean; about one to three wavelet periods"},
+     "length of the running mean where the recording gives no centre frequency, or periods=0"},
 };
+
+/* The running mean's length in ns. */
+static double window_length_ns(const ms_stage_ctx *ctx)
+{
+    const dewow_params *p = MS_P(ctx, dewow_params);
+    double f = ctx->env->centre_frequency_hz;
+    return p->periods > 0 && f > 0 ? p->periods / f * 1e9 : p->window_ns;
+}
 
 /* Half-width of the running mean in samples: at least 1, since a window
  * of one sample would subtract each sample from itself; at most the trace
  * length, past which the clamped window is the whole trace anyway. */
 static int half_window(const ms_stage_ctx *ctx)
 {
-    const dewow_params *p = MS_P(ctx, dewow_params);
-    double w = p->window_ns * 1e-9 / ctx->env->dt_s;
+    double w = window_length_ns(ctx) * 1e-9 / ctx->env->dt_s;
     long half = lround(w / 2.0), ns = (long)ctx->in[0].dims[1];
     return half < 1 ? 1 : half > ns ? (int)(ns > 1 ? ns : 1) : (int)half;
 }
@@ -33,6 +48,21 @@ static int shape(ms_stage_ctx *ctx)
     if (ctx->env->dt_s <= 0)
         return ms_fail(MS_ERR_INVALID_INPUT, "dewow: sample interval unknown");
     ctx->out[0] = ctx->in[0];
+    const dewow_params *p = MS_P(ctx, dewow_params);
+    double w = window_length_ns(ctx);
+    double span = (double)ctx->in[0].dims[1] * ctx->env->dt_s * 1e9;
+    if (p->periods > 0 && !(ctx->env->centre_frequency_hz > 0))
+        snprintf(ctx->warning, sizeof ctx->warning,
+                 "the recording gives no centre frequency: the running mean "
+                 "is window_ns = %g ns, not %g periods", w, p->periods);
+    else if (lround(w * 1e-9 / ctx->env->dt_s / 2.0) < 1)
+        snprintf(ctx->warning, sizeof ctx->warning,
+                 "the running mean (%.3g ns) is shorter than 2 samples of "
+                 "%.3g ns: 3 samples are used", w, ctx->env->dt_s * 1e9);
+    else if (w >= span)
+        snprintf(ctx->warning, sizeof ctx->warning,
+                 "the running mean (%.3g ns) is as long as the traces "
+                 "(%.3g ns): only their mean is removed", w, span);
     return 0;
 }
 
@@ -114,7 +144,7 @@ const ms_stage_decl ms_stage_dewow = {
     .in_slots = {"gpr", "gpr_valid"},
     .out_slots = {"gpr"},
     .in_kinds = {MS_ARRAY_TRACES, MS_ARRAY_MASK},
-    .params = params, .n_params = 1,
+    .params = params, .n_params = 2,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .in_place = 1,
     .tolerance = 1e-5,

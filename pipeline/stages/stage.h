@@ -46,6 +46,10 @@ static inline size_t ms_shape_count(ms_shape s)
 typedef struct ms_env {
     double dt_s;        /* GPR sample interval */
     double time_zero_s; /* GPR time of the antenna feed point */
+    /* GPR antenna centre frequency; 0 when the recording does not say (a
+     * gprMax import): stages that scale with it then fall back to their
+     * time parameters. */
+    double centre_frequency_hz;
     double lane_x_min, lane_x_max, lane_y_min, lane_y_max; /* metres */
 } ms_env;
 

@@ -156,12 +156,12 @@ class RunTests(unittest.TestCase):
         out = os.path.join(TMP, "out-params")
         r = run("run", self.lane, "-o", out, "--device", "cpu",
                 "--set", "grid#2.radius_m=0.1", "--set", "dewow.window_ns=2.5",
-                "--set", "window_energy.t_start_ns=0.9999999999")
+                "--set", "window_energy.depth_start_m=0.0099999999")
         self.assertEqual(r.returncode, 0, r.stderr)
         params = png_text(os.path.join(out, "heatmap.png"))["minescan:parameters"]
         self.assertIn("window_ns=2.5", params)
         self.assertIn("radius_m=0.1 ", params)
-        self.assertIn("t_start_ns=0.9999999999 ", params)
+        self.assertIn("depth_start_m=0.0099999999 ", params)
         recipe = os.path.join(TMP, "from-png.recipe")
         with open(recipe, "w") as f:
             f.write(params)
