@@ -1,7 +1,39 @@
 /* ground_align: see pipeline/stages/ground_align.c. A work-item takes a
  * run of traces (one on a GPU; on a CPU a share of them, whose loops then
  * run as plain code): find the bounce, then copy the trace shifted, as
- * zeros, a straight copy and zeros, with no test per sample. */
+ * zeros, a straight copy and zeros, with no test per sample. The host
+ * first asks ground_align_rms whether there is a bounce to align (else it
+ * passes hi = lo: no peak, shift 0). */
+
+/* Per trace: the rms of the present samples in [lo, hi) and in [hi, ns)
+ * (stats[i], stats[nt + i]), summed in float in sample order as the C
+ * path does; -1 where none is present. */
+__kernel void ground_align_rms(__global const float *restrict s,
+                               __global const float *restrict m,
+                               __global float *restrict stats, int nt, int ns,
+                               int lo, int hi)
+{
+    int run = (nt + get_global_size(0) - 1) / get_global_size(0);
+    int i0 = get_global_id(0) * run, i1 = min(i0 + run, nt);
+    for (int i = i0; i < i1; i++) {
+        __global const float *si = s + (size_t)i * ns;
+        __global const float *mi = m + (size_t)i * ns;
+        float a = 0.0f, na = 0.0f, b = 0.0f, nb = 0.0f;
+        for (int j = lo; j < hi; j++) {
+            float w = mi[j] > 0.0f ? 1.0f : 0.0f;
+            a += w * si[j] * si[j];
+            na += w;
+        }
+        for (int j = hi; j < ns; j++) {
+            float w = mi[j] > 0.0f ? 1.0f : 0.0f;
+            b += w * si[j] * si[j];
+            nb += w;
+        }
+        stats[i] = na > 0.0f ? sqrt(a / na) : -1.0f;
+        stats[nt + i] = nb > 0.0f ? sqrt(b / nb) : -1.0f;
+    }
+}
+
 __kernel void ground_align(__global const float *restrict s,
                            __global const float *restrict m,
                            __global float *restrict out,

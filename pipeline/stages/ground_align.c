@@ -3,8 +3,20 @@
  * background removal cannot cancel it. Each trace is shifted by whole
  * samples so that its strongest echo within the search window (the ground
  * bounce) lands at `target_ns` after time zero; samples shifted in from
- * outside the trace are missing (mask 0). Outputs: traces and their mask. */
+ * outside the trace are missing (mask 0). Outputs: traces and their mask.
+ *
+ * The bounce must be there to be aligned. The default recipe removes the
+ * background (201 traces) first, so over flat ground (a gprMax model, a
+ * cart on smooth ground) the bounce is gone and the strongest sample of
+ * the window is a target's own echo or noise: aligning on it would put the
+ * target's apex on the surface, where the next background removal erases
+ * it. So the stage first asks whether the recording has a bounce left:
+ * the median over traces of the rms in the search window must be at least
+ * `min_bounce_ratio` times the median rms after it (medians: a few
+ * targets do not decide). If not, every trace keeps its place (shift 0).
+ * A recording with no samples after the window is aligned as before. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "minescan/error.h"
@@ -14,6 +26,7 @@ typedef struct ground_align_params {
     double search_start_ns;
     double search_end_ns;
     double target_ns;
+    double min_bounce_ratio;
 } ground_align_params;
 MS_STAGE_PARAMS(ground_align_params);
 
@@ -24,6 +37,10 @@ static const ms_param_decl params[] = {
      "end of the ground-bounce search, after time zero"},
     {"target_ns", MS_PARAM_FLOAT, MS_PARAM_AT(ground_align_params, target_ns), 0.5, 0.0, 1000.0, "ns",
      "where the ground bounce is put, after time zero"},
+    {"min_bounce_ratio", MS_PARAM_FLOAT, MS_PARAM_AT(ground_align_params, min_bounce_ratio), 2.0, 0.0, 1000.0, "",
+     "align only when the median rms in the search window is at least this "
+     "times the median rms after it (else shift 0: flat ground); 0 always "
+     "aligns"},
 };
 
 /* Sample indices of the search window [lo, hi) and the target. */
@@ -36,6 +53,58 @@ static void indices(const ms_stage_ctx *ctx, int *lo, int *hi, int *target)
     *lo = (int)fmin(fmax(floor(t0 + p->search_start_ns * per_ns), 0), ns);
     *hi = (int)fmin(fmax(ceil(t0 + p->search_end_ns * per_ns), 0), ns);
     *target = (int)fmin(fmax(lround(t0 + p->target_ns * per_ns), 0), ns - 1);
+}
+
+/* Per trace: the rms of the present samples in [lo, hi) and in [hi, ns),
+ * summed in float in sample order (the kernel does the same); -1 where
+ * none is present. */
+static void trace_rms(const float *s, const float *m, int ns, int lo, int hi,
+                      float *in_rms, float *after_rms)
+{
+    float a = 0.0f, na = 0.0f, b = 0.0f, nb = 0.0f;
+    for (int j = lo; j < hi; j++) {
+        float w = m[j] > 0.0f ? 1.0f : 0.0f;
+        a += w * s[j] * s[j];
+        na += w;
+    }
+    for (int j = hi; j < ns; j++) {
+        float w = m[j] > 0.0f ? 1.0f : 0.0f;
+        b += w * s[j] * s[j];
+        nb += w;
+    }
+    *in_rms = na > 0.0f ? sqrtf(a / na) : -1.0f;
+    *after_rms = nb > 0.0f ? sqrtf(b / nb) : -1.0f;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of the values >= 0 of v[0..n) (reordered), or -1. */
+static float median_present(float *v, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] >= 0.0f)
+            v[k++] = v[i];
+    if (!k)
+        return -1.0f;
+    qsort(v, k, sizeof *v, cmp_float);
+    return k % 2 ? v[k / 2] : 0.5f * (v[k / 2 - 1] + v[k / 2]);
+}
+
+/* Whether to align: stats holds nt window rms, then nt rms after it. */
+static int bounce_present(const ms_stage_ctx *ctx, float *stats, size_t nt)
+{
+    const ground_align_params *p = MS_P(ctx, ground_align_params);
+    if (p->min_bounce_ratio <= 0.0)
+        return 1;
+    float in = median_present(stats, nt), after = median_present(stats + nt, nt);
+    if (after < 0.0f) /* nothing after the window to compare with */
+        return 1;
+    return in > 0.0f && (double)in >= p->min_bounce_ratio * (double)after;
 }
 
 static int check(const ms_params *values)
@@ -63,7 +132,7 @@ static void align_trace(const float *s, const float *m, float *out,
 {
     int peak = -1;
     float best = 0.0f;
-    for (int j = lo; j < hi; j++) {
+    for (int j = lo; j < hi; j++) { /* hi = lo when not aligning */
         int better = m[j] > 0.0f && fabsf(s[j]) > best;
         best = better ? fabsf(s[j]) : best;
         peak = better ? j : peak;
@@ -87,6 +156,16 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
     int lo, hi, target;
     indices(ctx, &lo, &hi, &target);
+    float *stats;
+    int rc = ms_stage_scratch_host(ctx, 2 * nt * sizeof *stats,
+                                   (void **)&stats);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < nt; i++)
+        trace_rms(in[0] + i * ns, in[1] + i * ns, (int)ns, lo, hi, stats + i,
+                  stats + nt + i);
+    if (!bounce_present(ctx, stats, nt))
+        hi = lo; /* no bounce: no peak, shift 0 */
     for (size_t i = 0; i < nt; i++)
         align_trace(in[0] + i * ns, in[1] + i * ns, out[0] + i * ns,
                     out[1] + i * ns, (int)ns, lo, hi, target);
@@ -101,6 +180,23 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
     int lo, hi, target;
     indices(ctx, &lo, &hi, &target);
+    float *stats;
+    cl_mem dstats;
+    int rc = ms_stage_scratch_host(ctx, 2 * nt * sizeof *stats,
+                                   (void **)&stats);
+    if (!rc)
+        rc = ms_stage_scratch_device(ctx, cl, 2 * nt * sizeof *stats, &dstats);
+    if (rc)
+        return rc;
+    ms_cl_arg sargs[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(dstats),
+                         MS_CL_INT(nt),    MS_CL_INT(ns),    MS_CL_INT(lo),
+                         MS_CL_INT(hi)};
+    if ((rc = ms_cl_launch_runs(cl, "ground_align", "ground_align_rms", nt,
+                                sargs, 7)) ||
+        (rc = ms_cl_download(cl, dstats, stats, 2 * nt * sizeof *stats)))
+        return rc;
+    if (!bounce_present(ctx, stats, nt))
+        hi = lo; /* no bounce: no peak, shift 0 */
     ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]),
                         MS_CL_MEM(out[0]), MS_CL_MEM(out[1]),
                         MS_CL_INT(nt),     MS_CL_INT(ns),
@@ -117,7 +213,7 @@ const ms_stage_decl ms_stage_ground_align = {
     .in_slots = {"gpr", "gpr_valid"},
     .out_slots = {"gpr", "gpr_valid"},
     .in_kinds = {MS_ARRAY_TRACES, MS_ARRAY_MASK},
-    .params = params, .n_params = 3,
+    .params = params, .n_params = 4,
     .check = check,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .in_place = 1,

@@ -352,6 +352,55 @@ static void ground_align_moves_the_bounce_to_the_target(void **state)
     assert_float_equal(out_m[8 + 2], 1.0f, 0);
 }
 
+static void ground_align_leaves_flat_ground_alone(void **state)
+{
+    /* Flat ground after background removal: no bounce left in the search
+     * window (samples 0-3), only a target's echo in trace 1 and the same
+     * small noise everywhere after it. The median window rms is not twice
+     * the median rms after it: no trace moves. With min_bounce_ratio = 0
+     * (always align) the echo would be moved onto the target time. */
+    enum { NT = 3, NS = 12 };
+    float s[NT * NS], m[NT * NS], out[NT * NS], out_m[NT * NS];
+    for (int i = 0; i < NT * NS; i++) {
+        s[i] = (i % 2 ? 0.01f : -0.01f);
+        m[i] = 1;
+    }
+    s[1 * NS + 3] = 5.0f; /* the target's echo, late in the window */
+    ms_shape sh[2] = {{MS_ARRAY_TRACES, {NT, NS, 1}},
+                      {MS_ARRAY_MASK, {NT, NS, 1}}};
+    const ms_stage_decl *d = ms_stage_find("ground_align");
+    ms_stage_ctx ctx = {.decl = d, .env = &env};
+    ms_stage_defaults(d, &ctx.params);
+    ms_param_set_named(d, &ctx.params, "search_start_ns", 0.0);
+    ms_param_set_named(d, &ctx.params, "search_end_ns", 0.4);
+    ms_param_set_named(d, &ctx.params, "target_ns", 0.1);
+    ctx.in[0] = sh[0];
+    ctx.in[1] = sh[1];
+    assert_int_equal(d->shape(&ctx), 0);
+    const float *in[2] = {s, m};
+    float *o[2] = {out, out_m};
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+    assert_memory_equal(out, s, sizeof s);
+    assert_memory_equal(out_m, m, sizeof m);
+    /* forced: the echo is put at the target, sample 1 */
+    ms_param_set_named(d, &ctx.params, "min_bounce_ratio", 0.0);
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+    assert_float_equal(out[1 * NS + 1], 5.0f, 0);
+    /* a bounce in every trace (the window's median rms now far above the
+     * noise after it) is aligned even with the default ratio */
+    ms_stage_defaults(d, &ctx.params);
+    ms_param_set_named(d, &ctx.params, "search_start_ns", 0.0);
+    ms_param_set_named(d, &ctx.params, "search_end_ns", 0.4);
+    ms_param_set_named(d, &ctx.params, "target_ns", 0.1);
+    s[0 * NS + 2] = 4.0f;
+    s[2 * NS + 0] = -3.0f;
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+    assert_float_equal(out[0 * NS + 1], 4.0f, 0);
+    assert_float_equal(out[1 * NS + 1], 5.0f, 0);
+    assert_float_equal(out[2 * NS + 1], -3.0f, 0);
+    assert_float_equal(out_m[2 * NS + 0], 0.0f, 0); /* shifted in */
+}
+
 /* ---- running means against brute force ------------------------------
  * dewow, background_removal and emi_detrend keep running sums of their
  * window; these hold them to the definition, summed afresh in double for
@@ -519,6 +568,7 @@ int main(void)
         cmocka_unit_test(grid_volume_grids_every_plane),
         cmocka_unit_test(depth_slice_averages_planes),
         cmocka_unit_test(ground_align_moves_the_bounce_to_the_target),
+        cmocka_unit_test(ground_align_leaves_flat_ground_alone),
         cmocka_unit_test(running_means_match_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
