@@ -1,6 +1,15 @@
-/* minescan import-gprmax FILE.out -o FILE.h5 [--dx M] [--component Ez]:
- * turn a gprMax B-scan into a recording. The import runs in a child
- * process, like `info`, because the input is outside HDF5. */
+/* minescan import-gprmax FILE.out -o FILE.h5 [--dx M] [--component Ez]
+ * [--centre-frequency MHZ]: turn a gprMax B-scan into a recording. The
+ * import runs in a child process, like `info`, because the input is
+ * outside HDF5.
+ *
+ * gprMax output files do not say what the source waveform was (it is in
+ * the input file's #waveform line), and their time zero is where the
+ * source waveform starts. With --centre-frequency the recording gets that
+ * centre frequency and its time zero at the peak of a gprMax Ricker of it,
+ * sqrt(2)/f after the start (3.54 ns at 400 MHz), so that ground_align's
+ * search window, which counts from time zero, finds the bounce; the
+ * instrument attribute says so. */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -11,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "core/files.h"
+#include "minescan/error.h"
 #include "minescan/recording.h"
 
 static void usage(FILE *f)
@@ -18,6 +28,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: minescan import-gprmax FILE.out -o FILE.h5 [--dx M] "
             "[--component Ez]\n"
+            "       [--centre-frequency MHZ]\n"
             "\n"
             "Convert a gprMax output file (v3 .out or v4 .h5; a merged "
             "B-scan\n"
@@ -34,6 +45,15 @@ static void usage(FILE *f)
             "  --component NAME   receiver output to import: Ex Ey Ez Hx Hy "
             "Hz\n"
             "                     (default Ez)\n"
+            "  --centre-frequency MHZ\n"
+            "                     centre frequency of the model's source "
+            "(its\n"
+            "                     #waveform line; the output file does not "
+            "say):\n"
+            "                     recorded, and time zero is put at the "
+            "peak of a\n"
+            "                     gprMax Ricker of it, sqrt(2)/f after the "
+            "start\n"
             "  -h, --help         show this help\n"
             "\n"
             "exit status: 0 written; 2 invalid input or usage; 3 cannot "
@@ -43,7 +63,37 @@ static void usage(FILE *f)
 typedef struct job {
     const char *in, *out, *component;
     double dx;
+    double centre_hz; /* 0: not given */
 } job;
+
+/* The source is taken to be a gprMax Ricker of centre frequency f: its
+ * peak is sqrt(2)/f after the start of the waveform (gprMax's time zero). */
+static int set_centre_frequency(ms_recording *rec, double f)
+{
+    ms_gpr *g = rec->gpr;
+    double peak = sqrt(2.0) / f;
+    if (peak > (double)(g->n_samples - 1) * g->sample_interval_s)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "--centre-frequency %g MHz: the Ricker peak (%.6g ns) "
+                       "is after the last time step (%.6g ns)",
+                       f * 1e-6, peak * 1e9,
+                       (double)(g->n_samples - 1) * g->sample_interval_s *
+                           1e9);
+    g->centre_frequency_hz = f;
+    g->time_zero_s = peak;
+    char buf[512];
+    snprintf(buf, sizeof buf,
+             "%s; source assumed a Ricker of %.6g MHz, time zero at its "
+             "peak, %.6g ns after the start",
+             rec->instrument ? rec->instrument : "gprMax simulation",
+             f * 1e-6, peak * 1e9);
+    char *inst = strdup(buf);
+    if (!inst)
+        return ms_fail(MS_ERR_NOMEM, "out of memory");
+    free(rec->instrument);
+    rec->instrument = inst;
+    return 0;
+}
 
 /* A JSON string even from bytes that are not UTF-8 (file names). */
 static json_t *jstr(const char *s)
@@ -71,23 +121,32 @@ static int import_child(void *ctx, int fd)
     char summary[512] = "";
     ms_diag_init(&d);
     int rc = ms_gprmax_import(j->in, j->component, j->dx, &rec, &d);
+    if (rc == 0 && j->centre_hz > 0 &&
+        (rc = set_centre_frequency(rec, j->centre_hz)) != 0)
+        ms_diag_add(&d, "%s: %s", j->in, ms_error_message());
     if (rc == 0) {
         rc = ms_recording_write(j->out, rec, NULL);
         if (rc)
             ms_diag_add(&d, "%s", ms_error_message());
         else {
             const ms_gpr *g = rec->gpr;
+            char tz[96] = "";
+            if (g->centre_frequency_hz > 0)
+                snprintf(tz, sizeof tz,
+                         "; %.6g MHz, time zero at the Ricker peak (%.6g ns)",
+                         g->centre_frequency_hz * 1e-6, g->time_zero_s * 1e9);
             if (g->n_traces > 1)
                 snprintf(summary, sizeof summary,
                          "%s: %zu traces x %zu samples every %.6g ns, trace "
-                         "spacing %.6g m, from %s",
+                         "spacing %.6g m, from %s%s",
                          j->out, g->n_traces, g->n_samples,
-                         g->sample_interval_s * 1e9, g->x[1] - g->x[0], j->in);
+                         g->sample_interval_s * 1e9, g->x[1] - g->x[0], j->in,
+                         tz);
             else
                 snprintf(summary, sizeof summary,
                          "%s: a single trace (an A-scan) of %zu samples every "
-                         "%.6g ns, from %s", j->out, g->n_samples,
-                         g->sample_interval_s * 1e9, j->in);
+                         "%.6g ns, from %s%s", j->out, g->n_samples,
+                         g->sample_interval_s * 1e9, j->in, tz);
         }
     } else if (d.n == 0) {
         ms_diag_add(&d, "%s", ms_error_message());
@@ -109,7 +168,7 @@ static int import_child(void *ctx, int fd)
 
 int ms_cmd_import_gprmax(int argc, char **argv)
 {
-    job j = {NULL, NULL, "Ez", 0.0};
+    job j = {NULL, NULL, "Ez", 0.0, 0.0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -117,7 +176,8 @@ int ms_cmd_import_gprmax(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
-                   strcmp(a, "--dx") == 0 || strcmp(a, "--component") == 0) {
+                   strcmp(a, "--dx") == 0 || strcmp(a, "--component") == 0 ||
+                   strcmp(a, "--centre-frequency") == 0) {
             if (!val) {
                 fprintf(stderr,
                         "minescan import-gprmax: %s needs a value (see "
@@ -138,6 +198,20 @@ int ms_cmd_import_gprmax(int argc, char **argv)
                             val);
                     return 2;
                 }
+            } else if (strcmp(a, "--centre-frequency") == 0) {
+                char *end = NULL;
+                errno = 0;
+                double mhz = strtod(val, &end);
+                if (errno || !end || *end || end == val || !isfinite(mhz) ||
+                    mhz <= 0 || mhz > 1e5) {
+                    fprintf(stderr,
+                            "minescan import-gprmax: --centre-frequency %s: "
+                            "give the source's centre frequency in MHz "
+                            "(> 0)\n",
+                            val);
+                    return 2;
+                }
+                j.centre_hz = mhz * 1e6;
             } else if (strcmp(a, "--component") == 0) {
                 j.component = val;
             } else {

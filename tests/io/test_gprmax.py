@@ -178,6 +178,40 @@ class GprMax(unittest.TestCase):
         # each component is d * k: the NaN/Inf stay non-finite
         self.assertEqual(j["gpr"]["n_missing_samples"], 2)
 
+    def test_centre_frequency_puts_time_zero_at_the_ricker_peak(self):
+        # the output file does not say what the source was: without
+        # --centre-frequency none is recorded and time zero is the start
+        src = self.path("ricker.out")
+        write_gprmax(src)
+        out, j = self.imported(src)
+        with h5py.File(out, "r") as f:
+            self.assertNotIn("centre_frequency_hz", f["gpr"].attrs)
+            self.assertEqual(f["gpr"].attrs.get("time_zero_s", 0.0), 0.0)
+        # 2 GHz: a gprMax Ricker peaks sqrt(2)/f = 0.707 ns after its start
+        p = run(src, "-o", src + ".f.h5", "--centre-frequency", "2000")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("time zero at the Ricker peak", p.stdout)
+        with h5py.File(src + ".f.h5", "r") as f:
+            g = f["gpr"].attrs
+            self.assertAlmostEqual(g["centre_frequency_hz"], 2e9, delta=1e-3)
+            self.assertAlmostEqual(g["time_zero_s"], 2 ** 0.5 / 2e9,
+                                   delta=1e-18)
+            inst = f.attrs["instrument"]
+            inst = inst.decode() if isinstance(inst, bytes) else inst
+            self.assertIn("Ricker of 2000 MHz", inst)
+            np.testing.assert_array_equal(f["gpr/data"][()], field(3.0).T)
+        # the peak must lie in the trace (300 steps of 4.7 ps = 1.41 ns)
+        p = run(src, "-o", src + ".g.h5", "--centre-frequency", "400")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertTrue(p.stderr.startswith(src + ": "), p.stderr)
+        self.assertIn("after the last time step", p.stderr)
+        self.assertFalse(os.path.exists(src + ".g.h5"))
+        for bad in ("0", "-400", "abc", "inf"):
+            with self.subTest(bad):
+                p = run(src, "-o", src + ".b.h5", "--centre-frequency", bad)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("--centre-frequency", p.stderr)
+
     def test_unknown_component(self):
         src = self.path("comp.out")
         write_gprmax(src)
@@ -216,6 +250,7 @@ class GprMax(unittest.TestCase):
         self.assertEqual(p.returncode, 0)
         self.assertIn("--dx", p.stdout)
         self.assertIn("--component", p.stdout)
+        self.assertIn("--centre-frequency", p.stdout)
 
 
 if __name__ == "__main__":
