@@ -104,7 +104,7 @@ static int bounce_present(const ms_stage_ctx *ctx, float *stats, size_t nt)
     float in = median_present(stats, nt), after = median_present(stats + nt, nt);
     if (after < 0.0f) /* nothing after the window to compare with */
         return 1;
-    return in > 0.0f && (double)in >= p->min_bounce_ratio * (double)after;
+    return in > 0.0f && in >= (float)p->min_bounce_ratio * after;
 }
 
 static int check(const ms_params *values)
@@ -180,29 +180,34 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
     int lo, hi, target;
     indices(ctx, &lo, &hi, &target);
-    float *stats;
-    cl_mem dstats;
-    int rc = ms_stage_scratch_host(ctx, 2 * nt * sizeof *stats,
-                                   (void **)&stats);
+    const ground_align_params *p = MS_P(ctx, ground_align_params);
+    cl_mem dstats, dgate;
+    int rc = ms_stage_scratch_device(ctx, cl, 2 * nt * sizeof(float), &dstats);
     if (!rc)
-        rc = ms_stage_scratch_device(ctx, cl, 2 * nt * sizeof *stats, &dstats);
+        rc = ms_stage_scratch_device(ctx, cl, sizeof(cl_int), &dgate);
     if (rc)
         return rc;
     ms_cl_arg sargs[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(dstats),
                          MS_CL_INT(nt),    MS_CL_INT(ns),    MS_CL_INT(lo),
                          MS_CL_INT(hi)};
-    if ((rc = ms_cl_launch_runs(cl, "ground_align", "ground_align_rms", nt,
-                                sargs, 7)) ||
-        (rc = ms_cl_download(cl, dstats, stats, 2 * nt * sizeof *stats)))
+    size_t one = 1;
+    ms_cl_arg gargs[] = {MS_CL_MEM(dstats), MS_CL_INT(nt),
+                         MS_CL_FLOAT(p->min_bounce_ratio), MS_CL_MEM(dgate)};
+    if (p->min_bounce_ratio > 0.0 &&
+        ((rc = ms_cl_launch_runs(cl, "ground_align", "ground_align_rms", nt,
+                                 sargs, 7)) ||
+         (rc = ms_cl_launch(cl, "ground_align", "ground_align_gate", 1, &one,
+                            &one, gargs, 4))))
         return rc;
-    if (!bounce_present(ctx, stats, nt))
-        hi = lo; /* no bounce: no peak, shift 0 */
+    if (p->min_bounce_ratio <= 0.0 && /* always align */
+        (rc = ms_cl_upload(cl, dgate, &(cl_int){1}, sizeof(cl_int))))
+        return rc;
     ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]),
                         MS_CL_MEM(out[0]), MS_CL_MEM(out[1]),
                         MS_CL_INT(nt),     MS_CL_INT(ns),
                         MS_CL_INT(lo),     MS_CL_INT(hi),
-                        MS_CL_INT(target)};
-    return ms_cl_launch_runs(cl, "ground_align", "ground_align", nt, args, 9);
+                        MS_CL_INT(target), MS_CL_MEM(dgate)};
+    return ms_cl_launch_runs(cl, "ground_align", "ground_align", nt, args, 10);
 }
 
 const ms_stage_decl ms_stage_ground_align = {
