@@ -69,12 +69,27 @@ static const char slices_recipe[] =
     "stage zscore in=gpr_slice,gpr_vhits out=gpr_z\n"
     "output anomaly=gpr_z gpr=gpr_z coverage=gpr_vhits bscan=gpr\n";
 
+/* Radar only, the linear-prediction prescreener instead of the energy:
+ * what a trace's neighbours on both sides do not predict, below the
+ * surface, gridded and standardised. */
+static const char lms_recipe[] =
+    "# radar only: two-sided linear prediction (LMS prescreener)\n"
+    RADAR_FILTERS
+    "stage lms_residual in=gpr,gpr_valid neighbours=4 guard=6 ridge=0.3 "
+    "t_start_ns=0.25 t_end_ns=4.0\n"
+    "stage grid in=gpr_score,gpr_score_valid,gpr_xy out=gpr_map,gpr_hits "
+    "cell_m=0.02 radius_m=0.08\n"
+    "stage zscore in=gpr_map,gpr_hits out=gpr_z\n"
+    "output anomaly=gpr_z gpr=gpr_z coverage=gpr_hits bscan=gpr\n";
+
 const ms_builtin_recipe ms_builtin_recipes[] = {
     {"default", "radar and metal detector, fused (stages without input are "
                 "skipped)", default_recipe},
     {"gpr", "radar only", gpr_recipe},
     {"emi", "metal detector only", emi_recipe},
     {"slices", "radar x-y-time volume and a depth slice", slices_recipe},
+    {"lms", "radar only, two-sided linear-prediction prescreener",
+     lms_recipe},
     {NULL, NULL, NULL},
 };
 
