@@ -5,6 +5,7 @@
  * shows a trainer where the lane was not swept. Missing values (mask 0)
  * weigh nothing and are not hits. Cells with no hit hold 0. */
 #include <limits.h>
+#include <stdlib.h>
 
 #include "minescan/error.h"
 #include "stages/grid_common.h"
@@ -52,6 +53,38 @@ static int shape(ms_stage_ctx *ctx)
     return 0;
 }
 
+/* The Gaussian-weighted mean (sigma = radius / 2) at cell (ix, iy) of the
+ * present values within `radius` of its centre, and their number. pv, pm:
+ * the column in bin order, 0 where missing, and 1 where present. The
+ * kernels (grid, grid_tiles in kernels/grid.cl) take the same neighbours
+ * and weights, and may add them up in another order. */
+static float grid_cell(const ms_grid_bins *b, const float *pv, const float *pm,
+                       long nx, long ny, long ix, long iy, float cell,
+                       float radius, float *hits)
+{
+    float cx = ((float)ix + 0.5f) * cell, cy = ((float)iy + 0.5f) * cell;
+    float r2max = radius * radius, k = -2.0f / r2max;
+    float sum = 0.0f, weight = 0.0f, count = 0.0f;
+    long by0, by1;
+    ms_grid_rows(b, ny, iy, &by0, &by1);
+    for (long by = by0; by <= by1; by++) {
+        int p0, p1;
+        ms_grid_span(b, nx, ix, iy, by, &p0, &p1);
+        for (int p = p0; p < p1; p++) {
+            float dx = b->xy[2 * p] - cx, dy = b->xy[2 * p + 1] - cy;
+            float r2 = dx * dx + dy * dy;
+            if (r2 <= r2max) {
+                float w = expf(r2 * k) * pm[p];
+                sum += w * pv[p];
+                weight += w;
+                count += pm[p];
+            }
+        }
+    }
+    *hits = count;
+    return weight > 0.0f ? sum / weight : 0.0f;
+}
+
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
@@ -63,11 +96,19 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     int rc = ms_grid_bins_build(in[2], n, nx, ny, cell, radius, &b);
     if (rc)
         return rc;
+    float *pv = malloc((n ? 2 * n : 1) * sizeof *pv), *pm = pv + n;
+    if (!pv) {
+        ms_grid_bins_free(&b);
+        return ms_fail(MS_ERR_NOMEM, "grid: out of memory for %zu points", n);
+    }
+    ms_grid_cols cols = {nc, (size_t)p->channel, 1, 1};
+    ms_grid_gather(&b, n, in[0], in[1], &cols, pv, pm);
     for (size_t iy = 0; iy < ny; iy++)
         for (size_t ix = 0; ix < nx; ix++)
-            out[0][iy * nx + ix] = ms_grid_cell(
-                in[0], in[1], in[2], &b, nx, ny, nc, (size_t)p->channel, ix, iy,
-                cell, radius, &out[1][iy * nx + ix]);
+            out[0][iy * nx + ix] =
+                grid_cell(&b, pv, pm, (long)nx, (long)ny, (long)ix, (long)iy,
+                          cell, radius, &out[1][iy * nx + ix]);
+    free(pv);
     ms_grid_bins_free(&b);
     return 0;
 }
@@ -77,14 +118,17 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
 {
     const grid_params *p = MS_P(ctx, grid_params);
     size_t ny = ctx->out[0].dims[0], nx = ctx->out[0].dims[1];
-    ms_cl_arg rest[] = {MS_CL_MEM(out[0]), MS_CL_MEM(out[1]),
-                        MS_CL_INT(ctx->in[0].dims[1]), MS_CL_INT(p->channel),
-                        MS_CL_INT(nx), MS_CL_INT(ny), MS_CL_FLOAT(p->cell_m),
+    ms_cl_arg rest[] = {MS_CL_MEM(out[0]), MS_CL_MEM(out[1]), MS_CL_INT(nx),
+                        MS_CL_INT(ny), MS_CL_FLOAT(p->cell_m),
                         MS_CL_FLOAT(p->radius_m)};
-    size_t global[2] = {nx, ny};
-    return ms_grid_launch(cl, "grid", in, ctx->in[0].dims[0], nx, ny,
-                          (float)p->cell_m, (float)p->radius_m, 2, global, rest,
-                          8);
+    /* CPUs: runs of tiles of 8 cells, one cell per vector lane */
+    int tiles = ms_grid_cpu_kernels(cl);
+    size_t global[2] = {tiles ? (nx + 7) / 8 * ny : nx, ny};
+    ms_grid_cols cols = {ctx->in[0].dims[1], (size_t)p->channel, 1, 1};
+    return ms_grid_launch(cl, tiles ? "grid_tiles" : "grid", in,
+                          ctx->in[0].dims[0], &cols, nx, ny, (float)p->cell_m,
+                          (float)p->radius_m, tiles ? 0 : 2, global, NULL,
+                          rest, 6);
 }
 
 const ms_stage_decl ms_stage_grid = {
