@@ -486,10 +486,11 @@ static json_t *params_json(const ms_stage_ctx *ctx)
 
 static json_t *env_json(const ms_env *e)
 {
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "dt_s", e->dt_s,
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "dt_s", e->dt_s,
                      "time_zero_s", e->time_zero_s, "lane_x_min", e->lane_x_min,
                      "lane_x_max", e->lane_x_max, "lane_y_min", e->lane_y_min,
-                     "lane_y_max", e->lane_y_max);
+                     "lane_y_max", e->lane_y_max, "centre_frequency_hz",
+                     e->centre_frequency_hz);
 }
 
 /* Write manifest.json, run bench/numpy_peer.py on it and hang each stage's

@@ -39,12 +39,15 @@ F32 = np.float32
 
 # minescan's built-in `default` recipe (minescan recipes --show)
 RECIPE = {
-    "dewow": {"window_ns": 2.0},
+    "dewow": {"periods": 3.0, "window_ns": 2.0},
     "background_removal_1": {"window_traces": 201},
-    "ground_align": {"search_start_ns": 0.0, "search_end_ns": 2.5, "target_ns": 0.5},
+    "ground_align": {"search_start_ns": 0.0, "search_end_ns": 2.5, "target_ns": 0.5,
+                     "min_bounce_ratio": 2.0},
     "background_removal_2": {"window_traces": 51},
     "envelope": {"half_taps": 15},
-    "window_energy": {"t_start_ns": 1.0, "t_end_ns": 4.0},
+    "window_energy": {"depth_start_m": 0.01, "depth_end_m": 0.2,
+                      "velocity_m_per_ns": 0.1, "surface_ns": 0.5,
+                      "guard_periods": 0.4},
     "grid": {"cell_m": 0.02, "radius_m": 0.08, "channel": 0},
     "emi_detrend": {"window_readings": 61},
     "fuse": {"w_gpr": 1.0, "w_emi": 1.0},
@@ -143,6 +146,8 @@ def process(path, outdir):
     if gpr is not None:
         env["dt_s"] = float(gpr["attrs"]["sample_interval_s"])
         env["time_zero_s"] = float(gpr["attrs"].get("time_zero_s", 0.0))
+        env["centre_frequency_hz"] = float(
+            gpr["attrs"].get("centre_frequency_hz", 0.0))
         s, m = gpr["data"], gpr["mask"]
         (s,) = P.dewow([s, m], RECIPE["dewow"], env)
         (s,) = P.background_removal([s, m], RECIPE["background_removal_1"], env)

@@ -62,7 +62,11 @@ def subtract_running_mean(s, m, half, axis):
 
 def dewow(inp, p, env):
     s, m = inp
-    w = p["window_ns"] * 1e-9 / env["dt_s"]
+    fc = env.get("centre_frequency_hz", 0.0)
+    periods = p.get("periods", 0.0)
+    # `periods` of the centre frequency where the recording gives one
+    w_ns = periods / fc * 1e9 if fc > 0 and periods > 0 else p["window_ns"]
+    w = w_ns * 1e-9 / env["dt_s"]
     half = min(max(lround(w / 2.0), 1), 1000000)
     return [subtract_running_mean(s, m, half, axis=1)]
 
@@ -83,6 +87,28 @@ def _clamp(v, lo, hi):
     return min(max(v, lo), hi)
 
 
+def bounce_present(s, m, lo, hi, p):
+    """The stage's gate: align only when the median rms of the present
+    samples in the search window is at least min_bounce_ratio times the
+    median rms after it (flat ground: no bounce left to align)."""
+    ratio = p.get("min_bounce_ratio", 0.0)
+    if ratio <= 0:
+        return True
+
+    def median_rms(part, mask):
+        w = (mask > 0).astype(F32)
+        n = w.sum(axis=1)
+        e = (w * part * part).sum(axis=1, dtype=F32)
+        ok = n > 0
+        return np.median(np.sqrt(e[ok] / n[ok])) if ok.any() else -1.0
+
+    inside = median_rms(s[:, lo:hi], m[:, lo:hi])
+    after = median_rms(s[:, hi:], m[:, hi:])
+    if after < 0:
+        return True
+    return inside > 0 and inside >= np.float32(ratio) * after
+
+
 def ground_shifts(s, m, p, env):
     """Per trace: the shift that puts its strongest present echo within the
     search window at the target sample (0 when the window holds none)."""
@@ -92,7 +118,7 @@ def ground_shifts(s, m, p, env):
     lo = int(_clamp(math.floor(t0 + p["search_start_ns"] * per_ns), 0, ns))
     hi = int(_clamp(math.ceil(t0 + p["search_end_ns"] * per_ns), 0, ns))
     target = int(_clamp(lround(t0 + p["target_ns"] * per_ns), 0, ns - 1))
-    if hi <= lo:
+    if hi <= lo or not bounce_present(s, m, lo, hi, p):
         return np.zeros(nt, dtype=np.int64)
     a = np.abs(s[:, lo:hi])
     a[m[:, lo:hi] <= 0] = 0
@@ -168,10 +194,21 @@ def envelope_hilbert(inp, p, env):
 
 
 def window_bounds(p, env, ns):
+    """The stage's window in samples: t_start_ns..t_end_ns when given, else
+    the depth window below the surface in two-way time at the velocity,
+    held guard_periods of the centre frequency after the surface."""
     t0 = env["time_zero_s"] / env["dt_s"]
-    a = math.floor(t0 + p["t_start_ns"] * 1e-9 / env["dt_s"])
-    b = math.ceil(t0 + p["t_end_ns"] * 1e-9 / env["dt_s"])
-    return int(_clamp(a, 0, ns)), int(_clamp(b, 0, ns))
+    if p.get("t_end_ns", 0.0) > 0:
+        start, end = p.get("t_start_ns", 0.0), p["t_end_ns"]
+    else:
+        v, fc = p["velocity_m_per_ns"], env.get("centre_frequency_hz", 0.0)
+        guard = p["guard_periods"] / fc * 1e9 if fc > 0 else 0.0
+        start = p["surface_ns"] + max(2 * p["depth_start_m"] / v, guard)
+        end = p["surface_ns"] + 2 * p["depth_end_m"] / v
+    a = math.floor(t0 + start * 1e-9 / env["dt_s"])
+    b = math.ceil(t0 + end * 1e-9 / env["dt_s"])
+    lo, hi = int(_clamp(a, 0, ns)), int(_clamp(b, 0, ns))
+    return (lo, lo) if start >= end else (lo, hi)
 
 
 def window_energy(inp, p, env):
