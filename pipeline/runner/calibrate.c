@@ -62,6 +62,7 @@ static ms_recording *synthetic_lane(void)
     rec->emi = e;
     g->sample_interval_s = 6.25e-11;
     g->time_zero_s = 1e-9;
+    g->centre_frequency_hz = 1.5e9; /* a hand-held radar's */
     unsigned long long s = 88172645463325252ULL;
     for (size_t i = 0; i < CAL_TRACES; i++) {
         g->x[i] = 20.0 * (double)i / CAL_TRACES;
