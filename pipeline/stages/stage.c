@@ -86,8 +86,11 @@ int ms_stage_begin(ms_stage_ctx *ctx, ms_cl *cl)
 
 void ms_stage_end(ms_stage_ctx *ctx)
 {
-    if (ctx->decl && ctx->decl->uninit && ctx->scratch)
-        ctx->decl->uninit(ctx);
+    /* uninit exactly when init was called (begin got that far), so that
+     * it always finds its private state */
+    const ms_stage_decl *d = ctx->decl;
+    if (d && d->uninit && ctx->scratch && (!d->priv_size || ctx->priv))
+        d->uninit(ctx);
     free(ctx->priv);
     ctx->priv = NULL;
     ms_scratch *s = ctx->scratch;

@@ -124,9 +124,9 @@ struct ms_stage_decl {
      * MS_ERR_INVALID_INPUT with a message; the recipe adds its line. */
     int (*check)(const ms_params *params);
     /* Optional lifecycle. init runs before cpu()/opencl() with ctx->priv
-     * zeroed (priv_size bytes) and cl NULL on the C path; uninit always
-     * runs afterwards, also when init or the stage failed half-way, and
-     * must free what init made. */
+     * zeroed (priv_size bytes) and cl NULL on the C path; uninit runs
+     * afterwards whenever init was called, also when init or the stage
+     * failed half-way, and must free what init made. */
     size_t priv_size;
     int (*init)(ms_stage_ctx *ctx, ms_cl *cl);
     void (*uninit)(ms_stage_ctx *ctx);
