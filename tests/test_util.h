@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "opencl/cl_runtime.h"
+
 /* A deterministic generator (splitmix64), so a failure reproduces. */
 typedef struct test_rng {
     uint64_t s;
@@ -30,6 +32,24 @@ static inline void test_tmp_path(char *buf, size_t len, const char *name)
 {
     const char *dir = getenv("MINESCAN_TEST_TMP");
     snprintf(buf, len, "%s/%s", dir && *dir ? dir : "/tmp", name);
+}
+
+/* The OpenCL device `auto` would pick (named on stdout), or NULL without
+ * one (the message says what to install). */
+static inline ms_cl *test_cl_open(void)
+{
+    ms_cl_device_info *list;
+    size_t n = ms_cl_list_devices(&list);
+    int pick = ms_cl_pick_device(list, n);
+    ms_cl *cl = NULL;
+    if (pick < 0 || ms_cl_create(&list[pick], &cl) != 0) {
+        fprintf(stderr, "no usable OpenCL device: install pocl-opencl-icd\n");
+        cl = NULL;
+    } else {
+        printf("# OpenCL device: %s\n", list[pick].device_name);
+    }
+    free(list);
+    return cl;
 }
 
 #endif

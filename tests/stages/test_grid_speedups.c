@@ -22,13 +22,7 @@ static ms_cl *cl;
 
 static int setup(void **state)
 {
-    ms_cl_device_info *list;
-    size_t n = ms_cl_list_devices(&list);
-    int pick = ms_cl_pick_device(list, n);
-    if (pick < 0 || ms_cl_create(&list[pick], &cl) != 0)
-        cl = NULL;
-    printf("# OpenCL device: %s\n", cl ? list[pick].device_name : "none");
-    free(list);
+    cl = test_cl_open(); /* NULL: the C path only */
     return 0;
 }
 

@@ -309,16 +309,9 @@ static void c_path_matches_brute_force(void **state)
 
 static void kernel_matches_c_path(void **state)
 {
-    ms_cl_device_info *list;
-    size_t nd = ms_cl_list_devices(&list);
-    int pick = ms_cl_pick_device(list, nd);
-    if (pick < 0) {
-        free(list);
+    ms_cl *cl = test_cl_open();
+    if (!cl)
         fail_msg("no OpenCL device: install pocl-opencl-icd");
-    }
-    ms_cl *cl;
-    assert_int_equal(ms_cl_create(&list[pick], &cl), 0);
-    free(list);
     test_rng r = {29};
     const ms_stage_decl *d = ms_stage_find("lms_residual");
     for (size_t z = 0; z < sizeof cases / sizeof cases[0]; z++)

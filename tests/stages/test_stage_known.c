@@ -465,19 +465,6 @@ static void assert_near_brute(const char *what, lines_layout g, const float *s,
     }
 }
 
-/* The OpenCL device `auto` would pick, or NULL without one. */
-static ms_cl *open_device(void)
-{
-    ms_cl_device_info *list;
-    size_t n = ms_cl_list_devices(&list);
-    int pick = ms_cl_pick_device(list, n);
-    ms_cl *cl = NULL;
-    if (pick >= 0 && ms_cl_create(&list[pick], &cl) != 0)
-        cl = NULL;
-    free(list);
-    return cl;
-}
-
 /* Run `stage` with key=value on a rows x cols array from gappy_lines, on
  * the C path and, with a device `cl`, through its kernel, and hold both to
  * the definition. The window (half-width `half`) runs along the rows
@@ -544,7 +531,7 @@ static void running_means_match_brute_force(void **state)
         {"emi_detrend", "window_readings", 2001, 1000, MS_ARRAY_SERIES, 3000, 3, 1},
         {"emi_detrend", "window_readings", 61, 30, MS_ARRAY_SERIES, 3000, 3, 1},
     };
-    ms_cl *cl = open_device();
+    ms_cl *cl = test_cl_open();
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         check_running_mean(cl, cases[c].stage, cases[c].key, cases[c].value,
                            cases[c].half, cases[c].kind, cases[c].rows,

@@ -25,17 +25,8 @@ static ms_cl *cl;
 
 static int setup(void **state)
 {
-    ms_cl_device_info *list;
-    size_t n = ms_cl_list_devices(&list);
-    int pick = ms_cl_pick_device(list, n);
-    if (pick < 0) {
-        fprintf(stderr, "no OpenCL device: install pocl-opencl-icd\n");
-        free(list);
-        return -1;
-    }
-    int rc = ms_cl_create(&list[pick], &cl);
-    free(list);
-    return rc;
+    cl = test_cl_open();
+    return cl ? 0 : -1;
 }
 
 static int teardown(void **state)
