@@ -312,22 +312,6 @@ static int check_alarms(const char *path, const ms_alarm *a, size_t n)
     return 0;
 }
 
-/* A CSV field, quoted only when it needs to be (RFC 4180). */
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 int ms_alarms_write_csv(const char *path, const ms_alarm *a, size_t n)
 {
     int rc = check_alarms(path ? path : "alarms.csv", a, n);
@@ -337,7 +321,7 @@ int ms_alarms_write_csv(const char *path, const ms_alarm *a, size_t n)
     fputs("x_m,y_m,score,detectors\n", o.f);
     for (size_t i = 0; i < n; i++) {
         fprintf(o.f, "%.4f,%.4f,%.6g,", a[i].x, a[i].y, a[i].score);
-        csv_field(o.f, a[i].detectors);
+        ms_csv_write_field(o.f, a[i].detectors);
         fputc('\n', o.f);
     }
     return ms_detect_out_commit(&o);
