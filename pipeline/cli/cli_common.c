@@ -2,6 +2,7 @@
 #include "cli/cli_common.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "minescan/error.h"
 
@@ -134,4 +135,51 @@ void ms_cli_print_process_help(FILE *f)
             d.recipe, d.alarm_threshold, d.alarm_separation_m, d.halo_m,
             d.sensor_threshold);
     ms_cli_print_device_help(f);
+}
+
+int ms_cli_default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+int ms_cli_batch_option(const char *cmd, int c, const char *arg,
+                        ms_batch_options *opt)
+{
+    double v;
+    switch (c) {
+    case 'T':
+        return ms_cli_positive(cmd, "--timeout", arg, &opt->timeout_s) ? 2
+                                                                        : 0;
+    case 'j':
+        if (ms_cli_positive(cmd, "--jobs", arg, &v))
+            return 2;
+        if (v != (int)v || v > 256) {
+            fprintf(stderr, "minescan %s: --jobs %s: expected a whole number "
+                            "from 1 to 256\n", cmd, arg);
+            return 2;
+        }
+        opt->jobs = (int)v;
+        return 0;
+    case 'f':
+        opt->force = 1;
+        return 0;
+    }
+    return -1;
+}
+
+int ms_cli_check_recipe(const ms_process_options *po)
+{
+    ms_recipe recipe = {0}; /* freed below even when loading failed */
+    int rc = ms_recipe_load(po->recipe ? po->recipe : "default", &recipe);
+    for (size_t i = 0; !rc && i < po->n_overrides; i++)
+        rc = ms_recipe_override(&recipe, po->overrides[i]);
+    if (!rc)
+        rc = ms_recipe_validate(&recipe);
+    ms_recipe_free(&recipe);
+    if (rc) {
+        fprintf(stderr, "%s\n", ms_error_message());
+        return 2;
+    }
+    return 0;
 }

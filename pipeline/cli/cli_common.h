@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "runner/batch.h"
 #include "runner/process.h"
 #include "runner/runner.h"
 
@@ -41,5 +42,16 @@ void ms_cli_print_process_help(FILE *f);
 /* A positive number for option `name`, or 2 after a message. */
 int ms_cli_positive(const char *cmd, const char *name, const char *s,
                     double *out);
+
+/* What batch-engine commands (batch, evaluate) share: -j's default (the
+ * online CPUs), and --jobs/-j ('j'), --timeout ('T') and --force ('f'):
+ * 0 handled, 2 after a usage message starting with `cmd`, -1 not one of
+ * them. */
+int ms_cli_default_jobs(void);
+int ms_cli_batch_option(const char *cmd, int c, const char *arg,
+                        ms_batch_options *opt);
+/* Load the recipe, apply the overrides and validate it once, before any
+ * input: a mistake there is a usage error (0, or 2 after the message). */
+int ms_cli_check_recipe(const ms_process_options *po);
 
 #endif

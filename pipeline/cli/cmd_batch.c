@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
@@ -11,12 +10,6 @@
 
 /* The default for --jobs: one input per online CPU (the C path and PoCL
  * keep a core busy per input; a batch is throughput, not latency). */
-static int default_jobs(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -41,7 +34,7 @@ static void usage(FILE *f)
             "  -j, --jobs N              process N inputs at once (default: "
             "one per online CPU,\n"
             "                            here %d; each opens its own device)\n",
-            default_jobs());
+            ms_cli_default_jobs());
     ms_cli_print_process_help(f);
     fprintf(f, "  -h, --help                this text\n\nExit status: 0 every "
                "input ok or skipped, 1 some failed (the others are\ncomplete), "
@@ -62,7 +55,7 @@ int ms_cmd_batch(int argc, char **argv)
     };
     ms_batch_options opt = {0};
     opt.process = ms_process_options_default();
-    opt.jobs = default_jobs();
+    opt.jobs = ms_cli_default_jobs();
     const char *outdir = NULL;
     opt.process.device_requested = NULL; /* set by --device, else the env */
     optind = 1;
@@ -75,25 +68,14 @@ int ms_cmd_batch(int argc, char **argv)
                 return rc;
             continue;
         }
+        rc = ms_cli_batch_option("batch", c, optarg, &opt);
+        if (rc >= 0) {
+            if (rc)
+                return rc;
+            continue;
+        }
         switch (c) {
         case 'o': outdir = optarg; break;
-        case 'T':
-            if (ms_cli_positive("batch", "--timeout", optarg, &opt.timeout_s))
-                return 2;
-            break;
-        case 'j': {
-            double jobs;
-            if (ms_cli_positive("batch", "--jobs", optarg, &jobs))
-                return 2;
-            if (jobs != (int)jobs || jobs > 256) {
-                fprintf(stderr, "minescan batch: --jobs %s: expected a whole "
-                                "number from 1 to 256\n", optarg);
-                return 2;
-            }
-            opt.jobs = (int)jobs;
-            break;
-        }
-        case 'f': opt.force = 1; break;
         case 'q': opt.quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -108,20 +90,11 @@ int ms_cmd_batch(int argc, char **argv)
         return 2;
     /* Check the recipe and overrides once, before any input: a mistake
      * there is a usage error, not a hundred failed inputs. */
-    ms_recipe recipe = {0}; /* freed below even when loading failed */
-    int rc = ms_recipe_load(opt.process.recipe, &recipe);
-    for (size_t i = 0; !rc && i < opt.process.n_overrides; i++)
-        rc = ms_recipe_override(&recipe, opt.process.overrides[i]);
-    if (!rc)
-        rc = ms_recipe_validate(&recipe);
-    ms_recipe_free(&recipe);
-    if (rc) {
-        fprintf(stderr, "%s\n", ms_error_message());
+    if (ms_cli_check_recipe(&opt.process))
         return 2;
-    }
 
     ms_batch_totals t;
-    rc = ms_batch_run((const char *const *)argv + optind,
+    int rc = ms_batch_run((const char *const *)argv + optind,
                       (size_t)(argc - optind), outdir, &opt, &t);
     if (rc) {
         fprintf(stderr, "minescan batch: %s\n", ms_error_message());

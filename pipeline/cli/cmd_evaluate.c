@@ -40,14 +40,6 @@ static const char *const own_outputs[] = {"evaluate.json", "evaluate.csv",
                                           "roc.csv", "roc.png", "scores.png"};
 #define N_OWN (sizeof own_outputs / sizeof own_outputs[0])
 
-static int default_jobs(void)
-{
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cpus > 256)
-        cpus = 256;
-    return cpus >= 1 ? (int)cpus : 1;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -78,7 +70,7 @@ static void usage(FILE *f)
             "                            (default 300)\n"
             "  --progress                print batch's progress lines\n"
             "  --quiet                   no table on stdout\n",
-            default_jobs());
+            ms_cli_default_jobs());
     ms_cli_print_process_help(f);
     fprintf(f, "  -h, --help                this text\n\nExit status: 0 every "
                "input pooled, 1 some failed or could not be\nscored (the "
@@ -1050,22 +1042,6 @@ static int check_names(char **inputs, size_t n)
     return 0;
 }
 
-static int check_recipe(const ms_process_options *po)
-{
-    ms_recipe recipe = {0};
-    int rc = ms_recipe_load(po->recipe, &recipe);
-    for (size_t i = 0; !rc && i < po->n_overrides; i++)
-        rc = ms_recipe_override(&recipe, po->overrides[i]);
-    if (!rc)
-        rc = ms_recipe_validate(&recipe);
-    ms_recipe_free(&recipe);
-    if (rc) {
-        fprintf(stderr, "%s\n", ms_error_message());
-        return 2;
-    }
-    return 0;
-}
-
 /* Run the batch; folders from a build that wrote no per-target files are
  * made stale (their summary.json removed) and run again. */
 static int run_batch(char **inputs, ev_set *s, const ev_options *o)
@@ -1109,7 +1085,7 @@ int ms_cmd_evaluate(int argc, char **argv)
     ms_batch_options opt = {0};
     opt.process = ms_process_options_default();
     opt.process.device_requested = NULL; /* set by --device, else the env */
-    opt.jobs = default_jobs();
+    opt.jobs = ms_cli_default_jobs();
     opt.quiet = 1;
     const char *outdir = NULL;
     int quiet = 0;
@@ -1123,25 +1099,14 @@ int ms_cmd_evaluate(int argc, char **argv)
                 return rc;
             continue;
         }
-        double v;
+        rc = ms_cli_batch_option("evaluate", c, optarg, &opt);
+        if (rc >= 0) {
+            if (rc)
+                return rc;
+            continue;
+        }
         switch (c) {
         case 'o': outdir = optarg; break;
-        case 'T':
-            if (ms_cli_positive("evaluate", "--timeout", optarg,
-                                &opt.timeout_s))
-                return 2;
-            break;
-        case 'j':
-            if (ms_cli_positive("evaluate", "--jobs", optarg, &v))
-                return 2;
-            if (v != (int)v || v > 256) {
-                fprintf(stderr, "minescan evaluate: --jobs %s: expected a "
-                                "whole number from 1 to 256\n", optarg);
-                return 2;
-            }
-            opt.jobs = (int)v;
-            break;
-        case 'f': opt.force = 1; break;
         case 'P': opt.quiet = 0; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
@@ -1154,7 +1119,7 @@ int ms_cmd_evaluate(int argc, char **argv)
         return 2;
     }
     if (ms_cli_device_from_env("evaluate", &opt.process, &opt.device) ||
-        check_recipe(&opt.process) || check_names(argv + optind,
+        ms_cli_check_recipe(&opt.process) || check_names(argv + optind,
                                                   (size_t)(argc - optind)))
         return 2;
 
