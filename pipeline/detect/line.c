@@ -1,12 +1,11 @@
 /* Recordings along one straight line (a single B-scan, a cart line): the
- * fit the runner grids them by and the run scores them by, and their extra
- * score.json keys. See minescan/detect.h. */
+ * fit the runner grids them by and the run scores them by (their extra
+ * score.json keys are written by score_write.c). See minescan/detect.h. */
 #include "minescan/detect.h"
 #include "minescan/error.h"
 
 #include "detect/detect_internal.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,58 +108,3 @@ ms_line_kind ms_recording_line(const ms_recording *rec, double tol_m,
     return ms_line_fit(x, y, n, 2, tol_m, out);
 }
 
-static json_t *num_or_null(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-int ms_score_write_json_line(const char *path, const ms_score *s,
-                             const ms_roc *roc, const ms_line *line,
-                             double swath_m)
-{
-    if (!line || line->kind == MS_LINE_NONE || !path || !*path || !s)
-        return ms_score_write_json(path, s, roc);
-    /* The common keys as ms_score_write_json writes them (under a
-     * temporary name), then the line's appended: score.json itself
-     * appears once, complete. */
-    size_t len = strlen(path);
-    char *base = malloc(len + 6);
-    if (!base)
-        return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(base, path, len);
-    memcpy(base + len, ".base", 6);
-    int rc = ms_score_write_json(base, s, roc);
-    json_t *root = NULL;
-    if (!rc) {
-        json_error_t err;
-        root = json_load_file(base, 0, &err);
-        if (!json_is_object(root))
-            rc = ms_fail(MS_ERR_IO, "%s: cannot read back %s: %s", path, base,
-                         err.text);
-    }
-    remove(base);
-    free(base);
-    double far_m = line->length_m > 0
-                       ? (double)s->n_false_alarms / line->length_m
-                       : NAN;
-    if (!rc && (json_object_set_new(root, "far_per_m", num_or_null(far_m)) ||
-                json_object_set_new(root, "line_length_m",
-                                    num_or_null(line->length_m)) ||
-                json_object_set_new(root, "line_swath_m",
-                                    num_or_null(swath_m))))
-        rc = ms_fail(MS_ERR_NOMEM, "%s: out of memory building the JSON",
-                     path);
-    ms_detect_out o;
-    if (!rc && !(rc = ms_detect_out_open(&o, path))) {
-        /* as ms_score_write_json: 15 digits, 0.1 prints as 0.1 */
-        if (json_dumpf(root, o.f, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) ||
-            fputc('\n', o.f) == EOF) {
-            ms_detect_out_abort(&o);
-            rc = ms_fail(MS_ERR_IO, "%s: writing failed", path);
-        } else {
-            rc = ms_detect_out_commit(&o);
-        }
-    }
-    json_decref(root);
-    return rc;
-}

@@ -18,13 +18,11 @@ static json_t *num_or_null(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-int ms_score_write_json(const char *path, const ms_score *s, const ms_roc *roc)
+/* The score's keys as a JSON object, or NULL when out of memory. */
+static json_t *score_json(const ms_score *s, const ms_roc *roc)
 {
-    const char *name = path ? path : "score.json";
-    if (!s)
-        return ms_fail(MS_ERR_INVALID_INPUT, "%s: no score given", name);
     double nan = NAN;
-    json_t *root = json_pack(
+    return json_pack(
         "{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, "
         "s:o, s:o, s:I, s:s}",
         "halo_m", num_or_null(s->halo_m), "area_m2", num_or_null(s->area_m2),
@@ -43,6 +41,11 @@ int ms_score_write_json(const char *path, const ms_score *s, const ms_roc *roc)
         (json_int_t)(roc ? roc->n : 0), "auc_interpolation",
         "step: Pd held from each ROC point to the next, the last held to "
         "FAR 1 /m^2");
+}
+
+/* Write `root` (taken) to `path` atomically. */
+static int write_json(const char *path, const char *name, json_t *root)
+{
     if (!root)
         return ms_fail(MS_ERR_NOMEM, "%s: out of memory building the JSON",
                        name);
@@ -60,6 +63,37 @@ int ms_score_write_json(const char *path, const ms_score *s, const ms_roc *roc)
     }
     json_decref(root);
     return rc;
+}
+
+int ms_score_write_json(const char *path, const ms_score *s, const ms_roc *roc)
+{
+    const char *name = path ? path : "score.json";
+    if (!s)
+        return ms_fail(MS_ERR_INVALID_INPUT, "%s: no score given", name);
+    return write_json(path, name, score_json(s, roc));
+}
+
+int ms_score_write_json_line(const char *path, const ms_score *s,
+                             const ms_roc *roc, const ms_line *line,
+                             double swath_m)
+{
+    const char *name = path ? path : "score.json";
+    if (!s)
+        return ms_fail(MS_ERR_INVALID_INPUT, "%s: no score given", name);
+    json_t *root = score_json(s, roc);
+    if (root && line && line->kind != MS_LINE_NONE) {
+        double far_m = line->length_m > 0
+                           ? (double)s->n_false_alarms / line->length_m
+                           : NAN;
+        if (json_object_set_new(root, "far_per_m", num_or_null(far_m)) ||
+            json_object_set_new(root, "line_length_m",
+                                num_or_null(line->length_m)) ||
+            json_object_set_new(root, "line_swath_m", num_or_null(swath_m))) {
+            json_decref(root);
+            root = NULL;
+        }
+    }
+    return write_json(path, name, root);
 }
 
 int ms_roc_write_csv(const char *path, const ms_roc *roc)
