@@ -27,4 +27,18 @@ void ms_detect_out_abort(ms_detect_out *o);
  * exactly (1.35 - 1.10 > 0.25 in doubles). */
 #define MS_DIST_TOL_M 1e-9
 
+/* The matching step that scores alarms (score.c) and marks (marks_score.c):
+ * the nearest mine to (x, y) within the halo (boundary included) whose
+ * det[] is still 0 (equal distances: the lower truth index); mine is
+ * SIZE_MAX when there is none. near_mine / near_clutter: whether any mine
+ * (found or not) / any is_mine = 0 object lies within the halo. */
+typedef struct ms_halo_match {
+    size_t mine;
+    double distance;
+    int near_mine, near_clutter;
+} ms_halo_match;
+struct ms_truth;
+ms_halo_match ms_match_in_halo(const struct ms_truth *t, double halo_m,
+                               double x, double y, const unsigned char *det);
+
 #endif

@@ -148,6 +148,15 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
                   "pd", in->scored && !isnan(in->pd) ? json_real(in->pd)
                                                      : json_null(),
                   "far_per_m2", in->scored ? json_real(in->far) : json_null()));
+    /* Who swept which lane when (the course page groups by these). */
+    const ms_recording *rec = in->rec;
+    json_object_set_new(
+        root, "recording",
+        json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "title",
+                  rec ? rec->title : NULL, "lane_id", rec ? rec->lane_id : NULL,
+                  "operator_id", rec ? rec->operator_id : NULL, "recorded_at",
+                  rec ? rec->recorded_at : NULL, "site",
+                  rec ? rec->site : NULL));
     json_t *warnings = json_array();
     for (size_t i = 0; in->warnings && i < in->warnings->n; i++)
         json_array_append_new(warnings, json_string(in->warnings->lines[i]));

@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "minescan/detect.h"
+#include "minescan/operator.h"
 #include "minescan/render.h"
 #include "minescan/version.h"
 #include "core/files.h"
 #include "core/outdir.h"
+#include "detect/operator_json.h"
 #include "io/condition.h"
 #include "report/figures.h"
 #include "report/index_page.h"
@@ -40,6 +42,9 @@ ms_process_options ms_process_options_default(void)
     o.alarm_separation_m = d.separation_m;
     o.halo_m = d.halo_m;
     o.sensor_threshold = d.sensor_threshold;
+    ms_sweep_options sw = ms_sweep_options_default();
+    o.footprint_m = sw.footprint_m;
+    o.speed_limit_m_s = sw.speed_limit_m_s;
     return o;
 }
 
@@ -159,6 +164,44 @@ static int write_maps(job *j)
     return rc;
 }
 
+/* score.json: the alarms' score (with /truth), the marks' score (with
+ * /truth and /marks) and the sweep quality (whenever the positions span
+ * an area; every lane, so a lane without truth still gets "sweep"). */
+static int write_score_json(job *j, const ms_line *line, double swath,
+                            double area)
+{
+    const ms_recording *rec = j->rec;
+    ms_marks_score marks = {0};
+    ms_sweep_quality sweep = {0};
+    int have_marks = 0, have_sweep = 0, rc = 0;
+    if (j->det.scored && rec->marks) {
+        rc = ms_marks_score_compute(rec->truth, rec->marks, area,
+                                    j->opt->halo_m, &marks);
+        have_marks = !rc;
+    }
+    if (!rc) {
+        ms_sweep_options so = {j->opt->footprint_m, j->opt->speed_limit_m_s};
+        int src = ms_sweep_quality_recording(rec, &so, &sweep);
+        have_sweep = !src;
+        /* positions at one spot: no lane to cover, no "sweep" */
+        if (src && src != MS_ERR_INVALID_INPUT)
+            rc = src;
+    }
+    if (!rc && (j->det.scored || have_sweep)) {
+        char path[MS_PATH_MAX];
+        out_path(j, "score.json", path, sizeof path);
+        rc = ms_score_write_lane_json(
+            path, j->det.scored ? &j->det.score : NULL,
+            j->det.scored ? &j->det.roc : NULL, line, swath,
+            have_marks ? &marks : NULL, have_sweep ? &sweep : NULL);
+        if (!rc)
+            add_output(j, "score.json");
+    }
+    ms_marks_score_free(&marks);
+    ms_sweep_quality_free(&sweep);
+    return rc;
+}
+
 static int detect_and_score(job *j, const ms_map_view *final)
 {
     ms_map_view g = map_view(j->run, ms_run_output(j->run, MS_ROLE_GPR)),
@@ -197,13 +240,11 @@ static int detect_and_score(job *j, const ms_map_view *final)
     }
     if (!rc)
         add_output(j, "alarms.geojson");
+    if (!rc)
+        rc = write_score_json(j, &line, swath, area);
     if (rc || !j->det.scored)
         return rc;
-    out_path(j, "score.json", path, sizeof path);
-    rc = ms_score_write_json_line(path, &j->det.score, &j->det.roc, &line,
-                                  swath);
-    if (!rc) {
-        add_output(j, "score.json");
+    {
         out_path(j, "roc.csv", path, sizeof path);
         rc = ms_roc_write_csv(path, &j->det.roc);
     }
@@ -346,6 +387,7 @@ int ms_process_recording(ms_runner *runner, const char *input,
             .scored = j.det.scored,
             .pd = j.det.score.pd,
             .far = j.det.score.far,
+            .rec = j.rec,
         };
         s.reports = ms_run_reports(j.run, &s.n_reports);
         for (size_t i = 0; i < opt->n_overrides && i < 16; i++)
