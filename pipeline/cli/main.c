@@ -18,6 +18,8 @@ static const struct {
                             "stops the rest"},
     {"evaluate", ms_cmd_evaluate, "run many lanes and pool their ROC under "
                                   "one threshold"},
+    {"course", ms_cmd_course, "a training course's page: every trainee's "
+                              "lanes, marks and sweeps"},
     {"simulate", ms_cmd_simulate, "write a simulated lane with ground truth"},
     {"import-gprmax", ms_cmd_import_gprmax,
      "convert a gprMax B-scan into a recording"},

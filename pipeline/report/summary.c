@@ -138,10 +138,12 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
                         json_integer((json_int_t)in->n_alarms));
     json_object_set_new(
         root, "detection",
-        json_pack("{s:f, s:f, s:f, s:f}", "alarm_threshold",
+        json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "alarm_threshold",
                   in->detect->alarm_threshold, "alarm_separation_m",
                   in->detect->separation_m, "halo_m", in->detect->halo_m,
-                  "sensor_threshold", in->detect->sensor_threshold));
+                  "sensor_threshold", in->detect->sensor_threshold,
+                  "sweep_footprint_m", in->footprint_m,
+                  "sweep_speed_limit_m_per_s", in->speed_limit_m_s));
     json_object_set_new(
         root, "results",
         json_pack("{s:I, s:o, s:o}", "n_alarms", (json_int_t)in->n_alarms,

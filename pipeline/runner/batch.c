@@ -123,7 +123,11 @@ static int is_current(const char *input, const char *dir,
                       opt->process.alarm_separation_m &&
                   json_num(det, "halo_m") == opt->process.halo_m &&
                   json_num(det, "sensor_threshold") ==
-                      opt->process.sensor_threshold;
+                      opt->process.sensor_threshold &&
+                  json_num(det, "sweep_footprint_m") ==
+                      opt->process.footprint_m &&
+                  json_num(det, "sweep_speed_limit_m_per_s") ==
+                      opt->process.speed_limit_m_s;
         json_t *outs = json_object_get(s, "outputs");
         current = current && json_array_size(outs) > 0;
         for (size_t i = 0; current && i < json_array_size(outs); i++) {

@@ -388,6 +388,8 @@ int ms_process_recording(ms_runner *runner, const char *input,
             .pd = j.det.score.pd,
             .far = j.det.score.far,
             .rec = j.rec,
+            .footprint_m = opt->footprint_m,
+            .speed_limit_m_s = opt->speed_limit_m_s,
         };
         s.reports = ms_run_reports(j.run, &s.n_reports);
         for (size_t i = 0; i < opt->n_overrides && i < 16; i++)
