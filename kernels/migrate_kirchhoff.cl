@@ -1,15 +1,18 @@
 /* migrate_kirchhoff: see pipeline/stages/migrate_kirchhoff.c. One
- * work-item per output value (cell ix, iy, depth plane k): the weighted
+ * work-item per output value (cell ix, iy, depth plane k; every stride-th
+ * cell, stored compactly, for the estimate's trial images): the weighted
  * mean of the input along the diffraction hyperboloid, the same sums in
  * the same order as the C reference (migrate_one). */
 __kernel void migrate_kirchhoff(__global const float *restrict in,
                                 __global float *restrict out, int nx, int ny,
                                 int nz_in, int nz, int rx, int ry, float c2,
-                                float ap2, float dz, float a, float b)
+                                float ap2, float dz, float a, float b,
+                                int stride, int nxs, int nys)
 {
-    int ix = get_global_id(0), iy = get_global_id(1), k = get_global_id(2);
-    if (ix >= nx || iy >= ny || k >= nz)
+    int jx = get_global_id(0), jy = get_global_id(1), k = get_global_id(2);
+    if (jx >= nxs || jy >= nys || k >= nz)
         return;
+    int ix = jx * stride, iy = jy * stride;
     size_t plane = (size_t)nx * (size_t)ny;
     float z = ((float)k + 0.5f) * dz, sum = 0.0f, wsum = 0.0f;
     int y0 = max(iy - ry, 0), y1 = min(iy + ry, ny - 1);
@@ -33,6 +36,6 @@ __kernel void migrate_kirchhoff(__global const float *restrict in,
             sum += w * val;
             wsum += w;
         }
-    out[(size_t)k * plane + (size_t)iy * (size_t)nx + (size_t)ix] =
+    out[(size_t)k * nxs * nys + (size_t)jy * (size_t)nxs + (size_t)jx] =
         wsum > 0.0f ? sum / wsum : 0.0f;
 }

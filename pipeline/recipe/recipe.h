@@ -21,6 +21,7 @@ typedef enum {
     MS_ROLE_EMI,
     MS_ROLE_COVERAGE,
     MS_ROLE_BSCAN,
+    MS_ROLE_SLICES, /* a depth volume drawn as slice_<depth>m.png */
     MS_N_ROLES
 } ms_output_role;
 /* "anomaly", "gpr", ... */

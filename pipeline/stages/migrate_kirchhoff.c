@@ -64,8 +64,10 @@ static const ms_param_decl params[] = {
      "highest velocity tried when estimating (eps 2.2)"},
 };
 
-/* Velocities tried when estimating. */
+/* Velocities tried when estimating, and the spacing of the cells their
+ * trial images are made at. */
 #define N_TRIALS 9
+#define TRIAL_STRIDE 2
 
 static int check(const ms_params *values)
 {
@@ -123,9 +125,14 @@ typedef struct geometry {
     int rx, ry;            /* half-widths of the aperture in cells */
     float c2, ap2, dz;     /* cell^2, aperture^2, plane thickness */
     float a, b;
+    /* Output cells: every stride-th cell in x and y (1 for the image; 2
+     * for the trial images of the estimate, a quarter of the work),
+     * stored compactly as [nz][nys][nxs]. */
+    int stride, nxs, nys;
 } geometry;
 
-static geometry geometry_at(const ms_stage_ctx *ctx, double v_m_per_ns)
+static geometry geometry_at(const ms_stage_ctx *ctx, double v_m_per_ns,
+                            int stride)
 {
     const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
     const ms_shape *in = &ctx->in[0];
@@ -144,6 +151,9 @@ static geometry geometry_at(const ms_stage_ctx *ctx, double v_m_per_ns)
     g.a = (float)(2.0 / (v_m_per_ns * 1e9) / ps);
     g.b = (float)((p->surface_ns * 1e-9 + ctx->env->time_zero_s -
                    (ps - dt) / 2.0) / ps);
+    g.stride = stride;
+    g.nxs = (g.nx + stride - 1) / stride;
+    g.nys = (g.ny + stride - 1) / stride;
     return g;
 }
 
@@ -182,18 +192,33 @@ static float migrate_one(const geometry *g, const float *in, int ix, int iy,
 
 static void migrate_cpu(const geometry *g, const float *in, float *out)
 {
-    size_t plane = (size_t)g->nx * (size_t)g->ny;
+    size_t plane = (size_t)g->nxs * (size_t)g->nys;
     for (int k = 0; k < g->nz; k++)
-        for (int iy = 0; iy < g->ny; iy++)
-            for (int ix = 0; ix < g->nx; ix++)
-                out[(size_t)k * plane + (size_t)iy * (size_t)g->nx +
-                    (size_t)ix] = migrate_one(g, in, ix, iy, k);
+        for (int jy = 0; jy < g->nys; jy++)
+            for (int jx = 0; jx < g->nxs; jx++)
+                out[(size_t)k * plane + (size_t)jy * (size_t)g->nxs +
+                    (size_t)jx] = migrate_one(g, in, jx * g->stride,
+                                              jy * g->stride, k);
 }
 
-/* Sparsity of an image: N sum x^4 / (sum x^2)^2 (1 for a constant, N for
- * a single spike); 0 for an empty one. */
-static double varimax(const float *x, size_t n)
+/* Sparsity of a trial image: N sum x^4 / (sum x^2)^2 (1 for a constant,
+ * N for a single spike; 0 for an empty one) over the planes whose
+ * vertical two-way time is within what every trial images: down to
+ * depth_max at velocity_max and to the end of the input, so that no trial
+ * wins by imaging empty time below the traces. */
+static double varimax(const ms_stage_ctx *ctx, const geometry *g,
+                      const float *img)
 {
+    const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
+    /* in input planes after the surface (b): plane = b + a z */
+    double common = fmin(2.0 * p->depth_max_m / (p->velocity_max * 1e9) /
+                             ctx->in[0].plane_s,
+                         (double)(g->nz_in - 1) - g->b);
+    int nk = 0;
+    while (nk < g->nz && ((double)nk + 0.5) * g->dz * g->a <= common)
+        nk++;
+    size_t n = (size_t)nk * (size_t)g->nxs * (size_t)g->nys;
+    const float *x = img;
     double s2 = 0, s4 = 0;
     for (size_t i = 0; i < n; i++) {
         double q = (double)x[i] * x[i];
@@ -225,8 +250,12 @@ static double best_velocity(const migrate_kirchhoff_params *p,
         if (den < 0)
             at += 0.5 * (l - r) / den;
     }
-    return p->velocity_min *
-           pow(p->velocity_max / p->velocity_min, at / (N_TRIALS - 1));
+    double v = p->velocity_min *
+               pow(p->velocity_max / p->velocity_min, at / (N_TRIALS - 1));
+    /* to 0.001 m/ns, finer than the estimate is good for (a few %): the
+     * C and OpenCL trial images differ in the last bits, which must not
+     * move the image that both then make */
+    return round(v * 1000.0) / 1000.0;
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
@@ -237,14 +266,14 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     if (v == 0.0) {
         double score[N_TRIALS];
         for (int i = 0; i < N_TRIALS; i++) {
-            geometry g = geometry_at(ctx, trial_velocity(p, i));
+            geometry g = geometry_at(ctx, trial_velocity(p, i), TRIAL_STRIDE);
             migrate_cpu(&g, in[0], out[0]);
-            score[i] = varimax(out[0], ms_shape_count(ctx->out[0]));
+            score[i] = varimax(ctx, &g, out[0]);
         }
         v = best_velocity(p, score);
         ms_stage_estimate(ctx, "velocity_m_per_ns", v);
     }
-    geometry g = geometry_at(ctx, v);
+    geometry g = geometry_at(ctx, v, 1);
     migrate_cpu(&g, in[0], out[0]);
     return 0;
 }
@@ -255,10 +284,11 @@ static int launch(ms_cl *cl, const geometry *g, cl_mem in, cl_mem out)
                         MS_CL_INT(g->ny),   MS_CL_INT(g->nz_in), MS_CL_INT(g->nz),
                         MS_CL_INT(g->rx),   MS_CL_INT(g->ry),   MS_CL_FLOAT(g->c2),
                         MS_CL_FLOAT(g->ap2), MS_CL_FLOAT(g->dz), MS_CL_FLOAT(g->a),
-                        MS_CL_FLOAT(g->b)};
-    size_t global[3] = {(size_t)g->nx, (size_t)g->ny, (size_t)g->nz};
+                        MS_CL_FLOAT(g->b),  MS_CL_INT(g->stride),
+                        MS_CL_INT(g->nxs),  MS_CL_INT(g->nys)};
+    size_t global[3] = {(size_t)g->nxs, (size_t)g->nys, (size_t)g->nz};
     return ms_cl_launch(cl, "migrate_kirchhoff", "migrate_kirchhoff", 3,
-                        global, NULL, args, 13);
+                        global, NULL, args, 16);
 }
 
 /* One work-item per output value; when estimating, each trial image is
@@ -276,16 +306,18 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
             return rc;
         double score[N_TRIALS];
         for (int i = 0; i < N_TRIALS; i++) {
-            geometry g = geometry_at(ctx, trial_velocity(p, i));
+            geometry g = geometry_at(ctx, trial_velocity(p, i), TRIAL_STRIDE);
+            size_t bytes = (size_t)g.nz * (size_t)g.nxs * (size_t)g.nys *
+                           sizeof(float);
             if ((rc = launch(cl, &g, in[0], out[0])) ||
-                (rc = ms_cl_download(cl, out[0], host, n * sizeof(float))))
+                (rc = ms_cl_download(cl, out[0], host, bytes)))
                 return rc;
-            score[i] = varimax(host, n);
+            score[i] = varimax(ctx, &g, host);
         }
         v = best_velocity(p, score);
         ms_stage_estimate(ctx, "velocity_m_per_ns", v);
     }
-    geometry g = geometry_at(ctx, v);
+    geometry g = geometry_at(ctx, v, 1);
     return launch(cl, &g, in[0], out[0]);
 }
 
