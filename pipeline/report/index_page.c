@@ -60,6 +60,18 @@ int ms_index_write(ms_outdir *o, const char *input, const char *recipe_name,
                 fprintf(f, "<h2>%s</h2>\n<a href=\"%s\"><img src=\"%s\" "
                            "alt=\"%s\"></a>\n", images[k], images[k],
                         images[k], images[k]);
+    /* the depth slices of a migrated volume, top down, side by side */
+    int slices = 0;
+    for (size_t i = 0; i < o->n_written; i++)
+        if (!strncmp(o->written[i], "slice_", 6)) {
+            if (!slices++)
+                fputs("<h2>Depth slices (migrated radar)</h2>\n<p>", f);
+            fprintf(f, "<a href=\"%s\"><img src=\"%s\" alt=\"%s\" "
+                       "style=\"max-width:49%%\"></a>\n", o->written[i],
+                    o->written[i], o->written[i]);
+        }
+    if (slices)
+        fputs("</p>\n", f);
     for (size_t i = 0; i < o->n_written; i++) {
         const char *name = o->written[i]; /* our own fixed names */
         size_t n = strlen(name);

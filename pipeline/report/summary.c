@@ -61,6 +61,26 @@ static json_t *stage_json(const ms_stage_report *rep)
                      rep->reason[0] ? json_string(rep->reason) : json_null());
 }
 
+/* What stages estimated from the data, keyed "STAGE#N.KEY" with N the
+ * stage's line among the recipe's lines of that stage (as --set counts). */
+static json_t *estimates_json(const ms_stage_report *reps, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++) {
+        const ms_stage_decl *d = reps[i].step->decl;
+        int nth = 1;
+        for (size_t j = 0; j < i; j++)
+            nth += reps[j].step->decl == d;
+        for (unsigned k = 0; k < reps[i].estimates.n; k++) {
+            char key[160];
+            snprintf(key, sizeof key, "%s#%d.%s", d->name, nth,
+                     reps[i].estimates.key[k]);
+            json_object_set_new(o, key, json_real(reps[i].estimates.value[k]));
+        }
+    }
+    return o;
+}
+
 int ms_summary_write(const char *path, const ms_summary_input *in)
 {
     char crc[9] = "";
@@ -116,6 +136,7 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
     }
     json_object_set_new(root, "stages", stages);
     json_object_set_new(root, "fallbacks", fallbacks);
+    json_object_set_new(root, "estimates", estimates_json(reps, n_reports));
     /* Where the time went outside the stages too: reading (and validating,
      * the same pass), the stages (with uploads and downloads), drawing and
      * writing the PNGs, and the other outputs (alarms, scores, maps.h5,

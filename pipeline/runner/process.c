@@ -30,6 +30,7 @@ static const char *const known_outputs[] = {
     "summary.json", "bscan.png", "heatmap.png", "coverage.png",
     "alarms.csv", "alarms.geojson", "score.json", "roc.csv", "roc.png",
     "targets.csv", "candidates.csv", "maps.h5", "index.html",
+    MS_SLICE_FILES,
 };
 
 ms_process_options ms_process_options_default(void)
@@ -135,6 +136,29 @@ static int write_bscan(job *j, const ms_figures *f)
         s.dims[0] != j->rec->gpr->n_traces)
         return 0;
     return ms_figure_bscan(&j->out, f, data, s.dims[0], s.dims[1], slot);
+}
+
+/* The recipe's slices output, a depth volume (migrate_kirchhoff's), as
+ * slice_<depth>m.png every 5 cm down to 1 m. */
+static int write_slices(job *j, const ms_figures *f, const char *input)
+{
+    ms_shape s;
+    const char *slot = ms_run_output(j->run, MS_ROLE_SLICES);
+    const float *data = slot ? ms_run_slot(j->run, slot, &s) : NULL;
+    if (!data)
+        return 0;
+    if (s.kind != MS_ARRAY_VOLUME || !(s.plane_m > 0) || !(s.cell_m > 0)) {
+        fprintf(stderr, "%s: warning: output slices=%s: not a volume in depth "
+                "(migrate_kirchhoff makes one); no slices drawn\n",
+                input, slot);
+        return 0;
+    }
+    const ms_env *env = ms_run_env(j->run);
+    ms_map_view grid = {.nx = s.dims[2], .ny = s.dims[1],
+                        .x_min = env->lane_x_min, .y_min = env->lane_y_min,
+                        .cell = s.cell_m};
+    return ms_figure_slices(&j->out, f, data, s.dims[0], &grid, s.plane_m,
+                            slot);
 }
 
 /* maps.h5: every map a stage of this run wrote, under its slot name. */
@@ -362,6 +386,8 @@ int ms_process_recording(ms_runner *runner, const char *input,
         rc = ms_figure_coverage(&j.out, &fig,
                                 slot ? coverage_sensor(&j.recipe, slot) : "");
     }
+    if (!rc)
+        rc = write_slices(&j, &fig, input);
     if (!rc)
         rc = write_maps(&j);
     if (!rc)

@@ -676,7 +676,8 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
                     const ms_recipe_step *st, ms_stage_report *rep)
 {
     const ms_stage_decl *d = st->decl;
-    ms_stage_ctx ctx = {.decl = d, .env = &run->env, .params = st->params};
+    ms_stage_ctx ctx = {.decl = d, .env = &run->env, .params = st->params,
+                        .estimates = &rep->estimates};
     rep->step = st;
     ms_slot *in[MS_MAX_IO] = {0};
     for (unsigned i = 0; i < d->n_in; i++) {

@@ -95,6 +95,9 @@ static void make_inputs(const ms_stage_decl *d, test_rng *r, size_t rows,
             break;
         case MS_ARRAY_VOLUME:
             s.dims[2] = 3;
+            s.cell_m = 0.02;              /* as grid_volume gives it */
+            s.plane_s = 2 * ctx->env->dt_s; /* as time_bins gives it */
+            s.plane_m = 0.01;             /* as migrate_kirchhoff gives it */
             in[i] = random_array(r, rows * cols * 3, -2.0, 2.0);
             break;
         }
