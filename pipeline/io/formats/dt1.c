@@ -174,6 +174,10 @@ int ms_dt1_parse(const char *name, const char *hd, size_t hd_len,
             for (size_t k = 0; k < npts; k++)
                 row[k] = f32le(s + 4 * k);
     }
+    size_t missing = bpp == 4 ? ms_import_mark_missing(g) : 0;
+    if (missing)
+        ms_diag_add(&im->assumed, "%s: %zu samples are not finite numbers "
+                    "(NaN, Inf): treated as missing", name, missing);
     char pos_note[160] = "";
     if (opt.dx_m > 0) {
         for (size_t t = 0; t < n; t++)

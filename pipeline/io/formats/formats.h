@@ -122,6 +122,10 @@ int ms_text_header_next(const char **pos, const char *end, char sep,
 /* A finite number at the start of `s` (units may follow); 0 or -1. */
 int ms_parse_number(const char *s, double *out);
 
+/* Non-finite float samples (NaN, Inf: dropped data) become missing: 0 in
+ * data, 0 in valid (allocated on the first one). Returns how many. */
+size_t ms_import_mark_missing(ms_gpr *g);
+
 /* ---- files ------------------------------------------------------------ */
 
 /* Read a whole file into memory (NUL-terminated, len excludes the NUL).

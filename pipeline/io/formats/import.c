@@ -305,8 +305,17 @@ int ms_import_lines(const char *const *paths, const double *y_m, size_t n,
             total += g->n_traces;
     }
     ms_gpr *m = NULL;
+    int any_missing = 0;
+    for (size_t i = 0; !rc && i < n; i++)
+        any_missing |= parts[i].rec->gpr->valid != NULL;
     if (!rc && !(m = ms_gpr_new(total, parts[0].rec->gpr->n_samples)))
         rc = ms_fail(MS_ERR_NOMEM, "out of memory merging %zu lines", n);
+    if (!rc && any_missing &&
+        !(m->valid = malloc(total * m->n_samples))) {
+        ms_gpr_free(m);
+        m = NULL;
+        rc = ms_fail(MS_ERR_NOMEM, "out of memory merging %zu lines", n);
+    }
     if (!rc) {
         const ms_gpr *g0 = parts[0].rec->gpr;
         m->sample_interval_s = g0->sample_interval_s;
@@ -317,6 +326,14 @@ int ms_import_lines(const char *const *paths, const double *y_m, size_t n,
             const ms_gpr *g = parts[i].rec->gpr;
             memcpy(m->data + at * m->n_samples, g->data,
                    g->n_traces * g->n_samples * sizeof *g->data);
+            /* missing samples stay missing in the merged recording */
+            if (m->valid && g->valid)
+                memcpy(m->valid + at * m->n_samples, g->valid,
+                       g->n_traces * g->n_samples);
+            else if (m->valid)
+                memset(m->valid + at * m->n_samples, 1,
+                       g->n_traces * g->n_samples);
+            m->n_missing_samples += g->n_missing_samples;
             for (size_t t = 0; t < g->n_traces; t++) {
                 m->x[at + t] = g->x[t];
                 m->y[at + t] = g->y[t] + y_m[i];
@@ -464,6 +481,25 @@ int ms_import_write(const char *path, const char *input, const ms_import *im)
         return ms_fail(MS_ERR_IO, "%s: cannot write: %s", path, strerror(e));
     }
     return 0;
+}
+
+size_t ms_import_mark_missing(ms_gpr *g)
+{
+    size_t n = g->n_traces * g->n_samples, missing = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(g->data[i])) {
+            if (!g->valid) {
+                g->valid = malloc(n);
+                if (!g->valid)
+                    return 0; /* the writer turns them into NaN anyway */
+                memset(g->valid, 1, n);
+            }
+            g->valid[i] = 0;
+            g->data[i] = 0;
+            missing++;
+        }
+    g->n_missing_samples = missing;
+    return missing;
 }
 
 /* ---- text headers ---------------------------------------------------- */

@@ -173,14 +173,6 @@ int ms_segy_parse(const char *name, const uint8_t *buf, size_t len,
             for (size_t k = 0; k < ns; k++)
                 row[k] = (float)(int8_t)s[k];
         }
-        for (size_t k = 0; k < ns; k++)
-            if (!isfinite(row[k])) {
-                free(tmp);
-                ms_recording_free(rec);
-                return ms_fail(MS_ERR_INVALID_INPUT, "%s: trace %zu sample "
-                               "%zu: not a finite number", name, t + 1,
-                               k + 1);
-            }
         if (opt.dx_m > 0 || !have_xy) {
             g->x[t] = (double)t * (opt.dx_m > 0 ? opt.dx_m : 1.0);
             g->y[t] = 0;
@@ -195,6 +187,10 @@ int ms_segy_parse(const char *name, const uint8_t *buf, size_t len,
         }
     }
     free(tmp);
+    size_t missing = ms_import_mark_missing(g);
+    if (missing)
+        ms_diag_add(&im->assumed, "%s: %zu samples are not finite numbers "
+                    "(NaN, Inf): treated as missing", name, missing);
     /* The standard's unit is the microsecond; GPR exports that keep
      * nanosecond sampling write picoseconds there (a window of more than
      * 10 ms is no radar trace). */
