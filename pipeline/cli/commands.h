@@ -14,5 +14,6 @@ int ms_cmd_recipes(int argc, char **argv);
 int ms_cmd_simulate(int argc, char **argv);
 int ms_cmd_import_gprmax(int argc, char **argv);
 int ms_cmd_course(int argc, char **argv);
+int ms_cmd_import(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@
 #include "core/files.h"
 #include "core/outdir.h"
 #include "detect/operator_json.h"
+#include "io/formats/formats.h"
 #include "io/condition.h"
 #include "report/figures.h"
 #include "report/index_page.h"
@@ -323,7 +324,8 @@ int ms_process_recording(ms_runner *runner, const char *input,
             rc = ms_fail(MS_ERR_NOMEM, "out of memory");
     }
     if (!rc) {
-        rc = ms_recording_read(input, &j.rec, diag);
+        /* HDF5 recordings, and field formats converted in memory */
+        rc = ms_recording_load(input, &j.rec, diag, NULL);
         result->input_invalid = rc != 0;
     }
     double t_read = ms_now_s();
