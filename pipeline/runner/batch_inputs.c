@@ -142,8 +142,15 @@ static int add_folder(ms_input_list *l, seen_set *seen, const char *dir,
 static int add_one(ms_input_list *l, seen_set *seen, const char *path)
 {
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return add_folder(l, seen, path, 0);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* A folder's recordings in plain path order (what --shard sorts
+         * by), not by folder level. */
+        size_t start = l->n;
+        int rc = add_folder(l, seen, path, 0);
+        if (l->n - start > 1)
+            qsort(l->paths + start, l->n - start, sizeof *l->paths, by_name);
+        return rc;
+    }
     return push(l, seen, path); /* missing or bad: the batch says why */
 }
 

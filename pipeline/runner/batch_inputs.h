@@ -1,5 +1,6 @@
 /* What a batch runs over: its command-line inputs expanded (files as
- * given, folders searched recursively for recordings by content, @LIST
+ * given, folders searched recursively for recordings by content (in
+ * the order of their paths, as strcmp sorts them), @LIST
  * files read a path a line), and a safe, unique output folder name for
  * each. */
 #ifndef MINESCAN_BATCH_INPUTS_H
@@ -20,7 +21,7 @@ int ms_input_is_recording(const char *path);
 
 /* Append the inputs that `args` name, in order: a file as it is (a bad
  * one fails in the batch, with its reason); a folder's recordings,
- * recursively, sorted by name, hidden entries and symbolic links to
+ * recursively, sorted by path, hidden entries and symbolic links to
  * folders left out; "@FILE", one path a line (blank lines and lines
  * starting with # ignored; a relative path is relative to the list
  * file's folder; a line may name a folder). An input that two arguments
