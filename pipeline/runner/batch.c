@@ -25,6 +25,7 @@
 #include "minescan/error.h"
 #include "minescan/version.h"
 #include "core/files.h"
+#include "core/outdir.h"
 #include "io/isolate.h"
 #include "opencl/cl_runtime.h"
 #include "report/summary.h" /* ms_file_crc32 */
@@ -301,6 +302,7 @@ static int worker_one(worker_state *ws, size_t i)
     batch_row row = sh->rows[i];
     double t0 = ms_now_s();
     int retire = 0;
+    ms_outdir_sweep(row.output_dir); /* a killed batch's leftovers */
     if (!ws->opt->force &&
         is_current(row.input, row.output_dir, ws->opt, &row)) {
         row.status = "skipped";
