@@ -13,6 +13,7 @@ packages=(
   libhdf5-dev zlib1g-dev libpng-dev libcairo2-dev libjansson-dev libcmocka-dev
   fonts-dejavu-core
   python3 python3-numpy python3-scipy python3-h5py
+  libopenmpi-dev openmpi-bin
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -27,7 +28,8 @@ fi
 
 jobs=$(nproc)
 echo "== building (build/)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# minescan-mpi (batch over MPI ranks) and its test come with the main build.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMINESCAN_MPI=ON >/dev/null
 cmake --build build -j"$jobs"
 
 case "$mode" in

@@ -16,6 +16,8 @@ static const struct {
     {"run", ms_cmd_run, "process a recording: PNG maps, alarms, summary"},
     {"batch", ms_cmd_batch, "process many recordings; one bad file never "
                             "stops the rest"},
+    {"batch-merge", ms_cmd_batch_merge, "join the batch.csv of shards "
+                                        "(batch --shard I/N) into one"},
     {"evaluate", ms_cmd_evaluate, "run many lanes and pool their ROC under "
                                   "one threshold"},
     {"course", ms_cmd_course, "a training course's page: every trainee's "

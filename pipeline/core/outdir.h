@@ -39,6 +39,10 @@ void ms_outdir_add(ms_outdir *o, const char *name);
 int ms_outdir_has(const ms_outdir *o, const char *name);
 /* Move the written files into place; 0 or MS_ERR_IO. */
 int ms_outdir_publish(ms_outdir *o);
+/* Remove the staging folders in `dir` of runs whose process is gone
+ * (ms_outdir_open does it too; a batch also does it for an input whose
+ * outputs are current). */
+void ms_outdir_sweep(const char *dir);
 /* Remove the staging folder and whatever is left in it. */
 void ms_outdir_close(ms_outdir *o);
 

@@ -1,0 +1,280 @@
+/* Batch inputs: see batch_inputs.h. */
+#define _DEFAULT_SOURCE /* DT_DIR, strcasecmp */
+#include "runner/batch_inputs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "minescan/error.h"
+
+int ms_input_is_recording(const char *path)
+{
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n',
+                                         0x1a, '\n'};
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    int found = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        /* The HDF5 superblock sits at 0 or a power of two from 512 on (a
+         * user block before it). */
+        for (off_t at = 0; !found && at + 8 <= st.st_size;
+             at = at ? at * 2 : 512) {
+            unsigned char b[8];
+            found = pread(fd, b, 8, at) == 8 && !memcmp(b, sig, 8);
+        }
+    }
+    close(fd);
+    return found;
+}
+
+/* Seen files by device and inode, for the duplicate check. */
+typedef struct seen_set {
+    struct { dev_t dev; ino_t ino; } *v;
+    size_t n, cap;
+} seen_set;
+
+static int push(ms_input_list *l, seen_set *seen, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        for (size_t i = 0; i < seen->n; i++)
+            if (seen->v[i].dev == st.st_dev && seen->v[i].ino == st.st_ino)
+                return 0;
+        if (seen->n == seen->cap) {
+            size_t cap = seen->cap ? seen->cap * 2 : 64;
+            void *v = realloc(seen->v, cap * sizeof *seen->v);
+            if (!v)
+                return ms_fail(MS_ERR_NOMEM, "out of memory");
+            seen->v = v;
+            seen->cap = cap;
+        }
+        seen->v[seen->n].dev = st.st_dev;
+        seen->v[seen->n].ino = st.st_ino;
+        seen->n++;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **p = realloc(l->paths, cap * sizeof *p);
+        if (!p)
+            return ms_fail(MS_ERR_NOMEM, "out of memory");
+        l->paths = p;
+        l->cap = cap;
+    }
+    if (!(l->paths[l->n] = strdup(path)))
+        return ms_fail(MS_ERR_NOMEM, "out of memory");
+    l->n++;
+    return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add_folder(ms_input_list *l, seen_set *seen, const char *dir,
+                      int depth)
+{
+    if (depth > 64)
+        return ms_fail(MS_ERR_USAGE, "%s: folders nested too deep", dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return ms_fail(MS_ERR_USAGE, "%s: cannot read this folder: %s", dir,
+                       strerror(errno));
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *e;
+    while (!rc && (e = readdir(d))) {
+        if (e->d_name[0] == '.') /* ., .., hidden, staging folders */
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **p = realloc(names, cap * sizeof *p);
+            if (!p) {
+                rc = ms_fail(MS_ERR_NOMEM, "out of memory");
+                break;
+            }
+            names = p;
+        }
+        if (!(names[n] = strdup(e->d_name)))
+            rc = ms_fail(MS_ERR_NOMEM, "out of memory");
+        else
+            n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof *names, by_name);
+    for (size_t i = 0; !rc && i < n; i++) {
+        size_t len = strlen(dir) + strlen(names[i]) + 2;
+        char *path = malloc(len);
+        if (!path) {
+            rc = ms_fail(MS_ERR_NOMEM, "out of memory");
+            break;
+        }
+        snprintf(path, len, "%s%s%s", dir,
+                 dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
+        struct stat lst, st;
+        if (lstat(path, &lst) == 0 && S_ISDIR(lst.st_mode))
+            rc = add_folder(l, seen, path, depth + 1);
+        else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (ms_input_is_recording(path))
+                rc = push(l, seen, path);
+            else
+                l->n_skipped++;
+        }
+        free(path);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+static int add_one(ms_input_list *l, seen_set *seen, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* A folder's recordings in plain path order (what --shard sorts
+         * by), not by folder level. */
+        size_t start = l->n;
+        int rc = add_folder(l, seen, path, 0);
+        if (l->n - start > 1)
+            qsort(l->paths + start, l->n - start, sizeof *l->paths, by_name);
+        return rc;
+    }
+    return push(l, seen, path); /* missing or bad: the batch says why */
+}
+
+static int add_list(ms_input_list *l, seen_set *seen, const char *list)
+{
+    FILE *f = fopen(list, "r");
+    if (!f)
+        return ms_fail(MS_ERR_USAGE, "%s: cannot read this list of inputs: "
+                       "%s", list, strerror(errno));
+    const char *slash = strrchr(list, '/');
+    size_t dirlen = slash ? (size_t)(slash - list) + 1 : 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (!len || line[0] == '#')
+            continue;
+        if (line[0] == '/' || !dirlen) {
+            rc = add_one(l, seen, line);
+            continue;
+        }
+        char *path = malloc(dirlen + (size_t)len + 1);
+        if (!path) {
+            rc = ms_fail(MS_ERR_NOMEM, "out of memory");
+            break;
+        }
+        memcpy(path, list, dirlen);
+        memcpy(path + dirlen, line, (size_t)len + 1);
+        rc = add_one(l, seen, path);
+        free(path);
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+int ms_inputs_expand(const char *const *args, size_t n_args,
+                     ms_input_list *out)
+{
+    seen_set seen = {0};
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n_args; i++)
+        rc = args[i][0] == '@' && args[i][1] ? add_list(out, &seen, args[i] + 1)
+                                             : add_one(out, &seen, args[i]);
+    free(seen.v);
+    return rc;
+}
+
+void ms_inputs_free(ms_input_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->paths[i]);
+    free(l->paths);
+    memset(l, 0, sizeof *l);
+}
+
+/* Bytes kept as they are in a folder name. */
+static int safe_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || strchr("._-+=@~", c) || c >= 0x80;
+}
+
+/* `stem` with unsafe bytes replaced, and invalid UTF-8 too (a name must
+ * print the same everywhere). */
+static void sanitise(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; *p;) {
+        if (*p < 0x80) {
+            if (!safe_byte(*p) || !*p)
+                *p = '_';
+            p++;
+            continue;
+        }
+        int need = *p >= 0xf0 && *p < 0xf5 ? 3
+                   : *p >= 0xe0             ? 2
+                   : *p >= 0xc2 && *p < 0xe0 ? 1
+                                             : -1;
+        int ok = need > 0;
+        for (int k = 1; ok && k <= need; k++)
+            ok = (p[k] & 0xc0) == 0x80;
+        if (!ok) {
+            *p++ = '_';
+            continue;
+        }
+        p += need + 1;
+    }
+}
+
+int ms_inputs_output_names(const char *const *inputs, size_t n,
+                           char (*names)[256])
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *base = strrchr(inputs[i], '/');
+        base = base ? base + 1 : inputs[i];
+        char stem[200];
+        snprintf(stem, sizeof stem, "%s", base);
+        /* Cut at a character boundary, not inside a UTF-8 sequence. */
+        size_t len = strlen(stem);
+        if (len == sizeof stem - 1)
+            while (len && ((unsigned char)stem[len] & 0xc0) == 0x80)
+                stem[--len] = '\0';
+        char *dot = strrchr(stem, '.');
+        if (dot && dot != stem)
+            *dot = '\0';
+        sanitise(stem);
+        /* Never ".", "..", a hidden name or the batch reports' own names. */
+        if (!stem[0] || stem[0] == '.' || !strcmp(stem, "batch.csv") ||
+            !strcmp(stem, "batch.json"))
+            snprintf(stem, sizeof stem, "input_%zu", i + 1);
+        snprintf(names[i], 256, "%s", stem);
+        for (unsigned suffix = 2;; suffix++) {
+            int taken = 0;
+            for (size_t k = 0; k < i && !taken; k++)
+                taken = !strcasecmp(names[k], names[i]);
+            if (!taken)
+                break;
+            if (suffix > 100000)
+                return ms_fail(MS_ERR_USAGE, "too many inputs named %s", stem);
+            snprintf(names[i], 256, "%s_%u", stem, suffix);
+        }
+    }
+    return 0;
+}
