@@ -268,6 +268,17 @@ class Course(unittest.TestCase):
         self.assertGreater(w["coverage_fraction"], narrow)
         self.assertLess(w["fraction_over_limit"], 0.2)
 
+    def test_a_failed_recording_leaves_the_rest(self):
+        bad = os.path.join(TMP, "corrupt.h5")
+        with open(bad, "wb") as f:
+            f.write(b"not an HDF5 file at all")
+        out = os.path.join(TMP, "course-one-bad")
+        r = run("course", bad, self.recs[0], "-o", out)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("corrupt.h5", r.stderr)
+        _, rows = read_csv(os.path.join(out, "course.csv"))
+        self.assertEqual([x["operator_id"] for x in rows], ["trainee-01"])
+
     def test_bad_inputs(self):
         r = run("course", os.path.join(TMP, "nothing.h5"), "-o",
                 os.path.join(TMP, "bad"))
