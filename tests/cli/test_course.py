@@ -121,8 +121,13 @@ class Course(unittest.TestCase):
             self.assertEqual(w["footprint_m"], 0.15)
             self.assertEqual(w["speed_limit_m_per_s"], 0.5)
             self.assertGreater(w["height_median_m"], 0)
+            self.assertEqual(len(w["gaps"]), w["n_gaps"])
             self.assertAlmostEqual(sum(g["area_m2"] for g in w["gaps"]),
                                    w["gap_area_m2"], places=9)
+            areas = [g["area_m2"] for g in w["gaps"]]
+            self.assertEqual(areas, sorted(areas, reverse=True))
+            if w["coverage_fraction"] == 1:
+                self.assertEqual(w["n_gaps"], 0)
 
     def test_grouped_by_trainee_in_date_order(self):
         ids = [r["operator_id"] for r in self.rows]
