@@ -92,6 +92,8 @@ typedef struct ms_sweep_quality {
  * cells. Free with ms_sweep_quality_free either way. */
 #define MS_SWEEP_JOIN_M 0.5
 #define MS_SWEEP_MIN_GAP_CELLS 4
+/* score.json lists this many of the largest gaps (n_gaps counts all). */
+#define MS_SWEEP_MAX_GAPS_LISTED 200
 int ms_sweep_quality_compute(const ms_lane *lane, const ms_track_view *tracks,
                              const char *const *names, size_t n_tracks,
                              const ms_sweep_options *o, ms_sweep_quality *out);

@@ -50,7 +50,9 @@ json_t *ms_marks_score_json(const ms_marks_score *m)
 json_t *ms_sweep_quality_json(const ms_sweep_quality *q)
 {
     json_t *gaps = json_array(), *over = json_array();
-    for (size_t i = 0; gaps && i < q->n_gaps; i++) {
+    /* the largest first (gap_area_m2 and n_gaps count them all) */
+    for (size_t i = 0; gaps && i < q->n_gaps && i < MS_SWEEP_MAX_GAPS_LISTED;
+         i++) {
         const ms_sweep_gap *g = &q->gaps[i];
         if (json_array_append_new(
                 gaps, json_pack("{s:o, s:o, s:o, s:o, s:o}", "x0_m", num(g->x0),
@@ -76,10 +78,11 @@ json_t *ms_sweep_quality_json(const ms_sweep_quality *q)
     }
     return json_pack(
         "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-        "s:s?, s:o}",
+        "s:o, s:s?, s:o}",
         "footprint_m", num(q->footprint_m), "cell_m", num(q->cell_m),
         "coverage_fraction", num(q->coverage_fraction), "gap_area_m2",
-        num(q->gap_area_m2), "gaps", gaps, "overlap_mean",
+        num(q->gap_area_m2), "n_gaps", json_integer((json_int_t)q->n_gaps),
+        "gaps", gaps, "overlap_mean",
         num(q->overlap_mean), "speed_limit_m_per_s", num(q->speed_limit_m_s),
         "speed_median_m_per_s", num(q->speed_median), "speed_p95_m_per_s",
         num(q->speed_p95), "fraction_over_limit", num(q->fraction_over_limit),

@@ -256,9 +256,9 @@ static void header_row(FILE *f, const char *lang)
 
 static void lane_row(FILE *f, const ms_course_lane *l, const char *lang)
 {
-    fputs("<tr><td>", f);
+    fputs("<tr><td class=\"d\">", f);
     put_html(f, l->recorded_at ? l->recorded_at : "–");
-    fputs("</td><td>", f);
+    fputs("</td><td class=\"d\">", f);
     put_html(f, l->lane_id ? l->lane_id : "–");
     fputs("</td><td>", f);
     put_html(f, l->title ? l->title : "");
@@ -310,7 +310,7 @@ int ms_course_write_html(const char *path, const ms_course *c,
     fputs("</title>\n<style>body{font-family:sans-serif;max-width:1200px;"
           "margin:auto}table{border-collapse:collapse;margin-bottom:1.5em}"
           "th,td{border:1px solid #999;padding:3px 6px}td.n{text-align:"
-          "right}tr.total{font-weight:bold}@media print{@page{size:A4 "
+          "right}td.d{white-space:nowrap}tr.total{font-weight:bold}@media print{@page{size:A4 "
           "landscape}a{color:inherit}}</style></head><body>\n<h1>", f);
     put_html(f, ms_course_label(MS_CL_PAGE_TITLE, lang));
     fputs("</h1>\n<p>", f);
