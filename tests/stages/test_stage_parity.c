@@ -68,6 +68,8 @@ static void make_inputs(const ms_stage_decl *d, test_rng *r, size_t rows,
         case MS_ARRAY_TRACES:
         case MS_ARRAY_MAP:
             in[i] = random_array(r, rows * cols, -2.0, 2.0);
+            if (d->in_kinds[i] == MS_ARRAY_MAP)
+                s.cell_m = 0.02; /* map stages work in metres */
             break;
         case MS_ARRAY_SERIES:
             s.dims[1] = channels;
@@ -95,6 +97,7 @@ static void make_inputs(const ms_stage_decl *d, test_rng *r, size_t rows,
             break;
         case MS_ARRAY_VOLUME:
             s.dims[2] = 3;
+            s.cell_m = 0.02;
             in[i] = random_array(r, rows * cols * 3, -2.0, 2.0);
             break;
         }
