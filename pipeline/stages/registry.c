@@ -8,7 +8,8 @@ extern const ms_stage_decl ms_stage_dewow, ms_stage_background_removal,
     ms_stage_emi_detrend, ms_stage_zscore, ms_stage_fuse, ms_stage_time_bins,
     ms_stage_grid_volume, ms_stage_depth_slice, ms_stage_ground_align;
 extern const ms_stage_decl ms_stage_lms_residual;
-extern const ms_stage_decl ms_stage_cfar;
+extern const ms_stage_decl ms_stage_cfar, ms_stage_emi_decay,
+    ms_stage_dipole_filter;
 
 const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_dewow,
@@ -25,6 +26,8 @@ const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_zscore,
     &ms_stage_fuse,
     &ms_stage_cfar,
+    &ms_stage_emi_decay,
+    &ms_stage_dipole_filter,
     NULL,
 };
 
