@@ -11,6 +11,8 @@
  * Output [readings][2]: channel 0 the first gate (background-normalised
  * upstream by emi_detrend), channel 1 the thin-metal response. A
  * single-gate recording has no decay: channel 1 is then the first gate.
+ * The second output is its validity mask: channel 0 as the first gate's,
+ * channel 1 where both gates are valid (missing readings are zeros).
  * Gate times are parameters (the contract does not carry them). */
 #include <math.h>
 
@@ -46,6 +48,7 @@ static int check(const ms_params *values)
 static int shape(ms_stage_ctx *ctx)
 {
     ctx->out[0] = (ms_shape){MS_ARRAY_SERIES, {ctx->in[0].dims[0], 2, 1}, 0};
+    ctx->out[1] = (ms_shape){MS_ARRAY_MASK, {ctx->in[0].dims[0], 2, 1}, 0};
     return 0;
 }
 
@@ -65,8 +68,11 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     float c = late_weight(ctx);
     for (size_t k = 0; k < n; k++) {
         float e0 = in[0][k * nc], e1 = in[0][k * nc + nc - 1];
+        float v0 = in[1][k * nc], v1 = v0 * in[1][k * nc + nc - 1];
         out[0][2 * k] = e0;
-        out[0][2 * k + 1] = e0 - c * e1;
+        out[0][2 * k + 1] = v1 > 0.0f ? e0 - c * e1 : 0.0f;
+        out[1][2 * k] = v0;
+        out[1][2 * k + 1] = v1;
     }
     return 0;
 }
@@ -75,10 +81,11 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
     size_t n = ctx->in[0].dims[0];
-    ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(out[0]), MS_CL_INT(n),
+    ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]),
+                        MS_CL_MEM(out[0]), MS_CL_MEM(out[1]), MS_CL_INT(n),
                         MS_CL_INT(ctx->in[0].dims[1]),
                         MS_CL_FLOAT(late_weight(ctx))};
-    return ms_cl_launch_runs(cl, "emi_decay", "emi_decay", n, args, 5);
+    return ms_cl_launch_runs(cl, "emi_decay", "emi_decay", n, args, 7);
 }
 
 const ms_stage_decl ms_stage_emi_decay = {
@@ -86,10 +93,10 @@ const ms_stage_decl ms_stage_emi_decay = {
     .summary = "metal-detector decay feature: first gate and the thin-metal "
                "response (first gate minus the last gate weighted for a "
                "split decay time)",
-    .n_in = 1, .n_out = 1,
-    .in_slots = {"emi_signal"},
-    .out_slots = {"emi_decay"},
-    .in_kinds = {MS_ARRAY_SERIES},
+    .n_in = 2, .n_out = 2,
+    .in_slots = {"emi_signal", "emi_valid"},
+    .out_slots = {"emi_decay", "emi_decay_valid"},
+    .in_kinds = {MS_ARRAY_SERIES, MS_ARRAY_MASK},
     .params = params, .n_params = 3,
     .check = check,
     .shape = shape, .cpu = cpu, .opencl = opencl,
