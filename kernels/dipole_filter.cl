@@ -1,9 +1,10 @@
 /* dipole_filter: see pipeline/stages/dipole_filter.c. One work-item per
- * cell, summing the window in the reference's order. */
+ * cell, summing the window in the reference's order, with the kernel
+ * table the host made. */
 __kernel void dipole_filter(__global const float *restrict v,
                             __global const float *restrict hits,
                             __global float *restrict out, int nx, int ny,
-                            int w, float s)
+                            int w, __global const float *restrict tab)
 {
     int x = get_global_id(0), y = get_global_id(1);
     if (x >= nx || y >= ny)
@@ -22,10 +23,8 @@ __kernel void dipole_filter(__global const float *restrict v,
         for (int xx = x0; xx <= x1; xx++) {
             if (!(hits[yy * nx + xx] > 0.0f))
                 continue;
-            float d2 = (float)((xx - x) * (xx - x) + (yy - y) * (yy - y));
-            float q = s / (d2 + s);
             n += 1.0f;
-            sk += q * q * q;
+            sk += tab[(xx - x) * (xx - x) + (yy - y) * (yy - y)];
         }
     float kbar = sk / n, skk = 0.0f, scc = 0.0f, scv = 0.0f;
     for (int yy = y0; yy <= y1; yy++)
@@ -33,13 +32,13 @@ __kernel void dipole_filter(__global const float *restrict v,
             int j = yy * nx + xx;
             if (!(hits[j] > 0.0f))
                 continue;
-            float d2 = (float)((xx - x) * (xx - x) + (yy - y) * (yy - y));
-            float q = s / (d2 + s), k = q * q * q, c = k - kbar;
+            float k = tab[(xx - x) * (xx - x) + (yy - y) * (yy - y)];
+            float c = k - kbar;
             skk += k * k;
             scc += c * c;
             scv += c * v[j];
         }
     /* sum (k - kbar) v / sqrt(sum (k - kbar)^2); 0 where the window is too
      * small for the kernel to have a shape */
-    out[i] = scc > 1e-3f * skk ? scv / sqrt(scc) : 0.0f;
+    out[i] = scc > 1e-2f * skk ? scv / sqrt(scc) : 0.0f;
 }

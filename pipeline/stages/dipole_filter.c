@@ -46,23 +46,49 @@ static int shape(ms_stage_ctx *ctx)
     return 0;
 }
 
-/* Window half-width in cells and the kernel's constants, in cell units:
- * k(dx, dy) = (s / (dx^2 + dy^2 + s))^3 with s = (h^2 + a^2) / cell^2. */
-static void kernel_shape(const ms_stage_ctx *ctx, int *w, float *s)
+/* Window half-width in cells. */
+static int half_width(const ms_stage_ctx *ctx)
+{
+    const dipole_filter_params *p = MS_P(ctx, dipole_filter_params);
+    return (int)ceil(p->radius_m / ctx->in[0].cell_m - 1e-9);
+}
+
+/* The kernel by squared offset in cells, d2 = dx^2 + dy^2 in 0 .. 2 w^2:
+ * k = (s / (d2 + s))^3 with s = (h^2 + a^2) / cell^2, made once on the
+ * host so that both paths use the same bits (centring a nearly flat
+ * kernel magnifies any difference). */
+static int kernel_table(const ms_stage_ctx *ctx, int w, float **tab)
 {
     const dipole_filter_params *p = MS_P(ctx, dipole_filter_params);
     double cell = ctx->in[0].cell_m;
-    *w = (int)ceil(p->radius_m / cell - 1e-9);
-    *s = (float)((p->height_m * p->height_m +
-                  p->coil_radius_m * p->coil_radius_m) / (cell * cell));
+    double s = (p->height_m * p->height_m +
+                p->coil_radius_m * p->coil_radius_m) / (cell * cell);
+    size_t n = 2 * (size_t)w * (size_t)w + 1;
+    int rc = ms_stage_scratch_host(ctx, n * sizeof(float), (void **)tab);
+    if (rc)
+        return rc;
+    for (size_t d2 = 0; d2 < n; d2++) {
+        double q = s / ((double)d2 + s);
+        (*tab)[d2] = (float)(q * q * q);
+    }
+    return 0;
+}
+
+static size_t work_bytes(const ms_stage_ctx *ctx)
+{
+    size_t w = (size_t)half_width(ctx);
+    return 2 * (2 * w * w + 1) * sizeof(float);
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
-    int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1], w;
-    float s;
-    kernel_shape(ctx, &w, &s);
+    int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1];
+    int w = half_width(ctx);
+    float *tab;
+    int rc = kernel_table(ctx, w, &tab);
+    if (rc)
+        return rc;
     const float *v = in[0], *hits = in[1];
     for (int y = 0; y < ny; y++)
         for (int x = 0; x < nx; x++) {
@@ -80,10 +106,8 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                 for (int xx = x0; xx <= x1; xx++) {
                     if (!(hits[(size_t)yy * nx + xx] > 0.0f))
                         continue;
-                    float d2 = (float)((xx - x) * (xx - x) + (yy - y) * (yy - y));
-                    float q = s / (d2 + s);
                     n += 1.0f;
-                    sk += q * q * q;
+                    sk += tab[(xx - x) * (xx - x) + (yy - y) * (yy - y)];
                 }
             float kbar = sk / n, skk = 0.0f, scc = 0.0f, scv = 0.0f;
             for (int yy = y0; yy <= y1; yy++)
@@ -91,15 +115,15 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                     size_t j = (size_t)yy * nx + xx;
                     if (!(hits[j] > 0.0f))
                         continue;
-                    float d2 = (float)((xx - x) * (xx - x) + (yy - y) * (yy - y));
-                    float q = s / (d2 + s), k = q * q * q, c = k - kbar;
+                    float k = tab[(xx - x) * (xx - x) + (yy - y) * (yy - y)];
+                    float c = k - kbar;
                     skk += k * k;
                     scc += c * c;
                     scv += c * v[j];
                 }
             /* sum (k - kbar) v / sqrt(sum (k - kbar)^2); 0 where the window is too
              * small for the kernel to have a shape */
-            out[0][i] = scc > 1e-3f * skk ? scv / sqrtf(scc) : 0.0f;
+            out[0][i] = scc > 1e-2f * skk ? scv / sqrtf(scc) : 0.0f;
         }
     return 0;
 }
@@ -107,12 +131,21 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
-    int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1], w;
-    float s;
-    kernel_shape(ctx, &w, &s);
+    int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1];
+    int w = half_width(ctx);
+    size_t bytes = (2 * (size_t)w * w + 1) * sizeof(float);
+    float *tab;
+    cl_mem dtab;
+    int rc = kernel_table(ctx, w, &tab);
+    if (!rc)
+        rc = ms_stage_scratch_device(ctx, cl, bytes, &dtab);
+    if (!rc)
+        rc = ms_cl_upload(cl, dtab, tab, bytes);
+    if (rc)
+        return rc;
     ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
                         MS_CL_INT(nx), MS_CL_INT(ny), MS_CL_INT(w),
-                        MS_CL_FLOAT(s)};
+                        MS_CL_MEM(dtab)};
     size_t global[2] = {(size_t)nx, (size_t)ny};
     return ms_cl_launch(cl, "dipole_filter", "dipole_filter", 2, global, NULL,
                         args, 7);
@@ -128,6 +161,7 @@ const ms_stage_decl ms_stage_dipole_filter = {
     .out_slots = {"emi_mf"},
     .in_kinds = {MS_ARRAY_MAP, MS_ARRAY_MAP},
     .params = params, .n_params = 3,
+    .work_bytes = work_bytes,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .tolerance = 1e-5,
 };
