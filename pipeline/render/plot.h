@@ -51,6 +51,9 @@ int ms_plot_cindex(double v, double lo, double hi);
 /* A context for measuring text before the canvas exists. */
 cairo_t *ms_measure_context(void);
 double ms_text_width(cairo_t *cr, const char *s, double size, int bold);
+/* Glyphs of `s` that no installed font has (drawn as boxes): 0 when every
+ * character of the label can be shown. */
+int ms_text_unknown_glyphs(const char *s, double size, int bold);
 
 /* Text with its anchor at (x, y): ax 0/0.5/1 = left/centre/right,
  * ay 0/0.5/1 = top/middle/bottom of the line; `vertical` rotates it to
