@@ -6,6 +6,8 @@
 
 #include "minescan/error.h"
 
+#include "core/i18n.h"
+
 #include "recipe/recipe.h"
 #include "stages/stage.h"
 
@@ -97,6 +99,14 @@ int ms_cli_process_option(const char *cmd, int c, const char *arg,
     case 'Z':
         return ms_cli_positive(cmd, "--sensor-threshold", arg,
                                &opt->sensor_threshold);
+    case 'L': {
+        /* one language per process, chosen before any work (and before a
+         * batch forks its workers) */
+        int rc = ms_lang_set(arg);
+        if (rc)
+            fprintf(stderr, "minescan %s: %s\n", cmd, ms_error_message());
+        return rc ? ms_exit_code(rc) : 0;
+    }
     }
     return -1;
 }
@@ -131,7 +141,9 @@ void ms_cli_print_process_help(FILE *f)
             "  --halo M                  scoring halo radius, default %g m\n"
             "  --sensor-threshold Z      an alarm's detectors column names "
             "each sensor whose\n"
-            "                            map is at least Z there, default %g\n",
+            "                            map is at least Z there, default %g\n"
+            "  --lang " MS_LANGS "         language of the pages' and images' "
+            "labels (default en)\n",
             d.recipe, d.alarm_threshold, d.alarm_separation_m, d.halo_m,
             d.sensor_threshold);
     ms_cli_print_device_help(f);

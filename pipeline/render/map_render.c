@@ -3,6 +3,7 @@
  * neutral grey, axes in metres, a colour bar, and markers for truth,
  * operator marks and alarms. The extent and pixel conventions (recorded in
  * the PNG's text chunks) are documented at ms_render_map in render.h. */
+#include "core/i18n.h"
 #include "minescan/error.h"
 #include "render/plot.h"
 #include "render/render_time.h"
@@ -75,11 +76,11 @@ static void value_range(const float *map, size_t n, const ms_image_spec *spec,
 /* ---- markers ------------------------------------------------------------ */
 
 static const char *const marker_names[] = {
-    [MS_MARKER_MINE] = "mine",
-    [MS_MARKER_CLUTTER] = "clutter",
-    [MS_MARKER_OPERATOR] = "operator mark",
-    [MS_MARKER_ALARM] = "alarm",
-    [MS_MARKER_MISSED] = "missed mine",
+    [MS_MARKER_MINE] = N_("mine"),
+    [MS_MARKER_CLUTTER] = N_("clutter"),
+    [MS_MARKER_OPERATOR] = N_("operator mark"),
+    [MS_MARKER_ALARM] = N_("alarm"),
+    [MS_MARKER_MISSED] = N_("missed mine"),
 };
 #define N_KINDS 5
 /* drawn bottom to top: alarms under truth, the operator's marks on top so
@@ -272,13 +273,13 @@ static int render_map(const char *path, const float *map, size_t nx,
         ms_marker_kind kind = legend_order[k];
         for (size_t i = 0; i < n_markers; i++)
             if (markers[i].kind == kind) {
-                items[n_items++] = (legend_item){(int)kind, marker_names[kind],
+                items[n_items++] = (legend_item){(int)kind, _(marker_names[kind]),
                                                  0.0};
                 break;
             }
     }
     if (any_nan)
-        items[n_items++] = (legend_item){-1, "no coverage", 0.0};
+        items[n_items++] = (legend_item){-1, _("no coverage"), 0.0};
     double xs[N_KINDS + 1];
     int rows[N_KINDS + 1];
     int legend_x = left;
@@ -344,8 +345,8 @@ static int render_map(const char *path, const float *map, size_t nx,
 
     cairo_t *cr = p.cr;
     ms_plot_frame(cr, plot);
-    ms_plot_axis_bottom(cr, plot, x_min, x_max, &tx, "x along lane (m)");
-    ms_plot_axis_left(cr, plot, y_max, y_min, &ty, "y across (m)");
+    ms_plot_axis_bottom(cr, plot, x_min, x_max, &tx, _("x along lane (m)"));
+    ms_plot_axis_left(cr, plot, y_max, y_min, &ty, _("y across (m)"));
     ms_rect bar = {plot.right + BAR_GAP, plot.top,
                    plot.right + BAR_GAP + BAR_WIDTH, plot.bottom};
     ms_plot_colorbar(&p, bar, spec->cmap, lo, hi, vlabel);

@@ -1,4 +1,5 @@
 /* The main job on one recording: see process.h. */
+#include "core/i18n.h"
 #include "runner/process.h"
 #include "core/clock.h"
 
@@ -211,7 +212,7 @@ static int detect_and_score(job *j, const ms_map_view *final)
         add_output(j, "roc.csv");
         out_path(j, "roc.png", path, sizeof path);
         rc = ms_render_roc(path, &j->det.roc, &j->det.score,
-                           "Detection: Pd against false alarms per m2");
+                           _("Detection: Pd against false alarms per m²"));
     }
     if (!rc)
         add_output(j, "roc.png");
@@ -299,18 +300,19 @@ int ms_process_recording(ms_runner *runner, const char *input,
         const char *name = ms_run_final_map(j.run);
         const char *gs = ms_run_output(j.run, MS_ROLE_GPR);
         const char *es = ms_run_output(j.run, MS_ROLE_EMI);
-        char title[160];
+        char title[600];
         if (gs && es)
-            snprintf(title, sizeof title, "Anomaly map: radar + metal-detector "
-                     "scores (each in standard deviations above its lane mean)");
+            snprintf(title, sizeof title, "%s", _("Anomaly map: radar + "
+                     "metal-detector scores (each in standard deviations "
+                     "above its lane mean)"));
         else if (gs && !strcmp(gs, name))
-            snprintf(title, sizeof title, "Radar anomaly map (standard "
-                     "deviations above the lane mean)");
+            snprintf(title, sizeof title, "%s", _("Radar anomaly map "
+                     "(standard deviations above the lane mean)"));
         else if (es && !strcmp(es, name))
-            snprintf(title, sizeof title, "Metal-detector anomaly map "
-                     "(standard deviations above the lane mean)");
+            snprintf(title, sizeof title, "%s", _("Metal-detector anomaly map "
+                     "(standard deviations above the lane mean)"));
         else
-            snprintf(title, sizeof title, "Anomaly map (%s)", name);
+            snprintf(title, sizeof title, _("Anomaly map (%s)"), name);
         rc = ms_figure_heatmap(&j.out, &fig, &final, title,
                                opt->alarm_threshold);
     }
