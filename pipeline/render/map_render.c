@@ -93,7 +93,9 @@ static const ms_marker_kind legend_order[N_KINDS] = {
     MS_MARKER_MINE, MS_MARKER_MISSED, MS_MARKER_ALARM, MS_MARKER_OPERATOR,
     MS_MARKER_CLUTTER};
 
-/* Every shape gets a white halo under a dark (or red) line so that it reads
+/* Markers differ by shape, not only colour: mine a ring, missed mine a
+ * thick struck-through ring, clutter a square, operator mark a cross, alarm
+ * a diamond. Every shape gets a white halo under a dark (or red) line so that it reads
  * on both ends of any colormap. */
 static void stroke_halo(cairo_t *cr, double lw, double r, double g, double b)
 {
@@ -105,7 +107,7 @@ static void stroke_halo(cairo_t *cr, double lw, double r, double g, double b)
     cairo_stroke(cr);
 }
 
-static void draw_marker(cairo_t *cr, ms_marker_kind kind, double x, double y)
+void ms_plot_marker(cairo_t *cr, ms_marker_kind kind, double x, double y)
 {
     cairo_save(cr);
     cairo_new_path(cr);
@@ -116,7 +118,11 @@ static void draw_marker(cairo_t *cr, ms_marker_kind kind, double x, double y)
         stroke_halo(cr, 2.0, 0, 0, 0);
         break;
     case MS_MARKER_MISSED:
+        /* a struck-through ring ("not found"): a shape of its own, so a
+         * greyscale print tells it from a found mine */
         cairo_arc(cr, x, y, 11.0, 0, 6.283185307179586);
+        cairo_move_to(cr, x - 7.8, y + 7.8);
+        cairo_line_to(cr, x + 7.8, y - 7.8);
         stroke_halo(cr, 3.0, 0.89, 0.10, 0.11);
         break;
     case MS_MARKER_CLUTTER:
@@ -192,7 +198,7 @@ static void draw_legend(cairo_t *cr, const legend_item *items, int n,
             cairo_set_line_width(cr, 1.0);
             cairo_stroke(cr);
         } else {
-            draw_marker(cr, (ms_marker_kind)items[i].kind, x + SWATCH / 2.0,
+            ms_plot_marker(cr, (ms_marker_kind)items[i].kind, x + SWATCH / 2.0,
                         cy);
         }
         ms_plot_text(cr, x + SWATCH + 6, cy, items[i].text, MS_FONT_TICK, 0,
@@ -364,7 +370,7 @@ static int render_map(const char *path, const float *map, size_t nx,
                 continue;
             double u = plot.left + (m->x - x_min) / w_m * (double)wpx;
             double v = plot.top + (y_max - m->y) / h_m * (double)hpx;
-            draw_marker(cr, m->kind, u, v);
+            ms_plot_marker(cr, m->kind, u, v);
         }
     cairo_restore(cr);
 

@@ -97,6 +97,9 @@ void ms_plot_colorbar(ms_plot *p, ms_rect bar, ms_colormap cmap, double lo,
 int ms_colorbar_width(cairo_t *cr, double lo, double hi, double len_px,
                       const char *label);
 
+/* A heatmap marker centred at (x, y) pixels (shapes in map_render.c). */
+void ms_plot_marker(cairo_t *cr, ms_marker_kind kind, double x, double y);
+
 /* Title centred over r (or over the image when wider than r). */
 void ms_plot_title(ms_plot *p, ms_rect r, const char *title);
 

@@ -16,6 +16,7 @@
 #include "core/files.h"
 #include "core/outdir.h"
 #include "io/condition.h"
+#include "report/evidence.h"
 #include "report/figures.h"
 #include "report/index_page.h"
 #include "report/maps_write.h"
@@ -29,6 +30,7 @@ static const char *const known_outputs[] = {
     "summary.json", "bscan.png", "heatmap.png", "coverage.png",
     "alarms.csv", "alarms.geojson", "score.json", "roc.csv", "roc.png",
     "targets.csv", "candidates.csv", "maps.h5", "index.html",
+    MS_EVIDENCE_FILE_NAMES,
 };
 
 ms_process_options ms_process_options_default(void)
@@ -131,6 +133,41 @@ static int write_bscan(job *j, const ms_figures *f)
         s.dims[0] != j->rec->gpr->n_traces)
         return 0;
     return ms_figure_bscan(&j->out, f, data, s.dims[0], s.dims[1], slot);
+}
+
+/* The evidence panels: the recipe's filtered radar traces (as in
+ * bscan.png) and the metal detector's channel 0 (the one the default
+ * recipe maps) as recorded, missing readings NaN. */
+static int write_evidence(job *j, const ms_figures *f,
+                          const ms_map_view *final, ms_evidence *ev)
+{
+    ms_evidence_data d = {0};
+    ms_shape s;
+    const ms_emi *e = j->rec->emi;
+    float *emi0 = NULL;
+    if (e && e->data && e->n_channels) {
+        emi0 = malloc((e->n_readings ? e->n_readings : 1) * sizeof *emi0);
+        if (!emi0)
+            return ms_fail(MS_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < e->n_readings; i++) {
+            size_t k = i * e->n_channels;
+            emi0[i] = !e->valid || e->valid[k] ? e->data[k] : NAN;
+        }
+        d.emi = emi0;
+        d.emi_n = e->n_readings;
+        d.emi_stride = 1;
+    }
+    const char *slot = ms_run_output(j->run, MS_ROLE_BSCAN);
+    const float *gpr = slot ? ms_run_slot(j->run, slot, &s) : NULL;
+    if (gpr && s.kind == MS_ARRAY_TRACES && j->rec->gpr &&
+        s.dims[0] == j->rec->gpr->n_traces) {
+        d.gpr = gpr;
+        d.gpr_n = s.dims[0];
+        d.gpr_samples = s.dims[1];
+    }
+    int rc = ms_evidence_write(&j->out, f, final, &d, j->opt->halo_m, ev);
+    free(emi0);
+    return rc;
 }
 
 /* maps.h5: every map a stage of this run wrote, under its slot name. */
@@ -323,10 +360,17 @@ int ms_process_recording(ms_runner *runner, const char *input,
         rc = ms_figure_coverage(&j.out, &fig,
                                 slot ? coverage_sensor(&j.recipe, slot) : "");
     }
+    ms_evidence *ev = NULL;
+    if (!rc) {
+        ev = malloc(sizeof *ev);
+        rc = ev ? write_evidence(&j, &fig, &final, ev)
+                : ms_fail(MS_ERR_NOMEM, "out of memory");
+    }
     if (!rc)
         rc = write_maps(&j);
     if (!rc)
-        rc = ms_index_write(&j.out, input, j.recipe.name, &j.det);
+        rc = ms_index_write(&j.out, input, j.recipe.name, &j.det, j.rec, ev);
+    free(ev);
     if (!rc) {
         double t_end = ms_now_s();
         ms_summary_input s = {

@@ -112,6 +112,24 @@ class LangTests(unittest.TestCase):
             self.assertNotEqual(data["en"], data["uk"], name)
             self.assertNotEqual(data["uk"], data["km"], name)
 
+    def test_page_follows_the_language(self):
+        words = {"en": "Trainee", "uk": "Курсант", "km": "សិក្ខាកាម"}
+        for lang, word in words.items():
+            with open(os.path.join(self.out[lang], "index.html"),
+                      encoding="utf-8") as f:
+                page = f.read()
+            self.assertIn(f'<html lang="{lang}">', page)
+            self.assertIn(word, page)
+        with open(os.path.join(self.out["uk"], "index.html"),
+                  encoding="utf-8") as f:
+            page = f.read()
+        self.assertNotIn("Trainee", page)
+        self.assertGreater(len(CYRILLIC.findall(page)), 300)
+        # the evidence panels' titles too
+        panels = [n for n in os.listdir(self.out["uk"])
+                  if n.startswith("evidence_")]
+        self.assertTrue(panels)
+
     def test_bad_language_and_missing_catalogue(self):
         r = run("run", self.lane, "-o", os.path.join(TMP, "x"), "--lang",
                 "fr")
