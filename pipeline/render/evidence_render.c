@@ -283,9 +283,25 @@ static int render_evidence(const char *path, const ms_evidence_spec *s)
     ms_ticks_make(&ety, mc, ehi, elo, PANEL_H, 45.0);
     double title_w = s->title ? ms_text_width(mc, s->title, MS_FONT_LABEL, 1)
                               : 0;
+    double title_h = ms_text_height(mc, s->title, MS_FONT_LABEL, 1);
+    /* the panel captions, measured: a translation may be longer or taller */
+    char cap_g[400], cap_e[400];
+    if (s->gpr_n)
+        snprintf(cap_g, sizeof cap_g, _("radar, nearest sweep (%.2f m away)"),
+                 s->gpr_nearest_m);
+    else
+        snprintf(cap_g, sizeof cap_g, "%s", _("radar"));
+    if (s->emi_n)
+        snprintf(cap_e, sizeof cap_e, _("metal detector (%.2f m away)"),
+                 s->emi_nearest_m);
+    else
+        snprintf(cap_e, sizeof cap_e, "%s", _("metal detector"));
+    double sub_h = fmax(ms_text_height(mc, cap_g, MS_FONT_TICK, 1),
+                        ms_text_height(mc, cap_e, MS_FONT_TICK, 1));
+    double cap_e_w = ms_text_width(mc, cap_e, MS_FONT_TICK, 1);
     cairo_destroy(mc);
 
-    int top = MARGIN + (int)(MS_FONT_LABEL * 1.3) + 10 + SUB_H;
+    int top = MARGIN + (int)ceil(title_h) + 6 + (int)fmax(SUB_H, sub_h + 6);
     ms_rect rm = {MARGIN + ms_axis_left_size(&mty), top, 0, top + PANEL_H};
     rm.right = rm.left + MAP_W;
     ms_rect rg = {rm.right + GAP + ms_axis_left_size(&gty), top, 0,
@@ -294,7 +310,8 @@ static int render_evidence(const char *path, const ms_evidence_spec *s)
     ms_rect re = {rg.right + GAP + ms_axis_left_size(&ety), top, 0,
                   top + PANEL_H};
     re.right = re.left + EMI_W;
-    int width = (int)fmax(re.right + MARGIN, title_w + 2 * MARGIN);
+    int width = (int)fmax(fmax(re.right, re.left + cap_e_w) + MARGIN,
+                          title_w + 2 * MARGIN);
     int height = rm.bottom + ms_axis_bottom_size() + MARGIN;
 
     ms_plot p;
@@ -309,27 +326,16 @@ static int render_evidence(const char *path, const ms_evidence_spec *s)
                  1, 0);
     draw_map(&p, rm, s, &mtx, &mty);
 
-    char cap[400];
-    if (s->gpr_n) {
-        snprintf(cap, sizeof cap, _("radar, nearest sweep (%.2f m away)"),
-                 s->gpr_nearest_m);
-        ms_plot_text(cr, rg.left, sub_y, cap, MS_FONT_TICK, 1, 0, 1, 0);
+    ms_plot_text(cr, rg.left, sub_y, cap_g, MS_FONT_TICK, 1, 0, 1, 0);
+    if (s->gpr_n)
         draw_gpr(&p, rg, s, g0, g1, &gtx, &gty, t_end_ns);
-    } else {
-        ms_plot_text(cr, rg.left, sub_y, _("radar"), MS_FONT_TICK, 1, 0, 1,
-                     0);
+    else
         no_data(cr, rg, _("not in this recording"));
-    }
-    if (s->emi_n) {
-        snprintf(cap, sizeof cap, _("metal detector (%.2f m away)"),
-                 s->emi_nearest_m);
-        ms_plot_text(cr, re.left, sub_y, cap, MS_FONT_TICK, 1, 0, 1, 0);
+    ms_plot_text(cr, re.left, sub_y, cap_e, MS_FONT_TICK, 1, 0, 1, 0);
+    if (s->emi_n)
         draw_emi(&p, re, s, e0, e1, elo, ehi, &etx, &ety);
-    } else {
-        ms_plot_text(cr, re.left, sub_y, _("metal detector"), MS_FONT_TICK, 1,
-                     0, 1, 0);
+    else
         no_data(cr, re, _("not in this recording"));
-    }
 
     char extent[128], area[64], target[64], gw[96], ew[96];
     snprintf(extent, sizeof extent, "%.9g %.9g %.9g %.9g", x0, x1, y0, y1);

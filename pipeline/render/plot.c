@@ -132,6 +132,15 @@ double ms_text_width(cairo_t *cr, const char *s, double size, int bold)
     return (double)logical.width / PANGO_SCALE;
 }
 
+double ms_text_height(cairo_t *cr, const char *s, double size, int bold)
+{
+    PangoLayout *l = text_layout(cr, s && *s ? s : " ", size, bold);
+    PangoRectangle logical;
+    pango_layout_get_extents(l, NULL, &logical);
+    g_object_unref(l);
+    return (double)logical.height / PANGO_SCALE;
+}
+
 int ms_text_unknown_glyphs(const char *s, double size, int bold)
 {
     cairo_t *cr = ms_measure_context();

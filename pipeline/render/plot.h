@@ -51,6 +51,9 @@ int ms_plot_cindex(double v, double lo, double hi);
 /* A context for measuring text before the canvas exists. */
 cairo_t *ms_measure_context(void);
 double ms_text_width(cairo_t *cr, const char *s, double size, int bold);
+/* The height of the line box `s` takes (Khmer's stacked vowels and
+ * subscripts make it taller than a Latin line of the same size). */
+double ms_text_height(cairo_t *cr, const char *s, double size, int bold);
 /* Glyphs of `s` that no installed font has (drawn as boxes): 0 when every
  * character of the label can be shown. */
 int ms_text_unknown_glyphs(const char *s, double size, int bold);

@@ -130,6 +130,17 @@ class LangTests(unittest.TestCase):
                   if n.startswith("evidence_")]
         self.assertTrue(panels)
 
+    def test_batch_redoes_a_folder_in_another_language(self):
+        out = os.path.join(TMP, "batch")
+        for lang, skipped in (("en", 0), ("en", 1), ("km", 0)):
+            r = run("batch", self.lane, "-o", out, "--device", "cpu",
+                    "--lang", lang)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(f"{skipped} skipped", r.stdout + r.stderr)
+        with open(os.path.join(out, "lane", "index.html"),
+                  encoding="utf-8") as f:
+            self.assertRegex(f.read(), KHMER)
+
     def test_bad_language_and_missing_catalogue(self):
         r = run("run", self.lane, "-o", os.path.join(TMP, "x"), "--lang",
                 "fr")
