@@ -7,6 +7,7 @@ failure fails."""
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -166,6 +167,18 @@ class ChromiumPageTests(unittest.TestCase):
         self.assertEqual(self.evaluate("document.scripts.length"), 0)
         self.assertIn("<script>alert(1)</script>",
                       self.evaluate("document.body.innerText"))
+
+    def test_prints_on_a4_landscape(self):
+        pdf = base64.b64decode(self.dt.call(
+            "Page.printToPDF", {"preferCSSPageSize": True},
+            session=self.session, timeout=120)["data"])
+        boxes = re.findall(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+"
+                           rb"([\d.]+)\s+([\d.]+)\s*\]", pdf)
+        self.assertTrue(boxes)
+        for box in boxes:  # every page 297 x 210 mm, in points
+            x0, y0, x1, y1 = (float(v) for v in box)
+            self.assertAlmostEqual(x1 - x0, 841.89, delta=1.5)
+            self.assertAlmostEqual(y1 - y0, 595.28, delta=1.5)
 
     def test_screenshot_is_not_blank(self):
         shot = self.dt.call("Page.captureScreenshot",
