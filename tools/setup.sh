@@ -11,7 +11,7 @@ packages=(
   build-essential cmake pkg-config git
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
   libhdf5-dev zlib1g-dev libpng-dev libcairo2-dev libjansson-dev libcmocka-dev
-  fonts-dejavu-core
+  fonts-dejavu-core libpango1.0-dev fonts-khmeros gettext chromium
   python3 python3-numpy python3-scipy python3-h5py
   libopenmpi-dev openmpi-bin
 )

@@ -6,6 +6,8 @@
 
 #include "minescan/error.h"
 
+#include "core/i18n.h"
+
 #include "recipe/recipe.h"
 #include "stages/stage.h"
 
@@ -102,6 +104,14 @@ int ms_cli_process_option(const char *cmd, int c, const char *arg,
     case 'V':
         return ms_cli_positive(cmd, "--speed-limit", arg,
                                &opt->speed_limit_m_s);
+    case 'L': {
+        /* one language per process, chosen before any work (and before a
+         * batch forks its workers) */
+        int rc = ms_lang_set(arg);
+        if (rc)
+            fprintf(stderr, "minescan %s: %s\n", cmd, ms_error_message());
+        return rc ? ms_exit_code(rc) : 0;
+    }
     }
     return -1;
 }
@@ -140,7 +150,9 @@ void ms_cli_print_process_help(FILE *f)
             "  --footprint-m M           sweep quality: sensor footprint "
             "(diameter), default %g m\n"
             "  --speed-limit V           sweep quality: speed limit, default "
-            "%g m/s\n",
+            "%g m/s\n"
+            "  --lang " MS_LANGS "         language of the pages' and images' "
+            "labels (default en)\n",
             d.recipe, d.alarm_threshold, d.alarm_separation_m, d.halo_m,
             d.sensor_threshold, d.footprint_m, d.speed_limit_m_s);
     ms_cli_print_device_help(f);

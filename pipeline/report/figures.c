@@ -1,4 +1,5 @@
 /* The run's figures: see figures.h. */
+#include "core/i18n.h"
 #include "report/figures.h"
 
 #include <math.h>
@@ -90,8 +91,8 @@ int ms_figure_heatmap(ms_outdir *o, const ms_figures *f,
                       const ms_map_view *final, const char *title,
                       double alarm_threshold)
 {
-    char label[64];
-    snprintf(label, sizeof label, "score (alarm at %g or more)",
+    char label[256];
+    snprintf(label, sizeof label, _("score (alarm at %g or more)"),
              alarm_threshold);
     return render_map(o, f, "heatmap.png", final, title, label,
                       MS_CMAP_VIRIDIS, 1);
@@ -102,15 +103,15 @@ int ms_figure_coverage(ms_outdir *o, const ms_figures *f, const char *sensor)
     if (!f->n_coverage || !f->coverage[0].v)
         return 0;
     const char *title = !strcmp(sensor, "gpr")
-                            ? "Radar coverage: traces within the gridding "
-                              "radius of each cell"
+                            ? _("Radar coverage: traces within the gridding "
+                                "radius of each cell")
                         : !strcmp(sensor, "emi")
-                            ? "Metal-detector coverage: readings within the "
-                              "gridding radius of each cell"
-                            : "Coverage: readings within the gridding radius "
-                              "of each cell";
+                            ? _("Metal-detector coverage: readings within the "
+                                "gridding radius of each cell")
+                            : _("Coverage: readings within the gridding radius "
+                                "of each cell");
     return render_map(o, f, "coverage.png", &f->coverage[0], title,
-                      "readings", MS_CMAP_MAGMA, 0);
+                      _("readings"), MS_CMAP_MAGMA, 0);
 }
 
 int ms_figure_bscan(ms_outdir *o, const ms_figures *f, const float *traces,
@@ -133,9 +134,9 @@ int ms_figure_bscan(ms_outdir *o, const ms_figures *f, const float *traces,
                                       g->y[i] - g->y[i - 1]);
     memcpy(text, f->text, f->n_text * sizeof *text);
     text[f->n_text] = (ms_png_text){"minescan:slot", slot};
-    ms_image_spec spec = {.title = "Filtered B-scan along the sweep path "
-                                   "(every sweep, end to end)",
-                          .value_label = "amplitude",
+    ms_image_spec spec = {.title = _("Filtered B-scan along the sweep path "
+                                     "(every sweep, end to end)"),
+                          .value_label = _("amplitude"),
                           .cmap = MS_CMAP_BALANCE,
                           .symmetric = 1,
                           .text = text,

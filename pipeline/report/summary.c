@@ -1,4 +1,5 @@
 /* summary.json: see summary.h. */
+#include "core/i18n.h"
 #include "report/summary.h"
 
 #include "core/files.h"
@@ -90,6 +91,9 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
     json_t *root = json_object();
     json_object_set_new(root, "software", json_string("minescan"));
     json_object_set_new(root, "version", json_string(MINESCAN_VERSION));
+    /* the language of the labels (--lang): batch redoes a folder in
+     * another language */
+    json_object_set_new(root, "lang", json_string(ms_lang()));
     json_object_set_new(root, "input",
                         json_pack("{s:s, s:s, s:I}", "path", in->input_path,
                                   "crc32", crc, "bytes", (json_int_t)bytes));

@@ -1,6 +1,7 @@
 /* Batch processing: see batch.h. */
 /* MAP_ANONYMOUS (shared rows and worker states) is not in POSIX 2008. */
 #define _DEFAULT_SOURCE
+#include "core/i18n.h"
 #include "runner/batch.h"
 #include "core/clock.h"
 
@@ -72,7 +73,9 @@ static int is_current(const char *input, const char *dir,
                        &recipe) == 0) {
         json_t *in = json_object_get(s, "input"), *r = json_object_get(s, "recipe");
         json_t *ov = json_object_get(r, "overrides");
-        current = !strcmp(json_text(s, "version"), MINESCAN_VERSION) &&
+        const char *lang = json_text(s, "lang");
+        current = !strcmp(*lang ? lang : "en", ms_lang()) &&
+                  !strcmp(json_text(s, "version"), MINESCAN_VERSION) &&
                   !strcmp(json_text(in, "crc32"), crc) &&
                   !strcmp(json_text(r, "text"), recipe.text) &&
                   json_array_size(ov) == opt->process.n_overrides;

@@ -1,4 +1,5 @@
 /* The main job on one recording: see process.h. */
+#include "core/i18n.h"
 #include "runner/process.h"
 #include "core/clock.h"
 
@@ -18,6 +19,7 @@
 #include "detect/operator_json.h"
 #include "io/formats/formats.h"
 #include "io/condition.h"
+#include "report/evidence.h"
 #include "report/figures.h"
 #include "report/index_page.h"
 #include "report/maps_write.h"
@@ -32,6 +34,7 @@ static const char *const known_outputs[] = {
     "alarms.csv", "alarms.geojson", "score.json", "roc.csv", "roc.png",
     "targets.csv", "candidates.csv", "maps.h5", "index.html",
     MS_SLICE_FILES,
+    MS_EVIDENCE_FILE_NAMES,
 };
 
 ms_process_options ms_process_options_default(void)
@@ -162,6 +165,41 @@ static int write_slices(job *j, const ms_figures *f, const char *input)
                             slot);
 }
 
+/* The evidence panels: the recipe's filtered radar traces (as in
+ * bscan.png) and the metal detector's channel 0 (the one the default
+ * recipe maps) as recorded, missing readings NaN. */
+static int write_evidence(job *j, const ms_figures *f,
+                          const ms_map_view *final, ms_evidence *ev)
+{
+    ms_evidence_data d = {0};
+    ms_shape s;
+    const ms_emi *e = j->rec->emi;
+    float *emi0 = NULL;
+    if (e && e->data && e->n_channels) {
+        emi0 = malloc((e->n_readings ? e->n_readings : 1) * sizeof *emi0);
+        if (!emi0)
+            return ms_fail(MS_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < e->n_readings; i++) {
+            size_t k = i * e->n_channels;
+            emi0[i] = !e->valid || e->valid[k] ? e->data[k] : NAN;
+        }
+        d.emi = emi0;
+        d.emi_n = e->n_readings;
+        d.emi_stride = 1;
+    }
+    const char *slot = ms_run_output(j->run, MS_ROLE_BSCAN);
+    const float *gpr = slot ? ms_run_slot(j->run, slot, &s) : NULL;
+    if (gpr && s.kind == MS_ARRAY_TRACES && j->rec->gpr &&
+        s.dims[0] == j->rec->gpr->n_traces) {
+        d.gpr = gpr;
+        d.gpr_n = s.dims[0];
+        d.gpr_samples = s.dims[1];
+    }
+    int rc = ms_evidence_write(&j->out, f, final, &d, j->opt->halo_m, ev);
+    free(emi0);
+    return rc;
+}
+
 /* maps.h5: every map a stage of this run wrote, under its slot name. */
 static int write_maps(job *j)
 {
@@ -277,7 +315,7 @@ static int detect_and_score(job *j, const ms_map_view *final)
         add_output(j, "roc.csv");
         out_path(j, "roc.png", path, sizeof path);
         rc = ms_render_roc(path, &j->det.roc, &j->det.score,
-                           "Detection: Pd against false alarms per m2");
+                           _("Detection: Pd against false alarms per m²"));
     }
     if (!rc)
         add_output(j, "roc.png");
@@ -366,18 +404,19 @@ int ms_process_recording(ms_runner *runner, const char *input,
         const char *name = ms_run_final_map(j.run);
         const char *gs = ms_run_output(j.run, MS_ROLE_GPR);
         const char *es = ms_run_output(j.run, MS_ROLE_EMI);
-        char title[160];
+        char title[600];
         if (gs && es)
-            snprintf(title, sizeof title, "Anomaly map: radar + metal-detector "
-                     "scores (each in standard deviations above its lane mean)");
+            snprintf(title, sizeof title, "%s", _("Anomaly map: radar + "
+                     "metal-detector scores (each in standard deviations "
+                     "above its lane mean)"));
         else if (gs && !strcmp(gs, name))
-            snprintf(title, sizeof title, "Radar anomaly map (standard "
-                     "deviations above the lane mean)");
+            snprintf(title, sizeof title, "%s", _("Radar anomaly map "
+                     "(standard deviations above the lane mean)"));
         else if (es && !strcmp(es, name))
-            snprintf(title, sizeof title, "Metal-detector anomaly map "
-                     "(standard deviations above the lane mean)");
+            snprintf(title, sizeof title, "%s", _("Metal-detector anomaly map "
+                     "(standard deviations above the lane mean)"));
         else
-            snprintf(title, sizeof title, "Anomaly map (%s)", name);
+            snprintf(title, sizeof title, _("Anomaly map (%s)"), name);
         rc = ms_figure_heatmap(&j.out, &fig, &final, title,
                                opt->alarm_threshold);
     }
@@ -388,12 +427,19 @@ int ms_process_recording(ms_runner *runner, const char *input,
         rc = ms_figure_coverage(&j.out, &fig,
                                 slot ? coverage_sensor(&j.recipe, slot) : "");
     }
+    ms_evidence *ev = NULL;
+    if (!rc) {
+        ev = malloc(sizeof *ev);
+        rc = ev ? write_evidence(&j, &fig, &final, ev)
+                : ms_fail(MS_ERR_NOMEM, "out of memory");
+    }
     if (!rc)
         rc = write_slices(&j, &fig, input);
     if (!rc)
         rc = write_maps(&j);
     if (!rc)
-        rc = ms_index_write(&j.out, input, j.recipe.name, &j.det);
+        rc = ms_index_write(&j.out, input, j.recipe.name, &j.det, j.rec, ev);
+    free(ev);
     if (!rc) {
         double t_end = ms_now_s();
         ms_summary_input s = {

@@ -390,7 +390,10 @@ static int put_sensor(ms_run *run, const char *prefix, float **data,
         xy[2 * i] = (float)(x[i] - run->env.lane_x_min);
         xy[2 * i + 1] = (float)(y[i] - run->env.lane_y_min);
     }
-    int consume = run->runner->consume && !run->runner->cl;
+    /* only the radar's traces: the metal detector's readings are small
+     * and stay in the recording for the evidence panels */
+    int consume = run->runner->consume && !run->runner->cl &&
+                  kind == MS_ARRAY_TRACES;
     int rc = slot_put(run, prefix, (ms_shape){kind, {rows, cols, 1}}, *data,
                       NULL, consume ? 0 : SLOT_BORROWED);
     if (consume) { /* the slot owns it now, also if slot_put failed */
