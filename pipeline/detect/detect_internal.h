@@ -27,4 +27,14 @@ void ms_detect_out_abort(ms_detect_out *o);
  * exactly (1.35 - 1.10 > 0.25 in doubles). */
 #define MS_DIST_TOL_M 1e-9
 
+struct ms_map_view;
+/* A map's geometry is usable (positive finite cell, finite origin). */
+int ms_map_view_ok(const struct ms_map_view *m);
+/* The value of a map at (x, y): the cell holding the point; NaN where the
+ * map is absent, the point lies outside it or the cell is NaN. */
+double ms_map_cell_at(const struct ms_map_view *m, double x, double y);
+/* alarms.csv's detectors field from the GPR and EMI map values at an
+ * alarm: the sensors at or above thr, else the stronger one. */
+void ms_alarm_name_detectors(char out[16], double g, double e, double thr);
+
 #endif
