@@ -41,4 +41,14 @@ struct ms_truth;
 ms_halo_match ms_match_in_halo(const struct ms_truth *t, double halo_m,
                                double x, double y, const unsigned char *det);
 
+struct ms_map_view;
+/* A map's geometry is usable (positive finite cell, finite origin). */
+int ms_map_view_ok(const struct ms_map_view *m);
+/* The value of a map at (x, y): the cell holding the point; NaN where the
+ * map is absent, the point lies outside it or the cell is NaN. */
+double ms_map_cell_at(const struct ms_map_view *m, double x, double y);
+/* alarms.csv's detectors field from the GPR and EMI map values at an
+ * alarm: the sensors at or above thr, else the stronger one. */
+void ms_alarm_name_detectors(char out[16], double g, double e, double thr);
+
 #endif

@@ -278,8 +278,9 @@ static int detect_and_score(job *j, const ms_map_view *final)
      * MS_LINE_SWATH_M; score.json adds them per metre of line. */
     ms_line line;
     double swath = NAN, area = ms_recording_lane_area(j->rec);
-    if (ms_recording_line(j->rec, MS_LINE_TOL_M, &line) != MS_LINE_NONE &&
-        !j->rec->lane.present) {
+    int is_line =
+        ms_recording_line(j->rec, MS_LINE_TOL_M, &line) != MS_LINE_NONE;
+    if (is_line && !j->rec->lane.present) {
         swath = MS_LINE_SWATH_M;
         area = line.length_m * swath;
     } else if (!(area > 0)) {
@@ -289,8 +290,18 @@ static int detect_and_score(job *j, const ms_map_view *final)
         area = (env->lane_x_max - env->lane_x_min) *
                (env->lane_y_max - env->lane_y_min);
     }
-    int rc = ms_detect(final, &g, &e, j->rec->truth, area, &j->detect,
-                       &j->det);
+    /* A line's alarms are the peaks along its traces (the radar's, else
+     * the metal detector's readings), at their positions: on the line. */
+    const ms_gpr *gp = j->rec->gpr;
+    const ms_emi *em = j->rec->emi;
+    int rc = !is_line ? ms_detect(final, &g, &e, j->rec->truth, area,
+                                  &j->detect, &j->det)
+             : gp ? ms_detect_line(final, &g, &e, j->rec->truth, area,
+                                   &j->detect, &line, gp->x, gp->y,
+                                   gp->n_traces, &j->det)
+                  : ms_detect_line(final, &g, &e, j->rec->truth, area,
+                                   &j->detect, &line, em->x, em->y,
+                                   em->n_readings, &j->det);
     char path[MS_PATH_MAX];
     if (!rc) {
         out_path(j, "alarms.csv", path, sizeof path);
