@@ -42,7 +42,7 @@ static int looks_dzt(const uint8_t *h, size_t len)
              nchan = rd16le(h + 52);
     return ((tag & 0xFF) == 0xFF || tag == 0xF0) &&
            (bits == 8 || bits == 16 || bits == 32) && nsamp > 0 &&
-           nchan >= 1 && nchan <= 4;
+           nchan >= 1 && nchan <= 8;
 }
 
 /* SEG-Y: a 3200-byte textual header starting with 'C' in ASCII or EBCDIC
