@@ -13,6 +13,7 @@ packages=(
   libhdf5-dev zlib1g-dev libpng-dev libcairo2-dev libjansson-dev libcmocka-dev
   fonts-dejavu-core
   python3 python3-numpy python3-scipy python3-h5py
+  libsegyio-dev python3-segyio
 )
 missing=()
 for p in "${packages[@]}"; do
