@@ -161,6 +161,24 @@ class DZT(Base):
         g, _ = self.imported(src, "--dx", "0.05")
         np.testing.assert_allclose(g["x"], np.arange(20) * 0.05, atol=1e-12)
 
+    def test_time_mode_positions_from_the_dzg_track(self):
+        raw = self.raw(16, (1, 21, 32), seed=14)
+        stem = self.path("gps")
+        fw.write_dzt(stem + ".DZT", raw, spm=0.0)
+        # fixes at scans 0, 10 and 20, going north 0.01' then 0.02'
+        fixes = [(0, 4530.0000), (10, 4530.0100), (20, 4530.0300)]
+        with open(stem + ".DZG", "w", newline="\r\n") as f:
+            for scan, lat in fixes:
+                f.write(f"$GSSIS,{scan},0.0\n$GPGGA,120000.00,{lat:.4f},N,"
+                        f"00700.0000,E,1,08,1.0,100.0,M,47.0,M,,*47\n\n")
+        g, r = self.imported(stem + ".DZT")
+        metre_per_minute = 6371000.0 * np.pi / 180 / 60
+        want = np.concatenate([np.arange(11) * 0.001,
+                               0.01 + np.arange(1, 11) * 0.002])
+        np.testing.assert_allclose(g["x"], want * metre_per_minute,
+                                   rtol=1e-6, atol=1e-6)
+        self.assertIn(".DZG", r.stderr)
+
     def test_unknown_antenna_is_a_warning(self):
         raw = self.raw(16, (1, 10, 32), seed=12)
         src = self.path("odd_antenna.dzt")
@@ -284,6 +302,20 @@ class SEGY(Base):
                 self.assertAlmostEqual(g["sample_interval_s"], 100e-12,
                                        delta=1e-24)
                 self.assertIn("picoseconds", r.stderr)
+
+
+class GprMax(Base):
+    def test_import_is_import_gprmax(self):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import test_gprmax
+        src = self.path("model.out")
+        test_gprmax.write_gprmax(src, version=3, rxsteps=(3, 0, 0))
+        a, _ = self.imported(src, name="via_import")
+        r = run("import-gprmax", src, "-o", self.path("via_old.h5"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        b = gpr(self.path("via_old.h5"))
+        np.testing.assert_array_equal(a["data"], b["data"])
+        np.testing.assert_array_equal(a["x"], b["x"])
 
 
 class Lines(Base):

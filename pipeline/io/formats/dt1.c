@@ -112,7 +112,7 @@ int ms_dt1_parse(const char *name, const char *hd, size_t hd_len,
         return ms_fail(MS_ERR_INVALID_INPUT, "%s: .HD NUMBER OF PTS/TRC: %g; "
                        "need a whole number from 2 to %d", name, v.n_points,
                        DT1_MAX_POINTS);
-    if (!(v.window_ns > 0 && v.window_ns < 1e7))
+    if (!(v.window_ns >= 1e-3 && v.window_ns < 1e7))
         return ms_fail(MS_ERR_INVALID_INPUT, "%s: .HD TOTAL TIME WINDOW: %g "
                        "ns is not a time window", name, v.window_ns);
     double factor = unit_factor(v.units);

@@ -261,10 +261,10 @@ int ms_dzt_parse(const char *name, const uint8_t *buf, size_t len,
         return ms_fail(MS_ERR_INVALID_INPUT, "%s: rh_data: %u puts the data "
                        "at byte %zu, past the end of the %zu-byte file "
                        "(truncated?)", name, rh_data, offset, len);
-    if (!(isfinite(range) && range > 0 && range < 1e7))
+    if (!(isfinite(range) && range >= 1e-3 && range < 1e7))
         return ms_fail(MS_ERR_INVALID_INPUT, "%s: rhf_range: %g ns is not a "
                        "time window", name, (double)range);
-    if (!isfinite(spm) || spm < 0)
+    if (!isfinite(spm) || spm < 0 || (spm > 0 && spm < 1e-3))
         return ms_fail(MS_ERR_INVALID_INPUT, "%s: rhf_spm: %g scans per "
                        "metre", name, (double)spm);
     int ch = opt.channel > 0 ? opt.channel : 1;

@@ -42,7 +42,7 @@ static int looks_dzt(const uint8_t *h, size_t len)
              nchan = rd16le(h + 52);
     return ((tag & 0xFF) == 0xFF || tag == 0xF0) &&
            (bits == 8 || bits == 16 || bits == 32) && nsamp > 0 &&
-           nchan >= 1 && nchan <= 4;
+           nchan >= 1 && nchan <= 8;
 }
 
 /* SEG-Y: a 3200-byte textual header starting with 'C' in ASCII or EBCDIC
@@ -65,6 +65,11 @@ ms_format ms_format_detect_buffer(const char *name, const uint8_t *head,
                                         '\r', '\n', 0x1a, '\n'};
     if (len >= 8 && memcmp(head, hdf5_sig, 8) == 0)
         return MS_FORMAT_MINESCAN;
+    /* formats without a signature: their data could look like one */
+    if (has_ext(name, "dt1") || has_ext(name, "hd"))
+        return MS_FORMAT_DT1;
+    if (has_ext(name, "rd3") || has_ext(name, "rd7") || has_ext(name, "rad"))
+        return MS_FORMAT_MALA;
     if (looks_dzt(head, len) && !has_ext(name, "sgy") &&
         !has_ext(name, "segy"))
         return MS_FORMAT_DZT;
@@ -74,10 +79,6 @@ ms_format ms_format_detect_buffer(const char *name, const uint8_t *head,
         return MS_FORMAT_DZT;
     if (has_ext(name, "sgy") || has_ext(name, "segy"))
         return MS_FORMAT_SEGY;
-    if (has_ext(name, "dt1") || has_ext(name, "hd"))
-        return MS_FORMAT_DT1;
-    if (has_ext(name, "rd3") || has_ext(name, "rd7") || has_ext(name, "rad"))
-        return MS_FORMAT_MALA;
     return MS_FORMAT_UNKNOWN;
 }
 

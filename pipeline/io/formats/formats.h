@@ -115,7 +115,8 @@ int ms_segy_parse(const char *name, const uint8_t *buf, size_t len,
 /* ---- helpers the readers share ---------------------------------------- */
 
 /* The next "KEY<sep>value" line of a text header in [*pos, end): key and
- * value trimmed of blanks and copied (cut to their buffers). Lines without
+ * value trimmed of blanks and copied (cut to their buffers), bytes outside
+ * printable ASCII replaced by '?'. Lines without
  * `sep` are skipped. 1 when a line was found, 0 at the end. */
 int ms_text_header_next(const char **pos, const char *end, char sep,
                         char *key, size_t key_sz, char *val, size_t val_sz);

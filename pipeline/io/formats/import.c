@@ -459,10 +459,10 @@ int ms_import_write(const char *path, const char *input, const ms_import *im)
             bad |= put_string(src, "assumed", all);
             free(all);
         }
+        /* a header key HDF5 will not take as a name is left out */
         for (size_t i = 0; i < im->n_fields; i++)
-            if (H5Aexists(hdr, im->fields[i].key) <= 0)
-                bad |= put_string(hdr, im->fields[i].key,
-                                  im->fields[i].value);
+            if (H5Aexists(hdr, im->fields[i].key) == 0)
+                put_string(hdr, im->fields[i].key, im->fields[i].value);
     }
     if (hdr >= 0)
         H5Gclose(hdr);
@@ -534,9 +534,15 @@ int ms_text_header_next(const char **pos, const char *end, char sep,
             kl = key_sz - 1;
         if (vl >= val_sz)
             vl = val_sz - 1;
-        memcpy(key, kb, kl);
+        /* printable ASCII only: these go into one-line messages and
+         * HDF5 string attributes */
+        for (size_t i = 0; i < kl; i++)
+            key[i] = (unsigned char)kb[i] < 32 || (unsigned char)kb[i] > 126
+                         ? '?' : kb[i];
         key[kl] = 0;
-        memcpy(val, vb, vl);
+        for (size_t i = 0; i < vl; i++)
+            val[i] = (unsigned char)vb[i] < 32 || (unsigned char)vb[i] > 126
+                         ? '?' : vb[i];
         val[vl] = 0;
         return 1;
     }

@@ -68,9 +68,9 @@ int ms_mala_parse(const char *name, const char *rad, size_t rad_len,
                        MALA_MAX_SAMPLES);
     size_t ns = (size_t)samples;
     double dt;
-    if (freq > 0 && freq < 1e7)
+    if (freq >= 1e-3 && freq < 1e7)
         dt = 1e-6 / freq;
-    else if (window > 0 && window < 1e7)
+    else if (window >= 1e-3 && window < 1e7)
         dt = window * 1e-9 / samples;
     else
         return ms_fail(MS_ERR_INVALID_INPUT, "%s: .rad FREQUENCY: %g MHz "
