@@ -40,7 +40,7 @@ for t in $targets; do
     -max_len=65536 -artifact_prefix="$dir/artifacts/" \
     "$dir/corpus" "$work/seeds/$t" "tests/fuzz/regress/$t" \
     >"$dir/log.txt" 2>&1 || true
-  runs=$(grep -oE '^#[0-9]+' "$dir/log.txt" | tail -1 | tr -d '#')
+  runs=$(grep -oE '^#[0-9]+' "$dir/log.txt" | tail -1 | tr -d '#' || true)
   echo "   executions: ${runs:-0}; corpus: $(ls "$dir/corpus" | wc -l) inputs"
   for a in "$dir"/artifacts/*; do
     [ -e "$a" ] || continue
@@ -49,7 +49,7 @@ for t in $targets; do
     # the first frame that is not the sanitizer runtime, libc or libFuzzer
     top=$(printf '%s\n' "$trace" | grep -E '^ +#[0-9]+ ' \
           | grep -vE 'compiler-rt|libclang_rt|/sanitizer_common/|/asan/|libc\.so|libc-|in (__interceptor_|__asan|__sanitizer|fuzzer::|malloc|calloc|realloc|free|operator new) ' \
-          | head -1)
+          | head -1 || true)
     if printf '%s' "$top" | grep -q "$src/\(pipeline\|tests\)/"; then
       echo "   MINESCAN $kind: $a"
       echo "     $top"
