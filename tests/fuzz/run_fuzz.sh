@@ -48,7 +48,7 @@ for t in $targets; do
     trace=$(ASAN_OPTIONS=detect_leaks=0 timeout 30 "$build/fuzz_$t" -timeout=10 -rss_limit_mb=2048 "$a" 2>&1 || true)
     # the first frame that is not the sanitizer runtime, libc or libFuzzer
     top=$(printf '%s\n' "$trace" | grep -E '^ +#[0-9]+ ' \
-          | grep -vE 'compiler-rt|libclang_rt|/sanitizer_common/|/asan/|libc\.so|libc-|in (__interceptor_|__asan|__sanitizer|fuzzer::|malloc|calloc|realloc|free|operator new) ' \
+          | grep -vE 'compiler-rt|libclang_rt|/sanitizer_common/|/asan/|libc\.so|libc-|in (__interceptor_|__asan|__sanitizer|fuzzer::|malloc |calloc |realloc |free |operator new)' \
           | head -1 || true)
     if printf '%s' "$top" | grep -q "$src/\(pipeline\|tests\)/"; then
       echo "   MINESCAN $kind: $a"
