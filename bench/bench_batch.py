@@ -59,7 +59,7 @@ def main():
     tiny = os.path.join(a.work, "tiny.h5")
     if not os.path.exists(tiny):
         simulate(a.minescan, tiny, "--length", "0.5", "--width", "0.5",
-                 "--n-mines", "0", "--n-clutter", "0", "--time-window",
+                 "--n-mines", "0", "--clutter-density", "0", "--time-window",
                  "8e-9", "--trace-rate", "50", "--emi-rate", "20")
     lane = os.path.join(a.work, "lane.h5")
     if not os.path.exists(lane):
