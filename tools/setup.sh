@@ -19,7 +19,7 @@ packages=(
   libhdf5-dev zlib1g-dev libpng-dev libcairo2-dev libjansson-dev libcmocka-dev
   fonts-dejavu-core libpango1.0-dev fonts-khmeros gettext chromium
   python3 python3-numpy python3-scipy python3-h5py python3-venv
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin clang libclang-rt-14-dev
   libsegyio-dev python3-segyio
 )
 missing=()
@@ -62,6 +62,8 @@ test)
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMINESCAN_SANITIZE=ON >/dev/null
   cmake --build build-asan -j"$jobs"
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+  echo "== fuzzing the recording reader and the recipe parser (build-fuzz/)"
+  FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash tests/fuzz/run_fuzz.sh
   echo "== all tests passed in $(( $(date +%s) - start )) s"
   ;;
 *)

@@ -2,13 +2,13 @@
 #define _DEFAULT_SOURCE /* DT_DIR, strcasecmp */
 #include "runner/batch_inputs.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,30 +62,71 @@ int ms_input_is_recording(const char *path)
     return found;
 }
 
-/* Seen files by device and inode, for the duplicate check. */
-typedef struct seen_set {
-    struct { dev_t dev; ino_t ino; } *v;
-    size_t n, cap;
-} seen_set;
+/* A set of strings (open addressing), so that a batch of 100,000
+ * inputs checks duplicates in linear time. */
+typedef struct str_set {
+    char **slot;
+    size_t cap, n;
+} str_set;
+
+static size_t str_hash(const char *s)
+{
+    size_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* 1: added, 0: already there, or MS_ERR_NOMEM. */
+static int str_set_add(str_set *set, const char *key)
+{
+    if (2 * (set->n + 1) > set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 256;
+        char **slot = calloc(cap, sizeof *slot);
+        if (!slot)
+            return ms_fail(MS_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < set->cap; i++)
+            if (set->slot[i]) {
+                size_t k = str_hash(set->slot[i]) & (cap - 1);
+                while (slot[k])
+                    k = (k + 1) & (cap - 1);
+                slot[k] = set->slot[i];
+            }
+        free(set->slot);
+        set->slot = slot;
+        set->cap = cap;
+    }
+    size_t k = str_hash(key) & (set->cap - 1);
+    for (; set->slot[k]; k = (k + 1) & (set->cap - 1))
+        if (!strcmp(set->slot[k], key))
+            return 0;
+    if (!(set->slot[k] = strdup(key)))
+        return ms_fail(MS_ERR_NOMEM, "out of memory");
+    set->n++;
+    return 1;
+}
+
+static void str_set_free(str_set *set)
+{
+    for (size_t i = 0; i < set->cap; i++)
+        free(set->slot[i]);
+    free(set->slot);
+    memset(set, 0, sizeof *set);
+}
+
+/* Seen files, by device and inode. */
+typedef str_set seen_set;
 
 static int push(ms_input_list *l, seen_set *seen, const char *path)
 {
     struct stat st;
     if (stat(path, &st) == 0) {
-        for (size_t i = 0; i < seen->n; i++)
-            if (seen->v[i].dev == st.st_dev && seen->v[i].ino == st.st_ino)
-                return 0;
-        if (seen->n == seen->cap) {
-            size_t cap = seen->cap ? seen->cap * 2 : 64;
-            void *v = realloc(seen->v, cap * sizeof *seen->v);
-            if (!v)
-                return ms_fail(MS_ERR_NOMEM, "out of memory");
-            seen->v = v;
-            seen->cap = cap;
-        }
-        seen->v[seen->n].dev = st.st_dev;
-        seen->v[seen->n].ino = st.st_ino;
-        seen->n++;
+        char key[64];
+        snprintf(key, sizeof key, "%llx:%llx", (unsigned long long)st.st_dev,
+                 (unsigned long long)st.st_ino);
+        int added = str_set_add(seen, key);
+        if (added <= 0)
+            return added;
     }
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
@@ -224,7 +265,7 @@ int ms_inputs_expand(const char *const *args, size_t n_args,
     for (size_t i = 0; !rc && i < n_args; i++)
         rc = args[i][0] == '@' && args[i][1] ? add_list(out, &seen, args[i] + 1)
                                              : add_one(out, &seen, args[i]);
-    free(seen.v);
+    str_set_free(&seen);
     return rc;
 }
 
@@ -272,7 +313,9 @@ static void sanitise(char *s)
 int ms_inputs_output_names(const char *const *inputs, size_t n,
                            char (*names)[256])
 {
-    for (size_t i = 0; i < n; i++) {
+    str_set taken = {0}; /* the names given so far, in ASCII lower case */
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
         const char *base = strrchr(inputs[i], '/');
         base = base ? base + 1 : inputs[i];
         char stem[200];
@@ -292,15 +335,23 @@ int ms_inputs_output_names(const char *const *inputs, size_t n,
             snprintf(stem, sizeof stem, "input_%zu", i + 1);
         snprintf(names[i], 256, "%s", stem);
         for (unsigned suffix = 2;; suffix++) {
-            int taken = 0;
-            for (size_t k = 0; k < i && !taken; k++)
-                taken = !strcasecmp(names[k], names[i]);
-            if (!taken)
+            char lower[256];
+            size_t k = 0;
+            for (; names[i][k]; k++)
+                lower[k] = (char)tolower((unsigned char)names[i][k]);
+            lower[k] = '\0';
+            int added = str_set_add(&taken, lower);
+            if (added) {
+                rc = added < 0 ? added : 0;
                 break;
-            if (suffix > 100000)
-                return ms_fail(MS_ERR_USAGE, "too many inputs named %s", stem);
+            }
+            if (suffix > 1000000) {
+                rc = ms_fail(MS_ERR_USAGE, "too many inputs named %s", stem);
+                break;
+            }
             snprintf(names[i], 256, "%s_%u", stem, suffix);
         }
     }
-    return 0;
+    str_set_free(&taken);
+    return rc;
 }

@@ -280,6 +280,33 @@ class BatchScaleTests(unittest.TestCase):
                 folder, "summary.json")), mtime, folder)
         self.assertEqual(staging_left(out), [])
 
+    def test_sigterm_stops_workers_and_keeps_the_table(self):
+        d, inputs = self.folder("termed", 3)
+        out = os.path.join(TMP, "out-termed")
+        p = subprocess.Popen([MINESCAN, "batch", d, "-o", out, "--device",
+                              "cpu", "-j", "1", "--quiet"],
+                             env=env_with({"MINESCAN_DEBUG_BATCH_FAULT":
+                                           "stall:" +
+                                           os.path.basename(inputs[1])}),
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 300
+        while time.time() < deadline and not glob.glob(
+                os.path.join(out, "*", "summary.json")):
+            time.sleep(0.05)
+        time.sleep(0.3)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, -signal.SIGTERM, err)
+        self.assertIn("stopped by signal %d" % signal.SIGTERM, err)
+        self.assertEqual(live_processes_with(out), [])
+        got = rows(out)
+        self.assertEqual([g["input"] for g in got], inputs)
+        self.assertEqual(got[0]["status"], "ok")
+        for g in got[1:]:
+            self.assertEqual(g["status"], "failed")
+            self.assertIn("not processed: the batch was stopped", g["reason"])
+
     def test_second_batch_on_one_folder_refuses(self):
         d, inputs = self.folder("locked", 4)
         out = os.path.join(TMP, "out-locked")
