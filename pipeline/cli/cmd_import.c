@@ -322,6 +322,16 @@ int ms_cmd_import(int argc, char **argv)
         } else if (n_in == 1 && !is_dir(j.out)) {
             j.n_inputs = 1;
             rc = run_job(&j);
+        } else if (n_in > 1 && !is_dir(j.out) &&
+                   (strlen(j.out) > 3 &&
+                    (!strcasecmp(j.out + strlen(j.out) - 3, ".h5") ||
+                     (strlen(j.out) > 5 &&
+                      !strcasecmp(j.out + strlen(j.out) - 5, ".hdf5"))))) {
+            fprintf(stderr, "minescan import: -o %s: %zu input files make "
+                    "%zu recordings: give a folder, or --line-spacing M to "
+                    "make them one recording of parallel lines\n", j.out,
+                    n_in, n_in);
+            rc = 2;
         } else {
             const char *dir = j.out;
             if (!is_dir(dir) && mkdir(dir, 0777) != 0) {

@@ -347,6 +347,12 @@ class Lines(Base):
         self.assertEqual(sorted(set(gpr(out2)["y"])), [1.0, 1.5, 3.0])
         self.refused("import", *files, "--y", "1,2", "-o",
                      self.path("bad.h5"), contains="--y")
+        self.refused("import", *files, "-o", self.path("several.h5"),
+                     contains="--line-spacing")
+        r = run("import", *files, "-o", self.path("each"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(os.listdir(self.path("each"))),
+                         ["grid_0.h5", "grid_1.h5", "grid_2.h5"])
 
 
 class Direct(Base):
