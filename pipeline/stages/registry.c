@@ -9,6 +9,7 @@ extern const ms_stage_decl ms_stage_dewow, ms_stage_background_removal,
     ms_stage_grid_volume, ms_stage_depth_slice, ms_stage_ground_align;
 extern const ms_stage_decl ms_stage_lms_residual;
 extern const ms_stage_decl ms_stage_migrate_kirchhoff, ms_stage_volume_energy;
+extern const ms_stage_decl ms_stage_migrate_stolt;
 
 const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_dewow,
@@ -24,6 +25,7 @@ const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_depth_slice,
     &ms_stage_migrate_kirchhoff,
     &ms_stage_volume_energy,
+    &ms_stage_migrate_stolt,
     &ms_stage_zscore,
     &ms_stage_fuse,
     NULL,
