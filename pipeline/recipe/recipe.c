@@ -104,6 +104,23 @@ static const char migrate_recipe[] =
     "output anomaly=anomaly,gpr_z,emi_z gpr=gpr_z emi=emi_z\n"
     "output coverage=gpr_vhits,emi_hits bscan=gpr slices=gpr_migrated\n";
 
+/* One straight line of traces (a cart line, a gprMax B-scan): Stolt
+ * migration of the filtered traces, then the default's energy below the
+ * surface on the migrated traces' envelope. */
+static const char stolt_recipe[] =
+    "# radar on one straight line: Stolt (F-K) migration, then the energy\n"
+    "# below the surface\n"
+    RADAR_FILTERS
+    "stage migrate_stolt in=gpr,gpr_valid,gpr_xy out=gpr_stolt "
+    "velocity_m_per_ns=0.1 surface_ns=0.5\n"
+    "stage envelope in=gpr_stolt,gpr_valid out=gpr_senv half_taps=15\n"
+    "stage window_energy in=gpr_senv,gpr_valid depth_start_m=0.01 "
+    "depth_end_m=0.2 velocity_m_per_ns=0.1 surface_ns=0.5 guard_periods=0.4\n"
+    "stage grid in=gpr_score,gpr_score_valid,gpr_xy out=gpr_map,gpr_hits "
+    "cell_m=0.02 radius_m=0.08\n"
+    "stage zscore in=gpr_map,gpr_hits out=gpr_z\n"
+    "output anomaly=gpr_z gpr=gpr_z coverage=gpr_hits bscan=gpr_stolt\n";
+
 const ms_builtin_recipe ms_builtin_recipes[] = {
     {"default", "radar and metal detector, fused (stages without input are "
                 "skipped)", default_recipe},
@@ -114,6 +131,8 @@ const ms_builtin_recipe ms_builtin_recipes[] = {
      lms_recipe},
     {"migrate", "radar migrated (3-D Kirchhoff, velocity estimated) and "
                 "metal detector, fused; depth slices", migrate_recipe},
+    {"stolt", "radar on one straight line (cart line, B-scan): Stolt "
+              "migration, then the energy below the surface", stolt_recipe},
     {NULL, NULL, NULL},
 };
 
