@@ -3,6 +3,12 @@
 #   bash tools/setup.sh example   install, build, run the bundled example
 #   bash tools/setup.sh test      install, build, run the whole test suite
 # Both install the Debian packages minescan needs and build it in ./build.
+# Optional: MINESCAN_GPRMAX=1 also builds gprMax (PyPI gprMax 4.x, from
+# its wheel: about a minute) in build/gprmax-venv, so that the test
+# test_gprmax_scenes (label gprmax) makes the gprMax tune scenes
+# (datasets/gprmax/make_scenes.py; 3-4 minutes of CPU, cached in
+# build/gprmax-scenes) and runs minescan on them; without it that test is
+# skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-example}"
@@ -11,9 +17,10 @@ packages=(
   build-essential cmake pkg-config git
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
   libhdf5-dev zlib1g-dev libpng-dev libcairo2-dev libjansson-dev libcmocka-dev
-  fonts-dejavu-core
-  python3 python3-numpy python3-scipy python3-h5py
+  fonts-dejavu-core libpango1.0-dev fonts-khmeros gettext chromium
+  python3 python3-numpy python3-scipy python3-h5py python3-venv
   libopenmpi-dev openmpi-bin clang libclang-rt-14-dev
+  libsegyio-dev python3-segyio
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -31,6 +38,12 @@ echo "== building (build/)"
 # minescan-mpi (batch over MPI ranks) and its test come with the main build.
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMINESCAN_MPI=ON >/dev/null
 cmake --build build -j"$jobs"
+
+if [ "${MINESCAN_GPRMAX:-0}" = 1 ] && [ ! -x build/gprmax-venv/bin/python ]; then
+  echo "== building gprMax in build/gprmax-venv (PyPI gprMax 4.x)"
+  /usr/bin/python3 -m venv --system-site-packages build/gprmax-venv
+  build/gprmax-venv/bin/pip install --quiet "gprMax>=4,<5"
+fi
 
 case "$mode" in
 example)

@@ -165,4 +165,44 @@ int ms_render_score_hist(const char *path, const char *title,
                          size_t n_marks, const ms_png_text *text,
                          size_t n_text);
 
+/* An evidence panel (evidence_<kind>_<n>.png): what a trainer looks at
+ * for one target (a mine, a missed mine, a false mark): the map around it
+ * with the point marked, the radar traces of the sweep that passed closest
+ * (a window of them, offsets in metres along that sweep from its closest
+ * trace), and the metal-detector response along that sweep. Parts without
+ * data (no radar, no metal detector) say so. Text chunks: "minescan:extent"
+ * and "minescan:plot_area" of the map crop (conventions as for
+ * ms_render_map), "minescan:target" = "x y", "minescan:gpr_window" and
+ * "minescan:emi_window" = "offset_left offset_right nearest_m" (metres),
+ * then spec->text. The point itself is a 3 x 3 block of MS_EVIDENCE_DOT
+ * pixels centred on the pixel that holds it. 0 or a negative ms_err. */
+#define MS_EVIDENCE_DOT 0xff00ffu /* magenta, in no colour map used */
+typedef struct ms_evidence_spec {
+    const char *title;
+    double x, y;          /* the target, metres, lane frame */
+    ms_marker_kind kind;  /* its marker */
+    double half_m;        /* the map crop spans x +- half_m, y +- half_m */
+    /* the map (as for ms_render_map) and its colour range */
+    const float *map;
+    size_t nx, ny;
+    double x_min, x_max, y_min, y_max, lo, hi;
+    const ms_marker *markers; /* every marker; those in the crop are drawn */
+    size_t n_markers;
+    /* radar: traces [gpr_n][gpr_samples] at offsets gpr_off[] (increasing,
+     * metres along the sweep, 0 = its trace closest to the target) */
+    const float *gpr;
+    size_t gpr_n, gpr_samples;
+    const double *gpr_off;
+    double dt_s, gpr_nearest_m;
+    /* metal detector: one value per reading at offsets emi_off[] */
+    const float *emi;
+    size_t emi_n;
+    const double *emi_off;
+    double emi_nearest_m;
+    const ms_png_text *text;
+    size_t n_text;
+} ms_evidence_spec;
+
+int ms_render_evidence(const char *path, const ms_evidence_spec *spec);
+
 #endif

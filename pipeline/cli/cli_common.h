@@ -25,7 +25,10 @@ void ms_cli_print_device_help(FILE *f);
         {"threshold", required_argument, 0, 't'},                              \
         {"separation", required_argument, 0, 'S'},                             \
         {"halo", required_argument, 0, 'H'},                                   \
-        {"sensor-threshold", required_argument, 0, 'Z'}
+        {"sensor-threshold", required_argument, 0, 'Z'},                       \
+        {"footprint-m", required_argument, 0, 'F'},                            \
+        {"speed-limit", required_argument, 0, 'V'},                                            \
+        {"lang", required_argument, 0, 'L'}
 
 /* Handle one of those options (getopt's code `c` and its argument).
  * Returns 0 when handled, 2 after printing a usage error that starts with

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/i18n.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "core/files.h"
@@ -382,7 +383,7 @@ static int needs_rerun(const char *dir)
     char path[4400];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     json_t *s = json_load_file(path, 0, NULL);
-    int stale = s && summary_lists(s, "score.json") &&
+    int stale = s && summary_lists(s, "roc.csv") &&
                 !(summary_lists(s, "targets.csv") &&
                   summary_lists(s, "candidates.csv"));
     json_decref(s);
@@ -419,7 +420,9 @@ static int load_file(ev_set *s, ev_file *f, double halo_m)
     char path[4400];
     snprintf(path, sizeof path, "%s/summary.json", f->output_dir);
     json_t *sum = json_load_file(path, 0, NULL);
-    int scored = sum && summary_lists(sum, "score.json");
+    /* roc.csv, not score.json: every lane gets score.json (its "sweep"),
+     * only a lane with /truth the alarm scores and roc.csv */
+    int scored = sum && summary_lists(sum, "roc.csv");
     int listed = sum && summary_lists(sum, "targets.csv") &&
                  summary_lists(sum, "candidates.csv");
     json_decref(sum);
@@ -833,13 +836,13 @@ static int write_scores_png(const char *path, const ev_set *s,
                 (g->is_mine ? mine_none++ : clut_none++);
         }
     }
-    char lm[256], lc[256], lb[256], mark_text[3][256], thr[200];
-    snprintf(lm, sizeof lm, "mines: %zu, at the score of the peak that "
-             "detects each (%zu never detected)", mine.n, mine_none);
-    snprintf(lc, sizeof lc, "clutter objects: %zu, at their strongest false "
-             "alarm within %g m (%zu with none)", clut.n, halo_m, clut_none);
-    snprintf(lb, sizeof lb, "background peaks: %zu candidates near no truth "
-             "object", s->bg.n);
+    char lm[800], lc[800], lb[800], mark_text[3][800], thr[200];
+    snprintf(lm, sizeof lm, _("mines: %zu, at the score of the peak that "
+             "detects each (%zu never detected)"), mine.n, mine_none);
+    snprintf(lc, sizeof lc, _("clutter objects: %zu, at their strongest false "
+             "alarm within %g m (%zu with none)"), clut.n, halo_m, clut_none);
+    snprintf(lb, sizeof lb, _("background peaks: %zu candidates near no truth "
+             "object"), s->bg.n);
     ms_hist_group g[3] = {
         {lb, s->bg.v, s->bg.n, {110, 110, 110}},
         {lc, clut.v, clut.n, {33, 102, 172}},
@@ -855,23 +858,23 @@ static int write_scores_png(const char *path, const ev_set *s,
         if (!isfinite(o->threshold))
             continue;
         snprintf(mark_text[nm], sizeof mark_text[nm],
-                 "threshold %.3g for FAR %g /m\xc2\xb2: %zu/%zu mines (Pd "
-                 "%.2f), %zu false alarms (%.2f /m\xc2\xb2)",
+                 _("threshold %.3g for FAR %g /m²: %zu/%zu mines (Pd "
+                   "%.2f), %zu false alarms (%.2f /m²)"),
                  o->threshold, o->far_limit, o->n_detected, p->n_mines,
                  o->pd, o->n_false_alarms, o->far);
         m[nm] = (ms_hist_mark){o->threshold, mark_text[nm]};
         nm++;
     }
-    char title[200], halo[32];
-    snprintf(title, sizeof title, "Score distributions over %zu files "
-             "(%zu mines, %.1f m\xc2\xb2)", p->n_files, p->n_mines,
+    char title[600], halo[32];
+    snprintf(title, sizeof title, _("Score distributions over %zu files "
+             "(%zu mines, %.1f m²)"), p->n_files, p->n_mines,
              p->area_m2);
     snprintf(halo, sizeof halo, "%g", halo_m);
     ms_png_text text[] = {{"minescan:halo_m", halo},
                           {"minescan:thresholds", thr}};
     if (!rc)
         rc = ms_render_score_hist(path, title,
-                                  "score of the candidate peak (final map)",
+                                  _("score of the candidate peak (final map)"),
                                   g, 3, m, nm, text, 2);
     free(mine.v);
     free(clut.v);
@@ -895,9 +898,9 @@ static int write_outputs(const ev_options *o, const ev_set *s,
                        .n_false_alarms = op->n_false_alarms,
                        .pd = op->pd,
                        .far = op->far};
-        char title[200];
-        snprintf(title, sizeof title, "Pooled ROC: %zu files, %zu mines, "
-                 "%.1f m\xc2\xb2, halo %g m", p->n_files, p->n_mines,
+        char title[600];
+        snprintf(title, sizeof title, _("Pooled ROC: %zu files, %zu mines, "
+                 "%.1f m², halo %g m"), p->n_files, p->n_mines,
                  p->area_m2, o->batch->process.halo_m);
         snprintf(path, sizeof path, "%s/roc.png", o->outdir);
         if (!rc)

@@ -18,7 +18,9 @@ static void usage(FILE *f)
             "Check that FILE is a valid minescan recording and describe it:\n"
             "sensors, traces and samples, sample interval and time window,\n"
             "position extent, lane area, truth objects, marks, missing\n"
-            "samples and dropped traces.\n"
+            "samples and dropped traces. A radar file that minescan import\n"
+            "reads (DZT, DT1/HD, MALA, SEG-Y) is converted in memory: info\n"
+            "says which format it read and what it assumed.\n"
             "\n"
             "options:\n"
             "  --json      print one JSON object with the same facts and a\n"
@@ -52,8 +54,13 @@ static void print_rect(const char *label, json_t *r)
 
 static void print_human(json_t *o)
 {
-    printf("%s: minescan recording, format version %d\n", str(o, "file"),
-           (int)num(o, "format_version"));
+    if (str(o, "source_format"))
+        printf("%s: %s, converted on the fly (minescan import writes it "
+               "as a recording; what was assumed is below)\n",
+               str(o, "file"), str(o, "source_format"));
+    else
+        printf("%s: minescan recording, format version %d\n", str(o, "file"),
+               (int)num(o, "format_version"));
     static const char *const texts[] = {"title",       "site",
                                         "lane_id",     "operator_id",
                                         "instrument",  "recorded_at"};

@@ -12,7 +12,7 @@
 
 /* Room for OUTDIR (at most 4095 bytes), the staging folder and a name. */
 #define MS_PATH_MAX 4400
-#define MS_OUTDIR_MAX_FILES 32
+#define MS_OUTDIR_MAX_FILES 128 /* fixed names, depth slices, 60 evidence panels */
 
 typedef struct ms_outdir {
     char dir[4096];

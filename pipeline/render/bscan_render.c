@@ -9,6 +9,7 @@
  * that no trace or sample falls in (fewer of them than pixels, or a gap in
  * the sweep) shows the nearest one. So the pixel that a position maps to
  * through the text chunks always includes the trace at that position. */
+#include "core/i18n.h"
 #include "minescan/error.h"
 #include "render/plot.h"
 #include "render/render_time.h"
@@ -277,9 +278,10 @@ static int render_bscan(const char *path, const float *data,
 
     long wpx = clampl((long)n_traces, MIN_W, MAX_W);
     long hpx = clampl((long)n_samples, MIN_H, MAX_H);
-    const char *vlabel = spec->value_label ? spec->value_label : "amplitude";
+    const char *vlabel = spec->value_label ? spec->value_label
+                                            : _("amplitude");
     const char *xlabel =
-        dist_m ? "distance along track (m)" : "trace number";
+        dist_m ? _("distance along track (m)") : _("trace number");
 
     cairo_t *mc = ms_measure_context();
     ms_ticks tx, ty;
@@ -363,7 +365,7 @@ static int render_bscan(const char *path, const float *data,
     cairo_t *cr = p.cr;
     ms_plot_frame(cr, plot);
     ms_plot_axis_bottom(cr, plot, d_left, d_right, &tx, xlabel);
-    ms_plot_axis_left(cr, plot, 0.0, t_end_ns, &ty, "time (ns)");
+    ms_plot_axis_left(cr, plot, 0.0, t_end_ns, &ty, _("time (ns)"));
     ms_rect bar = {plot.right + BAR_GAP, plot.top,
                    plot.right + BAR_GAP + BAR_WIDTH, plot.bottom};
     ms_plot_colorbar(&p, bar, spec->cmap, lo, hi, vlabel);

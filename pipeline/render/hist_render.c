@@ -1,6 +1,7 @@
 /* Overlaid score histograms (scores.png of minescan evaluate), drawn with
  * the renderers' shared plotting (plot.h). See minescan/render.h,
  * ms_render_score_hist. */
+#include "core/i18n.h"
 #include "minescan/error.h"
 #include "minescan/render.h"
 #include "render/plot.h"
@@ -315,7 +316,7 @@ static int render_hist(const char *name, const char *title,
     cairo_t *cr = p.cr;
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
-    ms_plot_title(&p, L.main, title ? title : "Score distributions");
+    ms_plot_title(&p, L.main, title ? title : _("Score distributions"));
     draw_legend(cr, legend_top, g, ng, m, nm, left);
     /* horizontal grid at the share ticks */
     cairo_set_line_width(cr, 1);
@@ -332,21 +333,22 @@ static int render_hist(const char *name, const char *title,
     size_t over = 0;
     for (size_t k = 0; k < ng; k++)
         over += b[k].over;
-    char xl[320];
-    snprintf(xl, sizeof xl, "%s%s", x_label ? x_label : "score",
-             over ? "  (the last bin holds every higher score)" : "");
+    char xl[1000];
+    snprintf(xl, sizeof xl, "%s%s%s", x_label ? x_label : _("score"),
+             over ? "  " : "",
+             over ? _("(the last bin holds every higher score)") : "");
     cairo_set_source_rgb(cr, 0, 0, 0);
     ms_plot_frame(cr, L.main);
     ms_plot_axis_bottom(cr, L.main, L.lo, L.hi, &xt, xl);
     ms_rect yaxis = L.have_none ? L.none : L.main;
     ms_plot_axis_left(cr, yaxis, L.y_max, 0, &yt,
-                      "share of the group per bin");
+                      _("share of the group per bin"));
     if (L.have_none) {
         ms_plot_frame(cr, L.none);
         ms_plot_text(cr, (L.none.left + L.none.right) / 2.0,
-                     L.none.bottom + 8, "none", MS_FONT_TICK, 0, 0.5, 0, 0);
+                     L.none.bottom + 8, _("none"), MS_FONT_TICK, 0, 0.5, 0, 0);
         ms_plot_text(cr, (L.none.left + L.none.right) / 2.0,
-                     L.none.bottom + 8 + MS_FONT_TICK * 1.3, "(no score)",
+                     L.none.bottom + 8 + MS_FONT_TICK * 1.3, _("(no score)"),
                      MS_FONT_TICK - 2, 0, 0.5, 0, 0);
     }
 
@@ -378,7 +380,7 @@ static int render_hist(const char *name, const char *title,
                                 "%zu above %.9g",
                                 k ? "\n" : "", g[k].label ? g[k].label : "",
                                 b[k].total, b[k].none, b[k].over, L.hi);
-    all[0] = (ms_png_text){"Title", title ? title : "Score distributions"};
+    all[0] = (ms_png_text){"Title", title ? title : _("Score distributions")};
     all[1] = (ms_png_text){"minescan:plot_area", area};
     all[2] = (ms_png_text){"minescan:hist_axes", axes};
     all[3] = (ms_png_text){"minescan:hist_bins", bins};

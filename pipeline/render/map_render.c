@@ -3,6 +3,7 @@
  * neutral grey, axes in metres, a colour bar, and markers for truth,
  * operator marks and alarms. The extent and pixel conventions (recorded in
  * the PNG's text chunks) are documented at ms_render_map in render.h. */
+#include "core/i18n.h"
 #include "minescan/error.h"
 #include "render/plot.h"
 #include "render/render_time.h"
@@ -75,11 +76,11 @@ static void value_range(const float *map, size_t n, const ms_image_spec *spec,
 /* ---- markers ------------------------------------------------------------ */
 
 static const char *const marker_names[] = {
-    [MS_MARKER_MINE] = "mine",
-    [MS_MARKER_CLUTTER] = "clutter",
-    [MS_MARKER_OPERATOR] = "operator mark",
-    [MS_MARKER_ALARM] = "alarm",
-    [MS_MARKER_MISSED] = "missed mine",
+    [MS_MARKER_MINE] = N_("mine"),
+    [MS_MARKER_CLUTTER] = N_("clutter"),
+    [MS_MARKER_OPERATOR] = N_("operator mark"),
+    [MS_MARKER_ALARM] = N_("alarm"),
+    [MS_MARKER_MISSED] = N_("missed mine"),
 };
 #define N_KINDS 5
 /* drawn bottom to top: alarms under truth, the operator's marks on top so
@@ -92,7 +93,9 @@ static const ms_marker_kind legend_order[N_KINDS] = {
     MS_MARKER_MINE, MS_MARKER_MISSED, MS_MARKER_ALARM, MS_MARKER_OPERATOR,
     MS_MARKER_CLUTTER};
 
-/* Every shape gets a white halo under a dark (or red) line so that it reads
+/* Markers differ by shape, not only colour: mine a ring, missed mine a
+ * thick struck-through ring, clutter a square, operator mark a cross, alarm
+ * a diamond. Every shape gets a white halo under a dark (or red) line so that it reads
  * on both ends of any colormap. */
 static void stroke_halo(cairo_t *cr, double lw, double r, double g, double b)
 {
@@ -104,7 +107,7 @@ static void stroke_halo(cairo_t *cr, double lw, double r, double g, double b)
     cairo_stroke(cr);
 }
 
-static void draw_marker(cairo_t *cr, ms_marker_kind kind, double x, double y)
+void ms_plot_marker(cairo_t *cr, ms_marker_kind kind, double x, double y)
 {
     cairo_save(cr);
     cairo_new_path(cr);
@@ -115,7 +118,11 @@ static void draw_marker(cairo_t *cr, ms_marker_kind kind, double x, double y)
         stroke_halo(cr, 2.0, 0, 0, 0);
         break;
     case MS_MARKER_MISSED:
+        /* a struck-through ring ("not found"): a shape of its own, so a
+         * greyscale print tells it from a found mine */
         cairo_arc(cr, x, y, 11.0, 0, 6.283185307179586);
+        cairo_move_to(cr, x - 7.8, y + 7.8);
+        cairo_line_to(cr, x + 7.8, y - 7.8);
         stroke_halo(cr, 3.0, 0.89, 0.10, 0.11);
         break;
     case MS_MARKER_CLUTTER:
@@ -191,7 +198,7 @@ static void draw_legend(cairo_t *cr, const legend_item *items, int n,
             cairo_set_line_width(cr, 1.0);
             cairo_stroke(cr);
         } else {
-            draw_marker(cr, (ms_marker_kind)items[i].kind, x + SWATCH / 2.0,
+            ms_plot_marker(cr, (ms_marker_kind)items[i].kind, x + SWATCH / 2.0,
                         cy);
         }
         ms_plot_text(cr, x + SWATCH + 6, cy, items[i].text, MS_FONT_TICK, 0,
@@ -272,13 +279,13 @@ static int render_map(const char *path, const float *map, size_t nx,
         ms_marker_kind kind = legend_order[k];
         for (size_t i = 0; i < n_markers; i++)
             if (markers[i].kind == kind) {
-                items[n_items++] = (legend_item){(int)kind, marker_names[kind],
+                items[n_items++] = (legend_item){(int)kind, _(marker_names[kind]),
                                                  0.0};
                 break;
             }
     }
     if (any_nan)
-        items[n_items++] = (legend_item){-1, "no coverage", 0.0};
+        items[n_items++] = (legend_item){-1, _("no coverage"), 0.0};
     double xs[N_KINDS + 1];
     int rows[N_KINDS + 1];
     int legend_x = left;
@@ -344,8 +351,8 @@ static int render_map(const char *path, const float *map, size_t nx,
 
     cairo_t *cr = p.cr;
     ms_plot_frame(cr, plot);
-    ms_plot_axis_bottom(cr, plot, x_min, x_max, &tx, "x along lane (m)");
-    ms_plot_axis_left(cr, plot, y_max, y_min, &ty, "y across (m)");
+    ms_plot_axis_bottom(cr, plot, x_min, x_max, &tx, _("x along lane (m)"));
+    ms_plot_axis_left(cr, plot, y_max, y_min, &ty, _("y across (m)"));
     ms_rect bar = {plot.right + BAR_GAP, plot.top,
                    plot.right + BAR_GAP + BAR_WIDTH, plot.bottom};
     ms_plot_colorbar(&p, bar, spec->cmap, lo, hi, vlabel);
@@ -363,7 +370,7 @@ static int render_map(const char *path, const float *map, size_t nx,
                 continue;
             double u = plot.left + (m->x - x_min) / w_m * (double)wpx;
             double v = plot.top + (y_max - m->y) / h_m * (double)hpx;
-            draw_marker(cr, m->kind, u, v);
+            ms_plot_marker(cr, m->kind, u, v);
         }
     cairo_restore(cr);
 

@@ -6,11 +6,12 @@
 #include "render/render_time.h"
 
 #include <math.h>
+#include <pango/pangocairo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FONT_FAMILY "DejaVu Sans"
+#define FONT_FAMILY "DejaVu Sans, Khmer OS System"
 #define PI 3.14159265358979323846 /* M_PI needs _XOPEN_SOURCE */
 
 /* One process renders from one thread at a time (a run's outputs are
@@ -102,43 +103,75 @@ cairo_t *ms_measure_context(void)
     return cr;
 }
 
-static void set_font(cairo_t *cr, double size, int bold)
+/* Every label goes through Pango (HarfBuzz shaping underneath): Khmer
+ * stacks consonants and reorders vowels, which cairo's toy text API cannot
+ * do. The family list covers Latin and Cyrillic (DejaVu) and Khmer (Khmer
+ * OS System, Debian's fonts-khmeros); fontconfig falls back for the rest. */
+static PangoLayout *text_layout(cairo_t *cr, const char *s, double size,
+                                int bold)
 {
-    cairo_select_font_face(cr, FONT_FAMILY, CAIRO_FONT_SLANT_NORMAL,
-                           bold ? CAIRO_FONT_WEIGHT_BOLD
-                                : CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(cr, size);
+    PangoLayout *l = pango_cairo_create_layout(cr);
+    PangoFontDescription *d = pango_font_description_from_string(FONT_FAMILY);
+    pango_font_description_set_absolute_size(d, size * PANGO_SCALE);
+    pango_font_description_set_weight(d, bold ? PANGO_WEIGHT_BOLD
+                                              : PANGO_WEIGHT_NORMAL);
+    pango_layout_set_font_description(l, d);
+    pango_font_description_free(d);
+    pango_layout_set_text(l, s, -1);
+    return l;
 }
 
 double ms_text_width(cairo_t *cr, const char *s, double size, int bold)
 {
-    cairo_text_extents_t e;
-    set_font(cr, size, bold);
-    cairo_text_extents(cr, s, &e);
-    return e.x_advance;
+    if (!s || !*s)
+        return 0.0;
+    PangoLayout *l = text_layout(cr, s, size, bold);
+    PangoRectangle logical;
+    pango_layout_get_extents(l, NULL, &logical);
+    g_object_unref(l);
+    return (double)logical.width / PANGO_SCALE;
+}
+
+double ms_text_height(cairo_t *cr, const char *s, double size, int bold)
+{
+    PangoLayout *l = text_layout(cr, s && *s ? s : " ", size, bold);
+    PangoRectangle logical;
+    pango_layout_get_extents(l, NULL, &logical);
+    g_object_unref(l);
+    return (double)logical.height / PANGO_SCALE;
+}
+
+int ms_text_unknown_glyphs(const char *s, double size, int bold)
+{
+    cairo_t *cr = ms_measure_context();
+    PangoLayout *l = text_layout(cr, s, size, bold);
+    int n = pango_layout_get_unknown_glyphs_count(l);
+    g_object_unref(l);
+    cairo_destroy(cr);
+    return n;
 }
 
 void ms_plot_text(cairo_t *cr, double x, double y, const char *s,
                   double size, int bold, double ax, double ay, int vertical)
 {
-    cairo_text_extents_t te;
-    cairo_font_extents_t fe;
     if (!s || !*s)
         return;
-    set_font(cr, size, bold);
-    cairo_text_extents(cr, s, &te);
-    cairo_font_extents(cr, &fe);
     cairo_save(cr);
     cairo_translate(cr, x, y);
     if (vertical)
         cairo_rotate(cr, -PI / 2);
-    /* line box = ascent + descent, so labels of one axis share a baseline
-     * whatever letters they hold */
-    double bx = -ax * te.x_advance;
-    double by = fe.ascent - ay * (fe.ascent + fe.descent);
-    cairo_move_to(cr, round(bx), round(by));
+    PangoLayout *l = text_layout(cr, s, size, bold);
+    PangoRectangle logical;
+    pango_layout_get_extents(l, NULL, &logical);
+    /* the anchor on the logical line box (ascent + descent of the fonts
+     * used), so labels of one axis share a baseline whatever letters they
+     * hold */
+    double w = (double)logical.width / PANGO_SCALE;
+    double h = (double)logical.height / PANGO_SCALE;
+    cairo_move_to(cr, round(-ax * w), round(-ay * h));
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    cairo_show_text(cr, s);
+    pango_cairo_show_layout(cr, l);
+    g_object_unref(l);
     cairo_restore(cr);
 }
 

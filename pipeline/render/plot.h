@@ -51,6 +51,12 @@ int ms_plot_cindex(double v, double lo, double hi);
 /* A context for measuring text before the canvas exists. */
 cairo_t *ms_measure_context(void);
 double ms_text_width(cairo_t *cr, const char *s, double size, int bold);
+/* The height of the line box `s` takes (Khmer's stacked vowels and
+ * subscripts make it taller than a Latin line of the same size). */
+double ms_text_height(cairo_t *cr, const char *s, double size, int bold);
+/* Glyphs of `s` that no installed font has (drawn as boxes): 0 when every
+ * character of the label can be shown. */
+int ms_text_unknown_glyphs(const char *s, double size, int bold);
 
 /* Text with its anchor at (x, y): ax 0/0.5/1 = left/centre/right,
  * ay 0/0.5/1 = top/middle/bottom of the line; `vertical` rotates it to
@@ -93,6 +99,9 @@ void ms_plot_colorbar(ms_plot *p, ms_rect bar, ms_colormap cmap, double lo,
                       double hi, const char *label);
 int ms_colorbar_width(cairo_t *cr, double lo, double hi, double len_px,
                       const char *label);
+
+/* A heatmap marker centred at (x, y) pixels (shapes in map_render.c). */
+void ms_plot_marker(cairo_t *cr, ms_marker_kind kind, double x, double y);
 
 /* Title centred over r (or over the image when wider than r). */
 void ms_plot_title(ms_plot *p, ms_rect r, const char *title);

@@ -1,6 +1,7 @@
 /* roc.png: Pd against false alarms per m2, the operating point of the
  * run's alarms and the summary figures (see minescan/render.h), drawn with
  * the renderers' shared plotting (plot.h). */
+#include "core/i18n.h"
 #include "minescan/detect.h"
 #include "minescan/error.h"
 #include "minescan/render.h"
@@ -25,7 +26,7 @@ enum {
 static void fmt_fig(char *buf, size_t n, const char *what, double v)
 {
     if (isnan(v))
-        snprintf(buf, n, "%s: undefined", what);
+        snprintf(buf, n, _("%s: undefined"), what);
     else
         snprintf(buf, n, "%s: %.3f", what, v);
 }
@@ -40,7 +41,7 @@ static void draw_roc(cairo_t *cr, const ms_roc *roc, const ms_score *op,
     cairo_paint(cr);
 
     /* grid and tick labels */
-    char buf[160];
+    char buf[400];
     cairo_set_line_width(cr, 1);
     for (int k = 0; k < xt->n; k++) {
         double f = xt->value[k], x = floor(PX(f)) + 0.5;
@@ -71,15 +72,15 @@ static void draw_roc(cairo_t *cr, const ms_roc *roc, const ms_score *op,
     cairo_rectangle(cr, LEFT + 0.5, TOP + 0.5, pw - 1, ph - 1);
     cairo_stroke(cr);
     ms_plot_text(cr, (LEFT + RIGHT) / 2.0, BOTTOM + 30,
-            "false alarms per m\xc2\xb2 (FAR)", 15, 0, 0.5, 0, 0);
-    ms_plot_text(cr, 24, (TOP + BOTTOM) / 2.0, "probability of detection (Pd)", 15,
+            _("false alarms per m² (FAR)"), 15, 0, 0.5, 0, 0);
+    ms_plot_text(cr, 24, (TOP + BOTTOM) / 2.0, _("probability of detection (Pd)"), 15,
             0, 0.5, 0.5, 1);
-    ms_plot_text(cr, PNG_W / 2.0, 12, title ? title : "ROC", 18, 1, 0.5, 0, 0);
+    ms_plot_text(cr, PNG_W / 2.0, 12, title ? title : _("ROC"), 18, 1, 0.5, 0, 0);
 
     /* the operating limits of the summary figures */
     static const double guide[2] = {0.1, 1.0};
-    static const char *const guide_text[2] = {"FAR 0.1 /m\xc2\xb2",
-                                              "FAR 1 /m\xc2\xb2"};
+    static const char *const guide_text[2] = {N_("FAR 0.1 /m²"),
+                                              N_("FAR 1 /m²")};
     double dashes[] = {6, 4};
     for (int g = 0; g < 2; g++) {
         double x = floor(PX(guide[g])) + 0.5;
@@ -93,7 +94,7 @@ static void draw_roc(cairo_t *cr, const ms_roc *roc, const ms_score *op,
         /* staggered, so the two labels never overlap when close; left of
          * the line where the right would run off the plot */
         int left = x > RIGHT - 90;
-        ms_plot_text(cr, left ? x - 4 : x + 4, TOP + 6 + 18 * g, guide_text[g], 12,
+        ms_plot_text(cr, left ? x - 4 : x + 4, TOP + 6 + 18 * g, _(guide_text[g]), 12,
                 0, left ? 1 : 0, 0, 0);
     }
 
@@ -130,7 +131,7 @@ static void draw_roc(cairo_t *cr, const ms_roc *roc, const ms_score *op,
             cairo_set_source_rgb(cr, 0.89, 0.10, 0.11);
             cairo_set_line_width(cr, 3);
             cairo_stroke(cr);
-            snprintf(buf, sizeof buf, "alarms at threshold %g: Pd %.2f, %.2f /m\xc2\xb2",
+            snprintf(buf, sizeof buf, _("alarms at threshold %g: Pd %.2f, %.2f /m²"),
                      op->threshold, op->pd, op->far);
             int left = ox > RIGHT - 260;
             ms_plot_text(cr, left ? ox - 12 : ox + 12, oy + (oy < TOP + 30 ? 14 : -14),
@@ -141,30 +142,36 @@ static void draw_roc(cairo_t *cr, const ms_roc *roc, const ms_score *op,
 
     /* the figures on one line under the title, outside the plot, so they
      * never hide the curve */
-    char line[400], part[160];
+    /* translated parts can be several times longer in bytes (Khmer) */
+    char line[1600], part[400];
+    size_t len = 0;
     line[0] = '\0';
+#define APPEND(sep, s)                                                         \
+    len += (size_t)snprintf(line + len, len < sizeof line ? sizeof line - len \
+                                                          : 0, "%s%s", sep, s)
     if (have_pd) {
-        fmt_fig(part, sizeof part, "Pd at FAR 0.1", roc->pd_at_far_0_1);
-        strcat(line, part);
-        fmt_fig(part, sizeof part, "    Pd at FAR 1", roc->pd_at_far_1);
-        strcat(line, part);
-        fmt_fig(part, sizeof part, "    AUC (FAR 0-1)", roc->auc_far_1);
-        strcat(line, part);
+        fmt_fig(part, sizeof part, _("Pd at FAR 0.1"), roc->pd_at_far_0_1);
+        APPEND("", part);
+        fmt_fig(part, sizeof part, _("Pd at FAR 1"), roc->pd_at_far_1);
+        APPEND("    ", part);
+        fmt_fig(part, sizeof part, _("AUC (FAR 0-1)"), roc->auc_far_1);
+        APPEND("    ", part);
     } else {
-        strcat(line, "No mines in this lane: Pd undefined");
+        APPEND("", _("No mines in this lane: Pd undefined"));
     }
     if (roc->n) {
         const ms_roc_point *last = &roc->points[roc->n - 1];
         snprintf(part, sizeof part,
-                 "    all peaks: %zu detected, %zu false (%.3g /m\xc2\xb2)",
+                 _("all peaks: %zu detected, %zu false (%.3g /m²)"),
                  last->n_detected, last->n_false_alarms, last->far);
-        strcat(line, part);
+        APPEND("    ", part);
     }
+#undef APPEND
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
     ms_plot_text(cr, PNG_W / 2.0, 40, line, 13, 0, 0.5, 0, 0);
     if (!have_pd)
         ms_plot_text(cr, (LEFT + RIGHT) / 2.0, (TOP + BOTTOM) / 2.0,
-                "No mines in this lane: Pd is undefined", 18, 1, 0.5, 0.5, 0);
+                _("No mines in this lane: Pd is undefined"), 18, 1, 0.5, 0.5, 0);
 #undef PX
 #undef PY
 }
@@ -198,7 +205,7 @@ static int render_roc(const char *path, const ms_roc *roc,
      * back into (FAR, Pd) */
     snprintf(area, sizeof area, "%d %d %d %d", LEFT, TOP, RIGHT, BOTTOM);
     snprintf(axes, sizeof axes, "0 %.9g 0 1", x_max);
-    ms_png_text text[] = {{"Title", title ? title : "ROC"},
+    ms_png_text text[] = {{"Title", title ? title : _("ROC")},
                           {"minescan:plot_area", area},
                           {"minescan:roc_axes", axes}};
     rc = ms_plot_write(&p, name, text, sizeof text / sizeof text[0], NULL);

@@ -1,6 +1,7 @@
 /* Batch processing: see batch.h. */
 /* MAP_ANONYMOUS (shared rows and worker states) is not in POSIX 2008. */
 #define _DEFAULT_SOURCE
+#include "core/i18n.h"
 #include "runner/batch.h"
 #include "core/clock.h"
 
@@ -72,7 +73,9 @@ static int is_current(const char *input, const char *dir,
                        &recipe) == 0) {
         json_t *in = json_object_get(s, "input"), *r = json_object_get(s, "recipe");
         json_t *ov = json_object_get(r, "overrides");
-        current = !strcmp(json_text(s, "version"), MINESCAN_VERSION) &&
+        const char *lang = json_text(s, "lang");
+        current = !strcmp(*lang ? lang : "en", ms_lang()) &&
+                  !strcmp(json_text(s, "version"), MINESCAN_VERSION) &&
                   !strcmp(json_text(in, "crc32"), crc) &&
                   !strcmp(json_text(r, "text"), recipe.text) &&
                   json_array_size(ov) == opt->process.n_overrides;
@@ -88,7 +91,11 @@ static int is_current(const char *input, const char *dir,
                       opt->process.alarm_separation_m &&
                   json_num(det, "halo_m") == opt->process.halo_m &&
                   json_num(det, "sensor_threshold") ==
-                      opt->process.sensor_threshold;
+                      opt->process.sensor_threshold &&
+                  json_num(det, "sweep_footprint_m") ==
+                      opt->process.footprint_m &&
+                  json_num(det, "sweep_speed_limit_m_per_s") ==
+                      opt->process.speed_limit_m_s;
         json_t *outs = json_object_get(s, "outputs");
         current = current && json_array_size(outs) > 0;
         for (size_t i = 0; current && i < json_array_size(outs); i++) {

@@ -12,7 +12,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/formats/formats.h"
 #include "minescan/error.h"
+
+/* A vendor file recognised by ms_format_detect_buffer counts when it is a
+ * data file: the .HD and .rad text headers (and .DZG/.DZX sidecars, which
+ * no detector names) travel with their data file and are not inputs. */
+static int is_field_data_file(const char *path, const uint8_t *head, size_t n)
+{
+    switch (ms_format_detect_buffer(path, head, n)) {
+    case MS_FORMAT_DZT:
+    case MS_FORMAT_SEGY:
+        return 1;
+    case MS_FORMAT_DT1:
+    case MS_FORMAT_MALA: {
+        const char *dot = strrchr(path, '.');
+        return dot && (!strcasecmp(dot, ".dt1") || !strcasecmp(dot, ".rd3") ||
+                       !strcasecmp(dot, ".rd7"));
+    }
+    default:
+        return 0;
+    }
+}
 
 int ms_input_is_recording(const char *path)
 {
@@ -30,6 +51,11 @@ int ms_input_is_recording(const char *path)
              at = at ? at * 2 : 512) {
             unsigned char b[8];
             found = pread(fd, b, 8, at) == 8 && !memcmp(b, sig, 8);
+        }
+        if (!found) {
+            uint8_t head[3600];
+            ssize_t n = pread(fd, head, sizeof head, 0);
+            found = n > 0 && is_field_data_file(path, head, (size_t)n);
         }
     }
     close(fd);

@@ -16,7 +16,9 @@ typedef struct ms_input_list {
 
 /* Whether the file at `path` is a recording that minescan can read, by
  * its content (not its name): an HDF5 signature at offset 0, 512, 1024,
- * ... Vendor formats that `import` learns are to be added here. */
+ * ..., or a field format that `import` reads (GSSI DZT and SEG-Y by
+ * content; .dt1, .rd3 and .rd7 data files by name, their .HD/.rad headers
+ * being sidecars, not inputs). */
 int ms_input_is_recording(const char *path);
 
 /* Append the inputs that `args` name, in order: a file as it is (a bad

@@ -390,7 +390,10 @@ static int put_sensor(ms_run *run, const char *prefix, float **data,
         xy[2 * i] = (float)(x[i] - run->env.lane_x_min);
         xy[2 * i + 1] = (float)(y[i] - run->env.lane_y_min);
     }
-    int consume = run->runner->consume && !run->runner->cl;
+    /* only the radar's traces: the metal detector's readings are small
+     * and stay in the recording for the evidence panels */
+    int consume = run->runner->consume && !run->runner->cl &&
+                  kind == MS_ARRAY_TRACES;
     int rc = slot_put(run, prefix, (ms_shape){kind, {rows, cols, 1}}, *data,
                       NULL, consume ? 0 : SLOT_BORROWED);
     if (consume) { /* the slot owns it now, also if slot_put failed */
@@ -470,8 +473,9 @@ static int fit_line_extent(ms_run *run, ms_recording *rec, ms_lane *lane)
     if (kind == MS_LINE_DIAGONAL) {
         snprintf(msg, sizeof msg, "the recording is one straight line at "
                  "%.1f degrees to the lane's x axis; only lines along x or y "
-                 "are mapped as a line yet, so alarms may come out twice, "
-                 "either side of it", atan2(line.uy, line.ux) * 180.0 /
+                 "are mapped as one row of cells, so its maps cover the "
+                 "strip around it (its alarms are still taken along the "
+                 "line, at the traces)", atan2(line.uy, line.ux) * 180.0 /
                  acos(-1.0));
         line_warning(run, first, msg);
         return 0;
@@ -676,7 +680,8 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
                     const ms_recipe_step *st, ms_stage_report *rep)
 {
     const ms_stage_decl *d = st->decl;
-    ms_stage_ctx ctx = {.decl = d, .env = &run->env, .params = st->params};
+    ms_stage_ctx ctx = {.decl = d, .env = &run->env, .params = st->params,
+                        .estimates = &rep->estimates};
     rep->step = st;
     ms_slot *in[MS_MAX_IO] = {0};
     for (unsigned i = 0; i < d->n_in; i++) {

@@ -16,6 +16,11 @@ import unittest
 import h5py
 import numpy as np
 
+import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "io"))
+import formats_writers  # noqa: E402  (tests/io: the independent writers)
+
 MINESCAN = os.environ["MINESCAN"]
 TMP = os.path.join(os.path.abspath(os.environ.get("MINESCAN_TEST_TMP", "/tmp")),
                    "test_batch_scale")
@@ -178,6 +183,33 @@ class BatchScaleTests(unittest.TestCase):
         self.assertEqual(len(set(dirs)), len(dirs))
         self.assertIn("nan_traces", dirs)
         self.assertEqual(staging_left(out), [])
+
+    def test_folder_of_field_formats(self):
+        """A folder as an instrument leaves it: data files of every format
+        are inputs, their text headers (.HD, .rad) are not; each one is
+        processed and drawn."""
+        d = os.path.join(TMP, "field")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        rng = np.random.default_rng(4)
+        tr = (rng.normal(0, 200, (40, 128))).astype(np.int16)
+        formats_writers.write_dzt(os.path.join(d, "LINE001.DZT"),
+                                  (tr[None].astype(np.int32) + 32768))
+        formats_writers.write_hd_dt1(os.path.join(d, "line2"), tr,
+                                     np.arange(40) * 0.02)
+        formats_writers.write_mala(os.path.join(d, "prof3"), tr)
+        shutil.copy(self.sims[0], os.path.join(d, "lane.h5"))
+        out = os.path.join(TMP, "out-field")
+        shutil.rmtree(out, ignore_errors=True)
+        r = run("batch", d, "-o", out, "--device", "cpu", "-j", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = {os.path.basename(g["input"]): g for g in rows(out)}
+        self.assertEqual(sorted(got), ["LINE001.DZT", "lane.h5", "line2.DT1",
+                                       "prof3.rd3"])
+        for name, g in got.items():
+            self.assertEqual(g["status"], "ok", g)
+            self.assertTrue(os.path.exists(os.path.join(
+                g["output_dir"], "bscan.png")), name)
 
     def test_folder_names_are_sanitised_and_unique(self):
         d = os.path.join(TMP, "names")
