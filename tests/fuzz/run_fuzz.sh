@@ -36,7 +36,7 @@ for t in $targets; do
   # ASan runs the suite with leak checks.
   ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
     "$build/fuzz_$t" -max_total_time="$secs" -fork=1 -ignore_crashes=1 \
-    -ignore_timeouts=1 -ignore_ooms=1 -timeout=10 -rss_limit_mb=2048 \
+    -ignore_timeouts=1 -ignore_ooms=1 -timeout=3 -rss_limit_mb=1024 \
     -max_len=65536 -artifact_prefix="$dir/artifacts/" \
     "$dir/corpus" "$work/seeds/$t" "tests/fuzz/regress/$t" \
     >"$dir/log.txt" 2>&1 || true
