@@ -3,7 +3,8 @@
 # Usage: datasets/generate.sh BINARY OUTDIR
 #   BINARY  the minescan program (e.g. build/minescan)
 #   OUTDIR  where the .h5 files go (created if missing)
-# Each datasets/NAME.json becomes OUTDIR/NAME.h5; the seed is in the file, so
+# Each datasets/NAME.json becomes OUTDIR/NAME.h5 (datasets/course/NAME.json:
+# OUTDIR/course/NAME.h5); the seed is in the file, so
 # the output is the same every time.
 set -eu
 if [ $# -ne 2 ]; then
@@ -17,4 +18,10 @@ mkdir -p "$out"
 for scenario in "$here"/*.json; do
     name=$(basename "$scenario" .json)
     "$bin" simulate --scenario "$scenario" -o "$out/$name.h5"
+done
+# The bundled course (course/*.json) into OUTDIR/course/.
+mkdir -p "$out/course"
+for scenario in "$here"/course/*.json; do
+    name=$(basename "$scenario" .json)
+    "$bin" simulate --scenario "$scenario" -o "$out/course/$name.h5"
 done

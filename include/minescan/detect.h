@@ -212,10 +212,12 @@ size_t ms_roc_operating_point(const ms_roc *roc, double far_limit);
 
 /* ---- recordings along one straight line (a single B-scan, a cart line) ---
  * Such a recording has no width to grid: for a line along x (or y) the
- * runner makes its map a single row (column) of cells centred on the line,
- * so each target gives one peak, on the line; a diagonal line is detected
- * and warned about, not yet mapped as a line. Every line is also scored
- * along its length (score.json: far_per_m). */
+ * runner makes its map a single row (column) of cells centred on the line;
+ * a diagonal line is mapped over the strip around
+ * it (and warned about). Either way its alarms are the peaks along its
+ * traces, at their positions (ms_alarms_find_line), so each target gives
+ * one alarm, on the line. Every line is also scored along its length
+ * (score.json: far_per_m). */
 typedef enum ms_line_kind {
     MS_LINE_NONE = 0, /* not one line (or all positions at one spot) */
     MS_LINE_ALONG_X,  /* y constant within the tolerance */
@@ -255,6 +257,30 @@ ms_line_kind ms_line_fit(const double *const x[], const double *const y[],
 /* The same over a recording's GPR trace and EMI reading positions. */
 ms_line_kind ms_recording_line(const ms_recording *rec, double tol_m,
                                ms_line *out);
+
+/* Alarms of a line recording, on the line: the map sampled at the n
+ * positions (x[i], y[i]) of its traces (bilinear between cell centres,
+ * leaving out NaN cells and cells off the map), ordered by distance along
+ * `line`; the peaks of that profile at or above `threshold` (a run of equal
+ * values counts once, at its middle), strongest first, suppressing any
+ * weaker peak within `min_separation_m` along the line of a stronger one
+ * kept. Each alarm lies at the position of a trace, so a diagonal line or
+ * one that wanders within the line tolerance gives one alarm per target,
+ * on it. `detectors` as ms_alarms_find. */
+int ms_alarms_find_line(const ms_map_view *map, const ms_map_view *gpr,
+                        const ms_map_view *emi, const double *x,
+                        const double *y, size_t n, const ms_line *line,
+                        double threshold, double min_separation_m,
+                        double sensor_threshold, ms_alarm **out,
+                        size_t *n_out);
+
+/* ms_detect for a line recording: alarms by ms_alarms_find_line along the
+ * trace positions (x, y, n) of `line`, then scored as ms_detect does. */
+int ms_detect_line(const ms_map_view *final, const ms_map_view *gpr,
+                   const ms_map_view *emi, const ms_truth *truth,
+                   double area_m2, const ms_detect_options *o,
+                   const ms_line *line, const double *x, const double *y,
+                   size_t n, ms_detection *out);
 
 /* score.json (ms_score_write_json) with, for a line recording (`line` not
  * NULL and not NONE), the keys line_length_m, far_per_m (false alarms per

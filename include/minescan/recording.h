@@ -79,6 +79,11 @@ typedef struct ms_recording {
  * HDF5's own error stack is silenced. libhdf5 here is not thread-safe:
  * read from one thread at a time (or in a child: see below). */
 int ms_recording_read(const char *path, ms_recording **out, ms_diag *diag);
+/* The same for an HDF5 file image in memory (`name` for the messages):
+ * the fuzz target's way in. Not isolated: a crash in libhdf5 is the
+ * caller's. */
+int ms_recording_read_image(const void *image, size_t len, const char *name,
+                            ms_recording **out, ms_diag *diag);
 
 /* Only validate (same checks and messages as ms_recording_read). */
 int ms_recording_validate(const char *path, ms_diag *diag);

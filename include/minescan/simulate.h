@@ -23,6 +23,15 @@ enum { MS_SIM_NAME_MAX = 32, MS_SIM_TEXT_MAX = 128, MS_SIM_MAX_TYPES = 16 };
 
 typedef enum { MS_SIM_GPR = 1, MS_SIM_EMI = 2, MS_SIM_DUAL = 3 } ms_sim_sensor;
 typedef enum { MS_SIM_HANDHELD = 0, MS_SIM_CART = 1 } ms_sim_sweep;
+/* A trainee's habits (pipeline/simulate/operator_profile.c): none leaves
+ * the sweep and marks parameters as they are; the others scale them and
+ * switch marks on. */
+typedef enum {
+    MS_SIM_OPERATOR_NONE = 0,
+    MS_SIM_OPERATOR_CAREFUL,    /* slow, overlapping sweeps, marks close */
+    MS_SIM_OPERATOR_FAST,       /* fast sweeps with gaps, misses mines */
+    MS_SIM_OPERATOR_OVERMARKER, /* marks the mines and much else */
+} ms_sim_operator_profile;
 
 /* ---- catalogue of buried objects --------------------------------------- */
 
@@ -68,6 +77,8 @@ typedef struct ms_scenario {
     uint64_t seed;
     char title[MS_SIM_TEXT_MAX], site[MS_SIM_TEXT_MAX];
     char lane_id[MS_SIM_TEXT_MAX], operator_id[MS_SIM_TEXT_MAX];
+    char recorded_at[MS_SIM_TEXT_MAX]; /* ISO 8601, or empty */
+    int operator_profile; /* ms_sim_operator_profile: how they sweep, mark */
     int sensor; /* ms_sim_sensor */
     int sweep;  /* ms_sim_sweep */
     double length_m, width_m;
@@ -114,6 +125,9 @@ typedef struct ms_scenario {
     ms_sim_object *objects;
     size_t n_objects;
 } ms_scenario;
+
+/* The scenario with the profile's changes applied (s is changed). */
+void ms_sim_apply_operator_profile(ms_scenario *s);
 
 /* Defaults (a 5 m hand-held dual-sensor lane in moist sandy soil). */
 void ms_scenario_init(ms_scenario *s);

@@ -99,6 +99,11 @@ int ms_cli_process_option(const char *cmd, int c, const char *arg,
     case 'Z':
         return ms_cli_positive(cmd, "--sensor-threshold", arg,
                                &opt->sensor_threshold);
+    case 'F':
+        return ms_cli_positive(cmd, "--footprint-m", arg, &opt->footprint_m);
+    case 'V':
+        return ms_cli_positive(cmd, "--speed-limit", arg,
+                               &opt->speed_limit_m_s);
     case 'L': {
         /* one language per process, chosen before any work (and before a
          * batch forks its workers) */
@@ -142,10 +147,14 @@ void ms_cli_print_process_help(FILE *f)
             "  --sensor-threshold Z      an alarm's detectors column names "
             "each sensor whose\n"
             "                            map is at least Z there, default %g\n"
+            "  --footprint-m M           sweep quality: sensor footprint "
+            "(diameter), default %g m\n"
+            "  --speed-limit V           sweep quality: speed limit, default "
+            "%g m/s\n"
             "  --lang " MS_LANGS "         language of the pages' and images' "
             "labels (default en)\n",
             d.recipe, d.alarm_threshold, d.alarm_separation_m, d.halo_m,
-            d.sensor_threshold);
+            d.sensor_threshold, d.footprint_m, d.speed_limit_m_s);
     ms_cli_print_device_help(f);
 }
 

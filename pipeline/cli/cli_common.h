@@ -26,6 +26,8 @@ void ms_cli_print_device_help(FILE *f);
         {"separation", required_argument, 0, 'S'},                             \
         {"halo", required_argument, 0, 'H'},                                   \
         {"sensor-threshold", required_argument, 0, 'Z'},                       \
+        {"footprint-m", required_argument, 0, 'F'},                            \
+        {"speed-limit", required_argument, 0, 'V'},                                            \
         {"lang", required_argument, 0, 'L'}
 
 /* Handle one of those options (getopt's code `c` and its argument).

@@ -383,7 +383,7 @@ static int needs_rerun(const char *dir)
     char path[4400];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     json_t *s = json_load_file(path, 0, NULL);
-    int stale = s && summary_lists(s, "score.json") &&
+    int stale = s && summary_lists(s, "roc.csv") &&
                 !(summary_lists(s, "targets.csv") &&
                   summary_lists(s, "candidates.csv"));
     json_decref(s);
@@ -420,7 +420,9 @@ static int load_file(ev_set *s, ev_file *f, double halo_m)
     char path[4400];
     snprintf(path, sizeof path, "%s/summary.json", f->output_dir);
     json_t *sum = json_load_file(path, 0, NULL);
-    int scored = sum && summary_lists(sum, "score.json");
+    /* roc.csv, not score.json: every lane gets score.json (its "sweep"),
+     * only a lane with /truth the alarm scores and roc.csv */
+    int scored = sum && summary_lists(sum, "roc.csv");
     int listed = sum && summary_lists(sum, "targets.csv") &&
                  summary_lists(sum, "candidates.csv");
     json_decref(sum);

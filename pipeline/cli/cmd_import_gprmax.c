@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/import_truth.h"
 #include "core/files.h"
 #include "minescan/error.h"
 #include "minescan/recording.h"
@@ -28,7 +29,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: minescan import-gprmax FILE.out -o FILE.h5 [--dx M] "
             "[--component Ez]\n"
-            "       [--centre-frequency MHZ]\n"
+            "       [--centre-frequency MHZ] [--truth FILE.json]\n"
             "\n"
             "Convert a gprMax output file (v3 .out or v4 .h5; a merged "
             "B-scan\n"
@@ -54,6 +55,18 @@ static void usage(FILE *f)
             "peak of a\n"
             "                     gprMax Ricker of it, sqrt(2)/f after the "
             "start\n"
+            "  --truth FILE.json  the model's objects, which the output file "
+            "does not\n"
+            "                     hold, as /truth (and optionally /lane): "
+            "{\"objects\":\n"
+            "                     [{\"x\": M, \"y\": M, \"is_mine\": 1, "
+            "\"label\": \"PMN\",\n"
+            "                     \"depth\": M, \"diameter\": M}], \"lane\": "
+            "{\"x_min\": M,\n"
+            "                     \"x_max\": M, \"y_min\": M, \"y_max\": M}}; "
+            "x along the\n"
+            "                     line from the first trace, y across it (0 "
+            "on it)\n"
             "  -h, --help         show this help\n"
             "\n"
             "exit status: 0 written; 2 invalid input or usage; 3 cannot "
@@ -62,6 +75,7 @@ static void usage(FILE *f)
 
 typedef struct job {
     const char *in, *out, *component;
+    const char *truth; /* NULL: none */
     double dx;
     double centre_hz; /* 0: not given */
 } job;
@@ -124,6 +138,9 @@ static int import_child(void *ctx, int fd)
     if (rc == 0 && j->centre_hz > 0 &&
         (rc = set_centre_frequency(rec, j->centre_hz)) != 0)
         ms_diag_add(&d, "%s: %s", j->in, ms_error_message());
+    if (rc == 0 && j->truth &&
+        (rc = ms_import_truth_json(j->truth, rec)) != 0)
+        ms_diag_add(&d, "%s", ms_error_message());
     if (rc == 0) {
         rc = ms_recording_write(j->out, rec, NULL);
         if (rc)
@@ -168,7 +185,7 @@ static int import_child(void *ctx, int fd)
 
 int ms_cmd_import_gprmax(int argc, char **argv)
 {
-    job j = {NULL, NULL, "Ez", 0.0, 0.0};
+    job j = {NULL, NULL, "Ez", NULL, 0.0, 0.0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -177,7 +194,8 @@ int ms_cmd_import_gprmax(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
                    strcmp(a, "--dx") == 0 || strcmp(a, "--component") == 0 ||
-                   strcmp(a, "--centre-frequency") == 0) {
+                   strcmp(a, "--centre-frequency") == 0 ||
+                   strcmp(a, "--truth") == 0) {
             if (!val) {
                 fprintf(stderr,
                         "minescan import-gprmax: %s needs a value (see "
@@ -214,6 +232,8 @@ int ms_cmd_import_gprmax(int argc, char **argv)
                 j.centre_hz = mhz * 1e6;
             } else if (strcmp(a, "--component") == 0) {
                 j.component = val;
+            } else if (strcmp(a, "--truth") == 0) {
+                j.truth = val;
             } else {
                 j.out = val;
             }

@@ -52,8 +52,13 @@ static void print_rect(const char *label, json_t *r)
 
 static void print_human(json_t *o)
 {
-    printf("%s: minescan recording, format version %d\n", str(o, "file"),
-           (int)num(o, "format_version"));
+    if (str(o, "source_format"))
+        printf("%s: %s, converted on the fly (minescan import writes it "
+               "as a recording; what was assumed is below)\n",
+               str(o, "file"), str(o, "source_format"));
+    else
+        printf("%s: minescan recording, format version %d\n", str(o, "file"),
+               (int)num(o, "format_version"));
     static const char *const texts[] = {"title",       "site",
                                         "lane_id",     "operator_id",
                                         "instrument",  "recorded_at"};

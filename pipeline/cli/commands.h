@@ -13,5 +13,8 @@ int ms_cmd_devices(int argc, char **argv);
 int ms_cmd_recipes(int argc, char **argv);
 int ms_cmd_simulate(int argc, char **argv);
 int ms_cmd_import_gprmax(int argc, char **argv);
+int ms_cmd_course(int argc, char **argv);
+int ms_cmd_import(int argc, char **argv);
+int ms_cmd_batch_merge(int argc, char **argv);
 
 #endif

@@ -16,11 +16,17 @@ static const struct {
     {"run", ms_cmd_run, "process a recording: PNG maps, alarms, summary"},
     {"batch", ms_cmd_batch, "process many recordings; one bad file never "
                             "stops the rest"},
+    {"batch-merge", ms_cmd_batch_merge, "join the batch.csv of shards "
+                                        "(batch --shard I/N) into one"},
     {"evaluate", ms_cmd_evaluate, "run many lanes and pool their ROC under "
                                   "one threshold"},
+    {"course", ms_cmd_course, "a training course's page: every trainee's "
+                              "lanes, marks and sweeps"},
     {"simulate", ms_cmd_simulate, "write a simulated lane with ground truth"},
+    {"import", ms_cmd_import, "convert radar files (DZT, DT1/HD, MALA, "
+                              "SEG-Y, gprMax) into recordings"},
     {"import-gprmax", ms_cmd_import_gprmax,
-     "convert a gprMax B-scan into a recording"},
+     "import for gprMax output (the older name)"},
     {"devices", ms_cmd_devices, "list OpenCL devices and the one auto picks"},
     {"recipes", ms_cmd_recipes, "list the built-in recipes"},
 };

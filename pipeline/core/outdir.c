@@ -67,9 +67,27 @@ static void remove_staging(const char *staging)
     rmdir(staging);
 }
 
+/* Whether process `pid` is running: a zombie (killed, not yet reaped by
+ * whoever inherited it) is not. */
+static int process_alive(pid_t pid)
+{
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return 0;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1; /* no /proc: trust kill() */
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* after the command name */
+    return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+}
+
 /* Staging folders left by runs that were killed (their process is gone):
  * remove them, so that an output folder does not collect them. */
-static void sweep_stale_staging(const char *dir)
+void ms_outdir_sweep(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -83,7 +101,7 @@ static void sweep_stale_staging(const char *dir)
         long pid = strtol(e->d_name + n, &end, 10);
         if (*end || pid <= 0)
             continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        if (process_alive((pid_t)pid))
             continue; /* a run in progress */
         char path[MS_PATH_MAX];
         join(path, sizeof path, dir, e->d_name);
@@ -109,7 +127,7 @@ int ms_outdir_open(ms_outdir *o, const char *dir, const char *input,
     if (!rc)
         rc = check_targets(o, input);
     if (!rc) {
-        sweep_stale_staging(dir);
+        ms_outdir_sweep(dir);
         rc = ms_make_dirs(o->staging);
     }
     o->open = !rc;

@@ -12,7 +12,7 @@
 
 /* Room for OUTDIR (at most 4095 bytes), the staging folder and a name. */
 #define MS_PATH_MAX 4400
-#define MS_OUTDIR_MAX_FILES 96 /* 13 fixed names + 60 evidence panels */
+#define MS_OUTDIR_MAX_FILES 128 /* fixed names, depth slices, 60 evidence panels */
 
 typedef struct ms_outdir {
     char dir[4096];
@@ -39,6 +39,10 @@ void ms_outdir_add(ms_outdir *o, const char *name);
 int ms_outdir_has(const ms_outdir *o, const char *name);
 /* Move the written files into place; 0 or MS_ERR_IO. */
 int ms_outdir_publish(ms_outdir *o);
+/* Remove the staging folders in `dir` of runs whose process is gone
+ * (ms_outdir_open does it too; a batch also does it for an input whose
+ * outputs are current). */
+void ms_outdir_sweep(const char *dir);
 /* Remove the staging folder and whatever is left in it. */
 void ms_outdir_close(ms_outdir *o);
 

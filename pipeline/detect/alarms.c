@@ -36,7 +36,7 @@ static int peak_push(peak_list *l, size_t ix, size_t iy, double v)
     return 0;
 }
 
-static int view_ok(const ms_map_view *m)
+int ms_map_view_ok(const ms_map_view *m)
 {
     return m->cell > 0 && isfinite(m->cell) && isfinite(m->x_min) &&
            isfinite(m->y_min) && (m->ny == 0 || m->nx <= SIZE_MAX / m->ny);
@@ -110,7 +110,7 @@ static int peak_cmp(const void *a, const void *b)
 
 /* The value of a sensor map at (x, y): the cell holding the point; NaN
  * where the map is absent, the point lies outside it or the cell is NaN. */
-static double sample_at(const ms_map_view *m, double x, double y)
+double ms_map_cell_at(const ms_map_view *m, double x, double y)
 {
     if (!m || !m->v || m->nx == 0 || m->ny == 0)
         return NAN;
@@ -121,7 +121,7 @@ static double sample_at(const ms_map_view *m, double x, double y)
     return m->v[(size_t)fy * m->nx + (size_t)fx];
 }
 
-static void name_detectors(char out[16], double g, double e, double thr)
+void ms_alarm_name_detectors(char out[16], double g, double e, double thr)
 {
     int use_g = g >= thr, use_e = e >= thr; /* false for NaN */
     if (!use_g && !use_e) {
@@ -153,11 +153,11 @@ int ms_alarms_find(const ms_map_view *map, const ms_map_view *gpr,
     *n = 0;
     if (!map || !map->v)
         return ms_fail(MS_ERR_INVALID_INPUT, "alarms: no anomaly map");
-    if (!view_ok(map))
+    if (!ms_map_view_ok(map))
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "alarms: bad map geometry (cell %g m, origin %g, %g)",
                        map->cell, map->x_min, map->y_min);
-    if ((gpr && gpr->v && !view_ok(gpr)) || (emi && emi->v && !view_ok(emi)))
+    if ((gpr && gpr->v && !ms_map_view_ok(gpr)) || (emi && emi->v && !ms_map_view_ok(emi)))
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "alarms: bad geometry of a sensor map");
     if (isnan(threshold) || isnan(sensor_threshold))
@@ -273,8 +273,9 @@ int ms_alarms_find(const ms_map_view *map, const ms_map_view *gpr,
         a->x = map->x_min + ((double)p->ix + 0.5) * map->cell;
         a->y = map->y_min + ((double)p->iy + 0.5) * map->cell;
         a->score = p->v;
-        name_detectors(a->detectors, sample_at(gpr, a->x, a->y),
-                       sample_at(emi, a->x, a->y), sensor_threshold);
+        ms_alarm_name_detectors(a->detectors, ms_map_cell_at(gpr, a->x, a->y),
+                                ms_map_cell_at(emi, a->x, a->y),
+                                sensor_threshold);
     }
     *out = alarms;
     *n = kept;

@@ -27,4 +27,28 @@ void ms_detect_out_abort(ms_detect_out *o);
  * exactly (1.35 - 1.10 > 0.25 in doubles). */
 #define MS_DIST_TOL_M 1e-9
 
+/* The matching step that scores alarms (score.c) and marks (marks_score.c):
+ * the nearest mine to (x, y) within the halo (boundary included) whose
+ * det[] is still 0 (equal distances: the lower truth index); mine is
+ * SIZE_MAX when there is none. near_mine / near_clutter: whether any mine
+ * (found or not) / any is_mine = 0 object lies within the halo. */
+typedef struct ms_halo_match {
+    size_t mine;
+    double distance;
+    int near_mine, near_clutter;
+} ms_halo_match;
+struct ms_truth;
+ms_halo_match ms_match_in_halo(const struct ms_truth *t, double halo_m,
+                               double x, double y, const unsigned char *det);
+
+struct ms_map_view;
+/* A map's geometry is usable (positive finite cell, finite origin). */
+int ms_map_view_ok(const struct ms_map_view *m);
+/* The value of a map at (x, y): the cell holding the point; NaN where the
+ * map is absent, the point lies outside it or the cell is NaN. */
+double ms_map_cell_at(const struct ms_map_view *m, double x, double y);
+/* alarms.csv's detectors field from the GPR and EMI map values at an
+ * alarm: the sensors at or above thr, else the stronger one. */
+void ms_alarm_name_detectors(char out[16], double g, double e, double thr);
+
 #endif

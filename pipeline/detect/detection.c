@@ -15,18 +15,32 @@ ms_detect_options ms_detect_options_default(void)
                                .sensor_threshold = 1.5};
 }
 
-int ms_detect(const ms_map_view *final, const ms_map_view *gpr,
-              const ms_map_view *emi, const ms_truth *truth, double area_m2,
-              const ms_detect_options *o, ms_detection *out)
+/* Where the candidates come from: the map's 2-D peaks, or for a line
+ * recording the peaks along its traces. */
+typedef struct track {
+    const ms_line *line;
+    const double *x, *y;
+    size_t n;
+} track;
+
+static int detect(const ms_map_view *final, const ms_map_view *gpr,
+                  const ms_map_view *emi, const ms_truth *truth,
+                  double area_m2, const ms_detect_options *o, const track *tr,
+                  ms_detection *out)
 {
     memset(out, 0, sizeof *out);
     /* Every peak above the lane mean is a candidate: the ROC sweeps the
      * threshold over all of them. The alarms are the candidates at or
      * above the operating threshold (strongest first, so a prefix). */
-    int rc = ms_alarms_find(final, gpr && gpr->v ? gpr : NULL,
-                            emi && emi->v ? emi : NULL, 0.0, o->separation_m,
-                            o->sensor_threshold, &out->alarms,
-                            &out->n_candidates);
+    gpr = gpr && gpr->v ? gpr : NULL;
+    emi = emi && emi->v ? emi : NULL;
+    int rc = tr ? ms_alarms_find_line(final, gpr, emi, tr->x, tr->y, tr->n,
+                                      tr->line, 0.0, o->separation_m,
+                                      o->sensor_threshold, &out->alarms,
+                                      &out->n_candidates)
+                : ms_alarms_find(final, gpr, emi, 0.0, o->separation_m,
+                                 o->sensor_threshold, &out->alarms,
+                                 &out->n_candidates);
     if (rc)
         return rc;
     while (out->n_alarms < out->n_candidates &&
@@ -51,6 +65,23 @@ int ms_detect(const ms_map_view *final, const ms_map_view *gpr,
     out->score.threshold = o->alarm_threshold;
     out->scored = 1;
     return 0;
+}
+
+int ms_detect(const ms_map_view *final, const ms_map_view *gpr,
+              const ms_map_view *emi, const ms_truth *truth, double area_m2,
+              const ms_detect_options *o, ms_detection *out)
+{
+    return detect(final, gpr, emi, truth, area_m2, o, NULL, out);
+}
+
+int ms_detect_line(const ms_map_view *final, const ms_map_view *gpr,
+                   const ms_map_view *emi, const ms_truth *truth,
+                   double area_m2, const ms_detect_options *o,
+                   const ms_line *line, const double *x, const double *y,
+                   size_t n, ms_detection *out)
+{
+    track tr = {line, x, y, n};
+    return detect(final, gpr, emi, truth, area_m2, o, &tr, out);
 }
 
 void ms_detection_free(ms_detection *d)

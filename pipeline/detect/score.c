@@ -75,6 +75,27 @@ typedef struct tally {
     size_t detected, false_alarms, clutter_alarms, duplicates;
 } tally;
 
+ms_halo_match ms_match_in_halo(const ms_truth *t, double halo_m, double x,
+                               double y, const unsigned char *det)
+{
+    ms_halo_match m = {SIZE_MAX, INFINITY, 0, 0};
+    for (size_t k = 0; t && k < t->n; k++) {
+        double d = hypot(x - t->x[k], y - t->y[k]);
+        if (!(d <= halo_m + MS_DIST_TOL_M))
+            continue;
+        if (!t->is_mine[k]) {
+            m.near_clutter = 1;
+            continue;
+        }
+        m.near_mine = 1;
+        if (!det[k] && d < m.distance) {
+            m.distance = d;
+            m.mine = k;
+        }
+    }
+    return m;
+}
+
 /* One step of the greedy matching: alarm `a` (taken in score order) goes
  * to the nearest mine within the halo that no stronger alarm has detected
  * (equal distances: the lower truth index). Otherwise it is a false alarm,
@@ -83,31 +104,15 @@ typedef struct tally {
 static void match_one(const ms_truth *t, double halo_m, const ms_alarm *a,
                       unsigned char *det, tally *c)
 {
-    size_t best = SIZE_MAX;
-    double best_d = INFINITY;
-    int near_mine = 0, near_clutter = 0;
-    for (size_t k = 0; t && k < t->n; k++) {
-        double d = hypot(a->x - t->x[k], a->y - t->y[k]);
-        if (!(d <= halo_m + MS_DIST_TOL_M))
-            continue;
-        if (!t->is_mine[k]) {
-            near_clutter = 1;
-            continue;
-        }
-        near_mine = 1;
-        if (!det[k] && d < best_d) {
-            best_d = d;
-            best = k;
-        }
-    }
-    if (best != SIZE_MAX) {
-        det[best] = 1;
+    ms_halo_match m = ms_match_in_halo(t, halo_m, a->x, a->y, det);
+    if (m.mine != SIZE_MAX) {
+        det[m.mine] = 1;
         c->detected++;
         return;
     }
     c->false_alarms++;
-    c->duplicates += near_mine;
-    c->clutter_alarms += near_clutter;
+    c->duplicates += m.near_mine;
+    c->clutter_alarms += m.near_clutter;
 }
 
 static void count_truth(const ms_truth *t, size_t *mines, size_t *clutter)

@@ -5,6 +5,7 @@
 #include "minescan/error.h"
 
 #include "detect/detect_internal.h"
+#include "detect/operator_json.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -77,22 +78,43 @@ int ms_score_write_json_line(const char *path, const ms_score *s,
                              const ms_roc *roc, const ms_line *line,
                              double swath_m)
 {
-    const char *name = path ? path : "score.json";
     if (!s)
-        return ms_fail(MS_ERR_INVALID_INPUT, "%s: no score given", name);
-    json_t *root = score_json(s, roc);
-    if (root && line && line->kind != MS_LINE_NONE) {
+        return ms_fail(MS_ERR_INVALID_INPUT, "%s: no score given",
+                       path ? path : "score.json");
+    return ms_score_write_lane_json(path, s, roc, line, swath_m, NULL, NULL);
+}
+
+/* Sets `key` to `v` (taken) in root; on failure releases root: NULL. */
+static json_t *add_key(json_t *root, const char *key, json_t *v)
+{
+    if (root && (!v || json_object_set_new(root, key, v))) {
+        json_decref(root);
+        return NULL;
+    }
+    if (!root)
+        json_decref(v);
+    return root;
+}
+
+int ms_score_write_lane_json(const char *path, const ms_score *s,
+                             const ms_roc *roc, const ms_line *line,
+                             double swath_m, const ms_marks_score *marks,
+                             const ms_sweep_quality *sweep)
+{
+    const char *name = path ? path : "score.json";
+    json_t *root = s ? score_json(s, roc) : json_object();
+    if (root && s && line && line->kind != MS_LINE_NONE) {
         double far_m = line->length_m > 0
                            ? (double)s->n_false_alarms / line->length_m
                            : NAN;
-        if (json_object_set_new(root, "far_per_m", num_or_null(far_m)) ||
-            json_object_set_new(root, "line_length_m",
-                                num_or_null(line->length_m)) ||
-            json_object_set_new(root, "line_swath_m", num_or_null(swath_m))) {
-            json_decref(root);
-            root = NULL;
-        }
+        root = add_key(root, "far_per_m", num_or_null(far_m));
+        root = add_key(root, "line_length_m", num_or_null(line->length_m));
+        root = add_key(root, "line_swath_m", num_or_null(swath_m));
     }
+    if (marks)
+        root = add_key(root, "marks", ms_marks_score_json(marks));
+    if (sweep)
+        root = add_key(root, "sweep", ms_sweep_quality_json(sweep));
     return write_json(path, name, root);
 }
 

@@ -165,6 +165,32 @@ done:
     return ret;
 }
 
+int h5u_open_image(h5u_ctx *c, const void *image, size_t len, hid_t *file)
+{
+    *file = H5I_INVALID_HID;
+    if (len < 8 || memcmp(image, "\x89HDF\r\n\x1a\n", 8) != 0)
+        return h5u_defect(c, MS_ERR_INVALID_INPUT, NULL,
+                          "not an HDF5 file (no HDF5 signature found)");
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    int ret = 0;
+    /* The core driver on a copy of the image: nothing touches the disk. */
+    if (fapl < 0 || H5Pset_fapl_core(fapl, 65536, 0) < 0 ||
+        H5Pset_file_image(fapl, (void *)image, len) < 0 ||
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0)
+        ret = h5u_defect(c, MS_ERR_INTERNAL, NULL,
+                         "libhdf5 could not set up an in-memory file");
+    else if ((*file = H5Fopen(c->file, H5F_ACC_RDONLY, fapl)) < 0) {
+        char why[512];
+        h5u_error_text(why, sizeof why);
+        ret = h5u_defect(c, MS_ERR_INVALID_INPUT, NULL,
+                         "libhdf5 cannot open it (%s); the file is "
+                         "truncated or corrupt", why);
+    }
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    return ret;
+}
+
 int h5u_child_kind(hid_t loc, const char *name)
 {
     htri_t e = H5Lexists(loc, name, H5P_DEFAULT);

@@ -55,6 +55,9 @@ int h5u_check_file(h5u_ctx *c);
 /* Open read-only (closing the file closes everything in it). Records a
  * defect quoting HDF5's reason on failure. */
 int h5u_open_file(h5u_ctx *c, hid_t *file);
+/* The same for an HDF5 file image in memory (the core driver; c->file is
+ * only its name in messages). */
+int h5u_open_image(h5u_ctx *c, const void *image, size_t len, hid_t *file);
 
 enum { H5U_ABSENT = 0, H5U_GROUP, H5U_DATASET, H5U_OTHER, H5U_BROKEN };
 /* What `name` in `loc` is, without opening anything we keep. */

@@ -5,6 +5,7 @@
 
 #include "core/files.h"
 #include "io/isolate.h"
+#include "io/formats/formats.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -235,8 +236,20 @@ static int validate_child(void *ctx, int fd)
     ms_diag d;
     ms_recording *rec = NULL;
     ms_diag_init(&d);
-    int rc = ms_recording_read(path, &rec, &d);
+    ms_format fmt = MS_FORMAT_UNKNOWN;
+    int rc = ms_recording_load(path, &rec, &d, &fmt);
     char *json = ms_recording_info_json(path, rec, rc, &d);
+    if (json && fmt != MS_FORMAT_MINESCAN && fmt != MS_FORMAT_UNKNOWN) {
+        /* a field format: say which, and (in warnings) what was assumed */
+        json_t *o = json_loads(json, 0, NULL);
+        if (o) {
+            json_object_set_new(o, "source_format",
+                                json_string(ms_format_name(fmt)));
+            free(json);
+            json = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            json_decref(o);
+        }
+    }
     if (!json)
         rc = MS_ERR_NOMEM;
     else if (ms_write_all(fd, json, strlen(json)))

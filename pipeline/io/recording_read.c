@@ -646,11 +646,55 @@ static void read_root(h5u_ctx *c, hid_t file, ms_recording *rec)
         h5u_attr_string(c, file, "/", opt[i].name, 0, opt[i].dst);
 }
 
+/* Read an open recording file into a new ms_recording; the caller
+ * closes `file`. */
+static int read_open(h5u_ctx *c, hid_t file, const char *path,
+                     ms_recording **out)
+{
+    ms_recording *rec = ms_recording_new();
+    int ret;
+    if (!rec)
+        return h5u_defect(c, MS_ERR_NOMEM, NULL, "out of memory");
+    /* A gprMax output file is the other input we accept, through its own
+     * importer: say so in one line instead of listing what it lacks. */
+    if (h5u_child_kind(file, "rxs") == H5U_GROUP &&
+        H5Aexists(file, "format") <= 0) {
+        ret = h5u_defect(c, MS_ERR_INVALID_INPUT, "/",
+                         "a gprMax output file, not a minescan recording; "
+                         "convert it with: minescan import-gprmax %s -o "
+                         "RECORDING.h5 [--dx M]", path);
+        goto done;
+    }
+    read_root(c, file, rec);
+    int rg = read_gpr(c, file, &rec->gpr);
+    int re = read_emi(c, file, &rec->emi);
+    if (rg == MS_ERR_NOT_FOUND && re == MS_ERR_NOT_FOUND)
+        h5u_defect(c, MS_ERR_INVALID_INPUT, "/",
+                   "neither /gpr nor /emi is present; a recording needs at "
+                   "least one sensor");
+    read_lane(c, file, &rec->lane);
+    read_truth(c, file, &rec->truth);
+    read_marks(c, file, &rec->marks);
+
+    if (c->n_defects) {
+        ret = c->code;
+        goto done;
+    }
+    h5u_ctx_flush_warnings(c);
+    ret = 0;
+    if (out) {
+        *out = rec;
+        rec = NULL;
+    }
+done:
+    ms_recording_free(rec);
+    return ret;
+}
+
 int ms_recording_read(const char *path, ms_recording **out, ms_diag *diag)
 {
     h5u_ctx c;
     hid_t file = H5I_INVALID_HID;
-    ms_recording *rec = NULL;
     int ret;
 
     if (out)
@@ -658,51 +702,33 @@ int ms_recording_read(const char *path, ms_recording **out, ms_diag *diag)
     ms_isolated_input_begin(); /* a child's stall limit covers this read */
     h5u_ctx_init(&c, path, diag);
     h5u_silence();
-    if ((ret = h5u_check_file(&c)) || (ret = h5u_open_file(&c, &file)))
-        goto done;
-    rec = ms_recording_new();
-    if (!rec) {
-        ret = h5u_defect(&c, MS_ERR_NOMEM, NULL, "out of memory");
-        goto done;
-    }
-    /* A gprMax output file is the other input we accept, through its own
-     * importer: say so in one line instead of listing what it lacks. */
-    if (h5u_child_kind(file, "rxs") == H5U_GROUP &&
-        H5Aexists(file, "format") <= 0) {
-        ret = h5u_defect(&c, MS_ERR_INVALID_INPUT, "/",
-                         "a gprMax output file, not a minescan recording; "
-                         "convert it with: minescan import-gprmax %s -o "
-                         "RECORDING.h5 [--dx M]", path);
-        goto done;
-    }
-    read_root(&c, file, rec);
-    int rg = read_gpr(&c, file, &rec->gpr);
-    int re = read_emi(&c, file, &rec->emi);
-    if (rg == MS_ERR_NOT_FOUND && re == MS_ERR_NOT_FOUND)
-        h5u_defect(&c, MS_ERR_INVALID_INPUT, "/",
-                   "neither /gpr nor /emi is present; a recording needs at "
-                   "least one sensor");
-    read_lane(&c, file, &rec->lane);
-    read_truth(&c, file, &rec->truth);
-    read_marks(&c, file, &rec->marks);
-
-    if (c.n_defects) {
-        ret = c.code;
-        goto done;
-    }
-    h5u_ctx_flush_warnings(&c);
-    ret = 0;
-    if (out) {
-        *out = rec;
-        rec = NULL;
-    }
-done:
+    if (!(ret = h5u_check_file(&c)) && !(ret = h5u_open_file(&c, &file)))
+        ret = read_open(&c, file, path, out);
     if (file >= 0)
         H5Fclose(file);
     H5Eclear2(H5E_DEFAULT);
-    ms_recording_free(rec);
     h5u_ctx_free(&c);
     ms_isolated_input_end();
+    return ret;
+}
+
+int ms_recording_read_image(const void *image, size_t len, const char *name,
+                            ms_recording **out, ms_diag *diag)
+{
+    h5u_ctx c;
+    hid_t file = H5I_INVALID_HID;
+    int ret;
+
+    if (out)
+        *out = NULL;
+    h5u_ctx_init(&c, name, diag);
+    h5u_silence();
+    if (!(ret = h5u_open_image(&c, image, len, &file)))
+        ret = read_open(&c, file, name, out);
+    if (file >= 0)
+        H5Fclose(file);
+    H5Eclear2(H5E_DEFAULT);
+    h5u_ctx_free(&c);
     return ret;
 }
 

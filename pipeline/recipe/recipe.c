@@ -82,6 +82,28 @@ static const char lms_recipe[] =
     "stage zscore in=gpr_map,gpr_hits out=gpr_z\n"
     "output anomaly=gpr_z gpr=gpr_z coverage=gpr_hits bscan=gpr\n";
 
+/* Radar imaging: the filtered (signed) traces gridded into an x-y-time
+ * volume, migrated into depth at a velocity estimated by focusing, the
+ * energy of the depths where mines lie as the radar map; fused with the
+ * metal detector as in the default. The migrated volume is drawn as depth
+ * slices. */
+static const char migrate_recipe[] =
+    "# radar migrated (3-D Kirchhoff, velocity estimated) and metal detector\n"
+    RADAR_FILTERS
+    "stage time_bins in=gpr,gpr_valid out=gpr_tb,gpr_tb_valid bin_ns=0.05\n"
+    "stage grid_volume in=gpr_tb,gpr_tb_valid,gpr_xy out=gpr_volume,gpr_vhits "
+    "cell_m=0.02 radius_m=0.04\n"
+    "stage migrate_kirchhoff in=gpr_volume out=gpr_migrated "
+    "velocity_m_per_ns=0 aperture_m=0.15 depth_step_m=0.01 depth_max_m=0.3 "
+    "surface_ns=0.5\n"
+    "stage volume_energy in=gpr_migrated out=gpr_menergy depth_start_m=0.02 "
+    "depth_end_m=0.2\n"
+    "stage zscore in=gpr_menergy,gpr_vhits out=gpr_z\n"
+    EMI_MAP
+    "stage fuse in=gpr_z,emi_z out=anomaly w_gpr=1 w_emi=1\n"
+    "output anomaly=anomaly,gpr_z,emi_z gpr=gpr_z emi=emi_z\n"
+    "output coverage=gpr_vhits,emi_hits bscan=gpr slices=gpr_migrated\n";
+
 const ms_builtin_recipe ms_builtin_recipes[] = {
     {"default", "radar and metal detector, fused (stages without input are "
                 "skipped)", default_recipe},
@@ -90,11 +112,13 @@ const ms_builtin_recipe ms_builtin_recipes[] = {
     {"slices", "radar x-y-time volume and a depth slice", slices_recipe},
     {"lms", "radar only, two-sided linear-prediction prescreener",
      lms_recipe},
+    {"migrate", "radar migrated (3-D Kirchhoff, velocity estimated) and "
+                "metal detector, fused; depth slices", migrate_recipe},
     {NULL, NULL, NULL},
 };
 
 static const char *const role_names[MS_N_ROLES] = {
-    "anomaly", "gpr", "emi", "coverage", "bscan"};
+    "anomaly", "gpr", "emi", "coverage", "bscan", "slices"};
 
 const char *ms_output_role_name(ms_output_role role)
 {

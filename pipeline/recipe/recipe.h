@@ -21,6 +21,7 @@ typedef enum {
     MS_ROLE_EMI,
     MS_ROLE_COVERAGE,
     MS_ROLE_BSCAN,
+    MS_ROLE_SLICES, /* a depth volume drawn as slice_<depth>m.png */
     MS_N_ROLES
 } ms_output_role;
 /* "anomaly", "gpr", ... */
@@ -62,6 +63,7 @@ typedef struct ms_stage_report {
     char reason[1024]; /* why skipped, or the OpenCL error that caused a fallback */
     char warning[256]; /* what the stage found odd about its parameters */
     int fell_back;
+    ms_estimates estimates; /* what the stage estimated from the data */
 } ms_stage_report;
 
 /* NULL-terminated table of the recipes that ship with minescan. */

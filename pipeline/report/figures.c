@@ -151,3 +151,99 @@ int ms_figure_bscan(ms_outdir *o, const ms_figures *f, const float *traces,
         ms_outdir_add(o, "bscan.png");
     return rc;
 }
+
+static const char *const slice_files[MS_MAX_SLICES] = {MS_SLICE_FILES};
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of the finite values of x; 0 when there are none (or no
+ * memory for the copy: the caller then scales automatically). */
+static double percentile(const float *x, size_t n, double q)
+{
+    float *c = malloc((n ? n : 1) * sizeof *c);
+    size_t m = 0;
+    for (size_t i = 0; c && i < n; i++)
+        if (isfinite(x[i]))
+            c[m++] = x[i];
+    double v = 0.0;
+    if (c && m) {
+        qsort(c, m, sizeof *c, cmp_float);
+        v = c[(size_t)(q * (double)(m - 1))];
+    }
+    free(c);
+    return v;
+}
+
+int ms_figure_slices(ms_outdir *o, const ms_figures *f, const float *vol,
+                     size_t nz, const ms_map_view *grid, double plane_m,
+                     const char *slot)
+{
+    size_t n = grid->nx * grid->ny;
+    /* slab s: the planes whose centres (k + 0.5) * plane_m lie in
+     * [s, s + 1) * 5 cm */
+    size_t first[MS_MAX_SLICES + 1], n_slabs = 0;
+    for (size_t s = 0; s <= MS_MAX_SLICES; s++) {
+        double k = ceil((double)s * MS_SLICE_SLAB_M / plane_m - 0.5);
+        first[s] = k < 0 ? 0 : k > (double)nz ? nz : (size_t)k;
+    }
+    while (n_slabs < MS_MAX_SLICES && first[n_slabs] < nz)
+        n_slabs++;
+    float *rms = malloc((n_slabs * n > 0 ? n_slabs * n : 1) * sizeof *rms);
+    ms_png_text *text = malloc((f->n_text + 2) * sizeof *text);
+    if (!rms || !text) {
+        free(rms);
+        free(text);
+        return ms_fail(MS_ERR_NOMEM, "out of memory drawing depth slices");
+    }
+    /* every slab first, for the one colour scale: up to the 99.5th
+     * percentile, so that a few bright cells (what is left of the ground
+     * bounce at the top) do not darken every slice */
+    for (size_t s = 0; s < n_slabs; s++) {
+        size_t k0 = first[s], k1 = first[s + 1];
+        for (size_t c = 0; c < n; c++) {
+            double sum = 0.0;
+            for (size_t k = k0; k < k1; k++)
+                sum += (double)vol[k * n + c] * vol[k * n + c];
+            rms[s * n + c] = k1 > k0 ? (float)sqrt(sum / (double)(k1 - k0))
+                                     : NAN;
+        }
+    }
+    double top = percentile(rms, n_slabs * n, 0.995);
+    memcpy(text, f->text, f->n_text * sizeof *text);
+    text[f->n_text] = (ms_png_text){"minescan:slot", slot};
+    int rc = 0;
+    for (size_t s = 0; s < n_slabs && !rc; s++) {
+        double d0 = (double)s * MS_SLICE_SLAB_M, d1 = d0 + MS_SLICE_SLAB_M;
+        char title[160], depth[64], path[MS_PATH_MAX];
+        snprintf(depth, sizeof depth, "%.9g %.9g", d0, d1);
+        text[f->n_text + 1] = (ms_png_text){"minescan:depth_m", depth};
+        snprintf(title, sizeof title, "Migrated radar, depth slice %.2f-%.2f "
+                 "m below the surface", d0, d1);
+        ms_map_view v = *grid;
+        v.v = rms + s * n;
+        float *shown = masked_copy(f, &v);
+        if (!shown) {
+            rc = ms_fail(MS_ERR_NOMEM, "out of memory drawing %s",
+                         slice_files[s]);
+            break;
+        }
+        ms_image_spec spec = {.title = title, .value_label = "RMS amplitude",
+                              .cmap = MS_CMAP_MAGMA, .vmin = 0.0,
+                              .vmax = top, .text = text,
+                              .n_text = f->n_text + 2};
+        ms_outdir_path(o, slice_files[s], path, sizeof path);
+        rc = ms_render_map(path, shown, v.nx, v.ny, v.x_min,
+                           v.x_min + v.cell * (double)v.nx, v.y_min,
+                           v.y_min + v.cell * (double)v.ny, NULL, 0, &spec);
+        free(shown);
+        if (!rc)
+            ms_outdir_add(o, slice_files[s]);
+    }
+    free(rms);
+    free(text);
+    return rc;
+}

@@ -36,4 +36,25 @@ int ms_figure_coverage(ms_outdir *o, const ms_figures *f, const char *sensor);
 int ms_figure_bscan(ms_outdir *o, const ms_figures *f, const float *traces,
                     size_t n_traces, size_t n_samples, const char *slot);
 
+/* The depth slices' files, one per 5 cm slab from the surface to 1 m
+ * (the names an output folder may hold). */
+#define MS_SLICE_SLAB_M 0.05
+#define MS_MAX_SLICES 20
+#define MS_SLICE_FILES \
+    "slice_0.00m.png", "slice_0.05m.png", "slice_0.10m.png", "slice_0.15m.png", \
+    "slice_0.20m.png", "slice_0.25m.png", "slice_0.30m.png", "slice_0.35m.png", \
+    "slice_0.40m.png", "slice_0.45m.png", "slice_0.50m.png", "slice_0.55m.png", \
+    "slice_0.60m.png", "slice_0.65m.png", "slice_0.70m.png", "slice_0.75m.png", \
+    "slice_0.80m.png", "slice_0.85m.png", "slice_0.90m.png", "slice_0.95m.png"
+
+/* slice_<depth>m.png: a depth volume [nz][grid->ny][grid->nx] over the
+ * cells of `grid` (its v unused; plane k spans [k, k + 1) * plane_m metres
+ * below the surface) drawn as the RMS amplitude of each 5 cm slab (the
+ * planes whose centres lie in it) down to 1 m, named by the slab's top,
+ * all on one colour scale; `slot` names
+ * the volume in a text chunk, "minescan:depth_m" gives the slab. */
+int ms_figure_slices(ms_outdir *o, const ms_figures *f, const float *vol,
+                     size_t nz, const ms_map_view *grid, double plane_m,
+                     const char *slot);
+
 #endif

@@ -294,6 +294,21 @@ int ms_index_write(ms_outdir *o, const char *input, const char *recipe_name,
     for (size_t k = 0; k < sizeof tech / sizeof tech[0]; k++)
         if (written(o, tech[k]))
             image(f, tech[k], tech[k], tech[k]);
+    /* the depth slices of a migrated volume, top down, side by side */
+    int slices = 0;
+    for (size_t i = 0; i < o->n_written; i++)
+        if (!strncmp(o->written[i], "slice_", 6)) {
+            if (!slices++) {
+                fputs("<h2>", f);
+                put_html(f, _("Depth slices (migrated radar)"));
+                fputs("</h2>\n<p>", f);
+            }
+            fprintf(f, "<a href=\"%s\"><img src=\"%s\" alt=\"%s\" "
+                       "style=\"max-width:49%%\"></a>\n", o->written[i],
+                    o->written[i], o->written[i]);
+        }
+    if (slices)
+        fputs("</p>\n", f);
     fputs("<ul class=\"files\">\n", f);
     for (size_t i = 0; i < o->n_written; i++) {
         const char *name = o->written[i]; /* our own fixed names */

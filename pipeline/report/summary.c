@@ -62,6 +62,26 @@ static json_t *stage_json(const ms_stage_report *rep)
                      rep->reason[0] ? json_string(rep->reason) : json_null());
 }
 
+/* What stages estimated from the data, keyed "STAGE#N.KEY" with N the
+ * stage's line among the recipe's lines of that stage (as --set counts). */
+static json_t *estimates_json(const ms_stage_report *reps, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++) {
+        const ms_stage_decl *d = reps[i].step->decl;
+        int nth = 1;
+        for (size_t j = 0; j < i; j++)
+            nth += reps[j].step->decl == d;
+        for (unsigned k = 0; k < reps[i].estimates.n; k++) {
+            char key[160];
+            snprintf(key, sizeof key, "%s#%d.%s", d->name, nth,
+                     reps[i].estimates.key[k]);
+            json_object_set_new(o, key, json_real(reps[i].estimates.value[k]));
+        }
+    }
+    return o;
+}
+
 int ms_summary_write(const char *path, const ms_summary_input *in)
 {
     char crc[9] = "";
@@ -120,6 +140,7 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
     }
     json_object_set_new(root, "stages", stages);
     json_object_set_new(root, "fallbacks", fallbacks);
+    json_object_set_new(root, "estimates", estimates_json(reps, n_reports));
     /* Where the time went outside the stages too: reading (and validating,
      * the same pass), the stages (with uploads and downloads), drawing and
      * writing the PNGs, and the other outputs (alarms, scores, maps.h5,
@@ -142,16 +163,27 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
                         json_integer((json_int_t)in->n_alarms));
     json_object_set_new(
         root, "detection",
-        json_pack("{s:f, s:f, s:f, s:f}", "alarm_threshold",
+        json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "alarm_threshold",
                   in->detect->alarm_threshold, "alarm_separation_m",
                   in->detect->separation_m, "halo_m", in->detect->halo_m,
-                  "sensor_threshold", in->detect->sensor_threshold));
+                  "sensor_threshold", in->detect->sensor_threshold,
+                  "sweep_footprint_m", in->footprint_m,
+                  "sweep_speed_limit_m_per_s", in->speed_limit_m_s));
     json_object_set_new(
         root, "results",
         json_pack("{s:I, s:o, s:o}", "n_alarms", (json_int_t)in->n_alarms,
                   "pd", in->scored && !isnan(in->pd) ? json_real(in->pd)
                                                      : json_null(),
                   "far_per_m2", in->scored ? json_real(in->far) : json_null()));
+    /* Who swept which lane when (the course page groups by these). */
+    const ms_recording *rec = in->rec;
+    json_object_set_new(
+        root, "recording",
+        json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "title",
+                  rec ? rec->title : NULL, "lane_id", rec ? rec->lane_id : NULL,
+                  "operator_id", rec ? rec->operator_id : NULL, "recorded_at",
+                  rec ? rec->recorded_at : NULL, "site",
+                  rec ? rec->site : NULL));
     json_t *warnings = json_array();
     for (size_t i = 0; in->warnings && i < in->warnings->n; i++)
         json_array_append_new(warnings, json_string(in->warnings->lines[i]));

@@ -28,6 +28,8 @@ typedef struct ms_summary_input {
     size_t n_alarms;
     int scored;     /* the recording had /truth */
     double pd, far; /* then: at the alarm threshold (pd NaN: no mines) */
+    const ms_recording *rec; /* its identity goes under "recording"; or NULL */
+    double footprint_m, speed_limit_m_s; /* sweep quality's settings */
 } ms_summary_input;
 
 /* CRC-32 (zlib) of a file as 8 hex digits; 0 or MS_ERR_IO. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -25,52 +26,16 @@
 #include "minescan/error.h"
 #include "minescan/version.h"
 #include "core/files.h"
+#include "core/outdir.h"
 #include "io/isolate.h"
 #include "opencl/cl_runtime.h"
 #include "report/summary.h" /* ms_file_crc32 */
+#include "runner/batch_inputs.h"
+#include "runner/batch_lock.h"
+#include "runner/batch_progress.h"
+#include "runner/batch_shard.h"
 
-typedef struct batch_row {
-    const char *input;
-    char output_dir[4096];
-    const char *status; /* ok, skipped, failed */
-    char reason[1024];
-    double seconds;
-    long long n_alarms; /* -1: unknown */
-    double pd, far;     /* NaN: none */
-} batch_row;
-
-/* Folder names for the inputs: each base name without its extension,
- * made unique among the batch by a numeric suffix (a.h5 and a.hdf5, or
- * x.h5 twice and x_2.h5, all get folders of their own); a name that would
- * point elsewhere ("..h5") or clash with batch.csv becomes input_N. */
-static int output_names(const char *const *inputs, size_t n, char (*names)[256])
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *base = strrchr(inputs[i], '/');
-        base = base ? base + 1 : inputs[i];
-        char stem[200];
-        snprintf(stem, sizeof stem, "%s", base);
-        char *dot = strrchr(stem, '.');
-        if (dot && dot != stem)
-            *dot = '\0';
-        /* Never ".", "..", a hidden name or the batch reports' own names. */
-        if (!stem[0] || stem[0] == '.' || !strcmp(stem, "batch.csv") ||
-            !strcmp(stem, "batch.json"))
-            snprintf(stem, sizeof stem, "input_%zu", i + 1);
-        snprintf(names[i], 256, "%s", stem);
-        for (unsigned suffix = 2;; suffix++) {
-            int taken = 0;
-            for (size_t k = 0; k < i && !taken; k++)
-                taken = !strcmp(names[k], names[i]);
-            if (!taken)
-                break;
-            if (suffix > 100000)
-                return ms_fail(MS_ERR_USAGE, "too many inputs named %s", stem);
-            snprintf(names[i], 256, "%s_%u", stem, suffix);
-        }
-    }
-    return 0;
-}
+typedef ms_batch_row batch_row;
 
 /* A string member of a JSON object, "" if absent or not a string (an
  * edited summary.json must not crash the batch). */
@@ -126,7 +91,11 @@ static int is_current(const char *input, const char *dir,
                       opt->process.alarm_separation_m &&
                   json_num(det, "halo_m") == opt->process.halo_m &&
                   json_num(det, "sensor_threshold") ==
-                      opt->process.sensor_threshold;
+                      opt->process.sensor_threshold &&
+                  json_num(det, "sweep_footprint_m") ==
+                      opt->process.footprint_m &&
+                  json_num(det, "sweep_speed_limit_m_per_s") ==
+                      opt->process.speed_limit_m_s;
         json_t *outs = json_object_get(s, "outputs");
         current = current && json_array_size(outs) > 0;
         for (size_t i = 0; current && i < json_array_size(outs); i++) {
@@ -145,85 +114,6 @@ static int is_current(const char *input, const char *dir,
     }
     json_decref(s);
     return current;
-}
-
-/* CSV field: quoted when it holds a comma, quote or newline. */
-static void csv_field(FILE *f, const char *s, int last)
-{
-    if (strpbrk(s, ",\"\n\r")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
-        }
-        fputc('"', f);
-    } else
-        fputs(s, f);
-    fputc(last ? '\n' : ',', f);
-}
-
-static void csv_number(FILE *f, double v, int last)
-{
-    if (isnan(v))
-        fputs("", f);
-    else
-        fprintf(f, "%.6g", v);
-    fputc(last ? '\n' : ',', f);
-}
-
-static int write_reports(const char *outdir, const batch_row *rows, size_t n,
-                         const ms_batch_totals *t)
-{
-    char path[4200], tmp[4300];
-    snprintf(path, sizeof path, "%s/batch.csv", outdir);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return ms_fail(MS_ERR_IO, "%s: cannot create", path);
-    fputs("input,output_dir,status,reason,seconds,n_alarms,pd,far_per_m2\n", f);
-    json_t *jrows = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const batch_row *r = &rows[i];
-        csv_field(f, r->input, 0);
-        csv_field(f, r->output_dir, 0);
-        csv_field(f, r->status, 0);
-        csv_field(f, r->reason, 0);
-        csv_number(f, r->seconds, 0);
-        csv_number(f, r->n_alarms < 0 ? NAN : (double)r->n_alarms, 0);
-        csv_number(f, r->pd, 0);
-        csv_number(f, r->far, 1);
-        json_array_append_new(
-            jrows,
-            json_pack("{s:s, s:s, s:s, s:s, s:f, s:o, s:o, s:o}", "input",
-                      r->input, "output_dir", r->output_dir, "status",
-                      r->status, "reason", r->reason, "seconds", r->seconds,
-                      "n_alarms",
-                      r->n_alarms < 0 ? json_null() : json_integer(r->n_alarms),
-                      "pd", isnan(r->pd) ? json_null() : json_real(r->pd),
-                      "far_per_m2",
-                      isnan(r->far) ? json_null() : json_real(r->far)));
-    }
-    int bad = fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        unlink(tmp);
-        json_decref(jrows);
-        return ms_fail(MS_ERR_IO, "%s: write failed", path);
-    }
-    json_t *root = json_pack("{s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I}}",
-                             "software", "minescan", "version",
-                             MINESCAN_VERSION, "rows", jrows, "totals",
-                             "inputs", (json_int_t)n, "ok", (json_int_t)t->ok,
-                             "skipped", (json_int_t)t->skipped, "failed",
-                             (json_int_t)t->failed);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    if (!text)
-        return ms_fail(MS_ERR_NOMEM, "out of memory");
-    snprintf(path, sizeof path, "%s/batch.json", outdir);
-    int rc = ms_write_text_atomic(path, text, strlen(text));
-    free(text);
-    return rc;
 }
 
 /* ---- the workers ------------------------------------------------------
@@ -270,18 +160,10 @@ static long long now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* A finished input: counted, its reason on stderr when it failed, its
- * progress line on stdout. */
-static void report_row(batch_shared *sh, const batch_row *r, size_t n,
-                       const ms_batch_options *opt, double seconds)
+/* A finished input: counted (the parent prints its line). */
+static void report_row(batch_shared *sh)
 {
-    size_t k = atomic_fetch_add(&sh->done, 1) + 1;
-    if (!strcmp(r->status, "failed"))
-        fprintf(stderr, "%s\n", r->reason);
-    if (!opt->quiet)
-        printf("[%zu/%zu] %-7s %s (%.1f s)\n", k, n, r->status, r->input,
-               seconds);
-    fflush(stdout);
+    atomic_fetch_add(&sh->done, 1);
 }
 
 /* Test hook: with MINESCAN_DEBUG_RUNNER_LOG=FILE every runner that a batch
@@ -397,6 +279,12 @@ static int worker_process(worker_state *ws, batch_row *row)
         row->far = res.scored ? res.far : NAN;
     }
     ms_diag_free(&diag);
+    if (rc == MS_ERR_NOMEM && opt->max_memory_mb > 0) {
+        size_t len = strlen(row->reason);
+        snprintf(row->reason + len, sizeof row->reason - len,
+                 " (memory capped at %ld MiB by --max-memory-mb)",
+                 opt->max_memory_mb);
+    }
     /* Each run starts with OpenCL afresh (ms_run_recipe resets the stage
      * fallbacks), but a context whose last call failed (a copy back to
      * the host, a stage that failed when nothing after it succeeded) may
@@ -408,7 +296,9 @@ static int worker_process(worker_state *ws, batch_row *row)
         ms_runner_free(ws->runner);
         ws->runner = NULL;
     }
-    return rc && res.input_invalid;
+    /* After running out of memory the heap may be fragmented for good: a
+     * fresh worker takes the next input. */
+    return rc && (res.input_invalid || rc == MS_ERR_NOMEM);
 }
 
 /* One input: skipped when current, else processed; the row is published
@@ -419,6 +309,7 @@ static int worker_one(worker_state *ws, size_t i)
     batch_row row = sh->rows[i];
     double t0 = ms_now_s();
     int retire = 0;
+    ms_outdir_sweep(row.output_dir); /* a killed batch's leftovers */
     if (!ws->opt->force &&
         is_current(row.input, row.output_dir, ws->opt, &row)) {
         row.status = "skipped";
@@ -426,12 +317,13 @@ static int worker_one(worker_state *ws, size_t i)
                  "outputs are complete and current");
     } else
         retire = worker_process(ws, &row);
+    row.wall_s = ms_now_s() - t0;
     const char *status = row.status;
     row.status = NULL;
     sh->rows[i] = row;
     atomic_thread_fence(memory_order_release);
     sh->rows[i].status = status;
-    report_row(sh, &sh->rows[i], ws->n, ws->opt, ms_now_s() - t0);
+    report_row(sh);
     return retire;
 }
 
@@ -477,24 +369,55 @@ static void worker_cache_dir(size_t worker)
     setenv("POCL_CACHE_DIR", dir, 1);
 }
 
-/* In the parent, which holds no OpenCL state: fork worker `w`. */
+/* The signals that stop a batch: the parent kills its workers, writes
+ * the reports and then dies of the signal. */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig) { stop_requested = sig; }
+
+/* In the parent, which holds no OpenCL state: fork worker `w` into the
+ * workers' process group *pgid (0: a new one, led by this worker). */
 static pid_t start_worker(batch_shared *sh, size_t w, size_t n,
-                          const ms_batch_options *opt)
+                          const ms_batch_options *opt, pid_t *pgid)
 {
     atomic_store(&sh->workers[w].current, NO_INPUT);
     fflush(NULL); /* or the worker writes the parent's buffers again */
 #ifdef __linux__
     pid_t parent = getpid();
 #endif
+    pid_t group = *pgid;
     pid_t pid = fork();
-    if (pid != 0)
+    if (pid > 0) {
+        /* Both sides set the group, so that it is right whichever runs
+         * first; a group whose members have all ended is gone, and the
+         * worker then leads a new one. */
+        if (setpgid(pid, group) != 0)
+            setpgid(pid, pid);
+        pid_t g = getpgid(pid);
+        if (g > 0)
+            *pgid = g;
         return pid;
+    }
+    if (pid < 0)
+        return pid;
+    if (setpgid(0, group) != 0)
+        setpgid(0, 0);
+    for (size_t k = 0; k < sizeof stop_signals / sizeof *stop_signals; k++)
+        signal(stop_signals[k], SIG_DFL);
 #ifdef __linux__
     /* A batch that is killed stops: no worker goes on writing outputs. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(0);
 #endif
+    if (opt->max_memory_mb > 0) {
+        /* RLIMIT_DATA, not RLIMIT_AS: PoCL and the sanitizers reserve far
+         * more address space than they use. */
+        rlim_t cap = (rlim_t)opt->max_memory_mb * 1024 * 1024;
+        struct rlimit rl = {cap, cap};
+        setrlimit(RLIMIT_DATA, &rl);
+    }
     worker_cache_dir(w);
     worker_main(sh, w, n, opt);
     fflush(NULL);
@@ -519,7 +442,7 @@ static const char *signal_name(int sig)
 /* Worker `w` has ended with `status`: the input it was on (if it had not
  * finished it) fails with the reason. Returns 1 when it was on one. */
 static int worker_ended(batch_shared *sh, size_t w, int status, size_t n,
-                        const ms_batch_options *opt, double stall_s)
+                        double stall_s)
 {
     batch_worker *bw = &sh->workers[w];
     size_t cur = atomic_exchange(&bw->current, NO_INPUT);
@@ -548,8 +471,8 @@ static int worker_ended(batch_shared *sh, size_t w, int status, size_t n,
                  "%s: processing ended without a result (its batch worker "
                  "exited with status %d); the file is probably corrupt",
                  r->input, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    report_row(sh, r, n, opt,
-               (double)(now_ns() - atomic_load(&bw->taken_ns)) * 1e-9);
+    r->wall_s = (double)(now_ns() - atomic_load(&bw->taken_ns)) * 1e-9;
+    report_row(sh);
     return 1;
 }
 
@@ -572,20 +495,59 @@ static void stop_stalled(batch_shared *sh, const pid_t *pids, size_t jobs,
     }
 }
 
+/* Finished rows not yet printed, in input order as far as they go. */
+static void print_finished(batch_shared *sh, size_t n, unsigned char *shown,
+                           size_t *first, ms_batch_progress *pr)
+{
+    size_t upto = atomic_load(&sh->next);
+    if (upto > n)
+        upto = n;
+    while (*first < n && shown[*first])
+        (*first)++;
+    for (size_t i = *first; i < upto; i++) {
+        batch_row *r = &sh->rows[i];
+        if (shown[i] || !r->status)
+            continue;
+        atomic_thread_fence(memory_order_acquire);
+        shown[i] = 1;
+        ms_progress_row(pr, r->status, r->input, r->reason, r->wall_s);
+    }
+}
+
+/* Kill every worker (their group, and each one in case one left it) and
+ * reap them. */
+static void kill_workers(pid_t *pids, size_t jobs, pid_t pgid)
+{
+    if (pgid > 0)
+        kill(-pgid, SIGKILL);
+    for (size_t w = 0; w < jobs; w++)
+        if (pids[w] > 0) {
+            kill(pids[w], SIGKILL);
+            while (waitpid(pids[w], NULL, 0) < 0 && errno == EINTR)
+                ;
+            pids[w] = 0;
+        }
+}
+
 /* Run the workers until every input is taken and every worker has ended,
  * replacing those that die while inputs are left. Returns the errno of
  * the last fork that failed, 0 if none. */
 static int run_workers(batch_shared *sh, size_t n, size_t jobs,
-                       const ms_batch_options *opt)
+                       const ms_batch_options *opt, ms_batch_progress *pr)
 {
     double stall_s = opt->timeout_s > 0 ? opt->timeout_s
                                         : MS_BATCH_DEFAULT_STALL_S;
     pid_t pids[MAX_WORKERS] = {0};
+    pid_t pgid = 0;
     size_t live = 0;
     int fork_errno = 0;
     unsigned idle_deaths = 0;
+    unsigned char *shown = calloc(n ? n : 1, 1);
+    size_t first = 0;
+    if (!shown)
+        return ENOMEM;
     for (size_t w = 0; w < jobs; w++) {
-        pids[w] = start_worker(sh, w, n, opt);
+        pids[w] = start_worker(sh, w, n, opt, &pgid);
         if (pids[w] > 0)
             live++;
         else
@@ -595,6 +557,10 @@ static int run_workers(batch_shared *sh, size_t n, size_t jobs,
      * once, and never longer than a tenth of the stall limit. */
     long poll_ns = stall_s < 0.1 ? (long)(stall_s * 1e8) : 10000000L;
     while (live > 0) {
+        if (stop_requested) {
+            kill_workers(pids, jobs, pgid);
+            break;
+        }
         int status = 0;
         pid_t p = waitpid(-1, &status, WNOHANG);
         if (p < 0 && errno == EINTR)
@@ -603,6 +569,8 @@ static int run_workers(batch_shared *sh, size_t n, size_t jobs,
             break; /* no child left (never: live counts them) */
         if (p == 0) {
             stop_stalled(sh, pids, jobs, stall_s);
+            print_finished(sh, n, shown, &first, pr);
+            ms_progress_tick(pr);
             struct timespec ts = {0, poll_ns > 0 ? poll_ns : 1000000L};
             nanosleep(&ts, NULL);
             continue;
@@ -614,42 +582,39 @@ static int run_workers(batch_shared *sh, size_t n, size_t jobs,
             continue; /* not a worker */
         pids[w] = 0;
         live--;
-        int on_input = worker_ended(sh, w, status, n, opt, stall_s);
+        int on_input = worker_ended(sh, w, status, n, stall_s);
         if (!on_input && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
             idle_deaths++;
         /* A worker that ended while inputs are left (it died, or retired
          * after an invalid file): a fresh one, with a fresh runner. */
-        if (atomic_load(&sh->next) < n && idle_deaths <= MAX_IDLE_DEATHS) {
-            pids[w] = start_worker(sh, w, n, opt);
+        if (atomic_load(&sh->next) < n && idle_deaths <= MAX_IDLE_DEATHS &&
+            !stop_requested) {
+            ms_progress_note(pr, "starting a fresh batch worker (the last "
+                             "one %s)", on_input ? "failed on its input"
+                                                 : "retired");
+            pids[w] = start_worker(sh, w, n, opt, &pgid);
             if (pids[w] > 0)
                 live++;
             else
                 fork_errno = errno;
         }
     }
+    print_finished(sh, n, shown, &first, pr);
+    free(shown);
     return fork_errno;
 }
 
-int ms_batch_run(const char *const *inputs, size_t n_inputs,
-                 const char *outdir, const ms_batch_options *opt,
-                 ms_batch_totals *totals)
+int ms_batch_process(const char *const *inputs, const char *const *names,
+                     size_t n, const char *outdir, const ms_batch_options *opt,
+                     ms_batch_row *rows, int *stopped_by)
 {
-    memset(totals, 0, sizeof *totals);
-    int rc = ms_make_dirs(outdir);
-    if (rc)
-        return rc;
+    *stopped_by = 0;
     /* Shared memory, so that the workers (fork) fill the same rows. */
-    size_t bytes = sizeof(batch_shared) + (n_inputs ? n_inputs : 1) *
-                                              sizeof(batch_row);
+    size_t bytes = sizeof(batch_shared) + (n ? n : 1) * sizeof(batch_row);
     batch_shared *sh = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    char (*names)[256] = calloc(n_inputs ? n_inputs : 1, sizeof *names);
-    if (sh == MAP_FAILED || !names) {
-        if (sh != MAP_FAILED)
-            munmap(sh, bytes);
-        free(names);
+    if (sh == MAP_FAILED)
         return ms_fail(MS_ERR_NOMEM, "out of memory");
-    }
     atomic_init(&sh->next, 0);
     atomic_init(&sh->done, 0);
     for (size_t w = 0; w < MAX_WORKERS; w++) {
@@ -657,8 +622,7 @@ int ms_batch_run(const char *const *inputs, size_t n_inputs,
         atomic_init(&sh->workers[w].taken_ns, 0);
         atomic_init(&sh->workers[w].beat_ns, 0);
     }
-    rc = output_names(inputs, n_inputs, names);
-    for (size_t i = 0; !rc && i < n_inputs; i++) {
+    for (size_t i = 0; i < n; i++) {
         batch_row *r = &sh->rows[i];
         r->input = inputs[i];
         snprintf(r->output_dir, sizeof r->output_dir, "%s/%s", outdir,
@@ -669,34 +633,117 @@ int ms_batch_run(const char *const *inputs, size_t n_inputs,
     size_t jobs = opt->jobs > 1 ? (size_t)opt->jobs : 1;
     if (jobs > MAX_WORKERS)
         jobs = MAX_WORKERS;
-    if (jobs > n_inputs)
-        jobs = n_inputs;
+    if (jobs > n)
+        jobs = n;
+    ms_batch_progress pr;
+    ms_progress_init(&pr, n, opt->quiet, opt->verbose);
+    /* A signal stops the workers first; the rows done so far are kept. */
+    struct sigaction old[3], sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    stop_requested = 0;
+    for (size_t k = 0; k < 3; k++)
+        sigaction(stop_signals[k], &sa, &old[k]);
     /* Even one job runs in a worker: the parent never opens OpenCL, and a
      * crash takes the worker, not the batch. */
-    int fork_errno = !rc && jobs ? run_workers(sh, n_inputs, jobs, opt) : 0;
-    for (size_t i = 0; !rc && i < n_inputs; i++) {
+    int fork_errno = jobs ? run_workers(sh, n, jobs, opt, &pr) : 0;
+    for (size_t k = 0; k < 3; k++)
+        sigaction(stop_signals[k], &old[k], NULL);
+    *stopped_by = stop_requested;
+    for (size_t i = 0; i < n; i++) {
         batch_row *r = &sh->rows[i];
-        if (!r->status) { /* never taken, or its worker vanished */
-            r->status = "failed";
-            if (fork_errno)
-                snprintf(r->reason, sizeof r->reason,
-                         "%s: not processed: cannot start a batch worker "
-                         "process: %s", r->input, strerror(fork_errno));
-            else
-                snprintf(r->reason, sizeof r->reason,
-                         "%s: the batch worker processing it ended early",
-                         r->input);
-        }
-        if (!strcmp(r->status, "failed"))
-            totals->failed++;
-        else if (!strcmp(r->status, "skipped"))
-            totals->skipped++;
+        if (r->status)
+            continue;
+        /* never taken, its worker vanished, or the batch was stopped */
+        r->status = "failed";
+        if (*stopped_by)
+            snprintf(r->reason, sizeof r->reason,
+                     "%s: not processed: the batch was stopped by signal %d "
+                     "(%s)", r->input, *stopped_by, strsignal(*stopped_by));
+        else if (fork_errno)
+            snprintf(r->reason, sizeof r->reason,
+                     "%s: not processed: cannot start a batch worker "
+                     "process: %s", r->input, strerror(fork_errno));
         else
-            totals->ok++;
+            snprintf(r->reason, sizeof r->reason,
+                     "%s: the batch worker processing it ended early",
+                     r->input);
+        if (!*stopped_by)
+            ms_progress_row(&pr, r->status, r->input, r->reason, 0);
     }
-    if (!rc)
-        rc = write_reports(outdir, sh->rows, n_inputs, totals);
-    free(names);
+    ms_progress_end(&pr);
+    memcpy(rows, sh->rows, n * sizeof *rows);
     munmap(sh, bytes);
+    return 0;
+}
+
+int ms_batch_run(const char *const *inputs, size_t n_inputs,
+                 const char *outdir, const ms_batch_options *opt,
+                 ms_batch_totals *totals)
+{
+    memset(totals, 0, sizeof *totals);
+    int lock = -1;
+    int rc = ms_batch_lock(outdir, &lock);
+    if (rc)
+        return rc;
+    size_t n = n_inputs ? n_inputs : 1;
+    char (*names)[256] = calloc(n, sizeof *names);
+    size_t *order = calloc(n, sizeof *order);
+    const char **sel = calloc(n, sizeof *sel);
+    const char **sel_names = calloc(n, sizeof *sel_names);
+    ms_batch_row *rows = calloc(n, sizeof *rows);
+    if (!names || !order || !sel || !sel_names || !rows)
+        rc = ms_fail(MS_ERR_NOMEM, "out of memory");
+    /* A shard names its folders as the whole batch would, from the list
+     * sorted by path, so that the shards' folders never clash. */
+    unsigned count = opt->shard_count > 1 ? opt->shard_count : 1;
+    unsigned index = count > 1 ? opt->shard_index : 1;
+    const char **sorted = NULL;
+    size_t m = 0;
+    if (!rc) {
+        if (count > 1) {
+            ms_shard_order(inputs, n_inputs, order);
+            sorted = calloc(n, sizeof *sorted);
+            if (!sorted)
+                rc = ms_fail(MS_ERR_NOMEM, "out of memory");
+            for (size_t i = 0; !rc && i < n_inputs; i++)
+                sorted[i] = inputs[order[i]];
+        }
+        if (!rc)
+            rc = ms_inputs_output_names(sorted ? sorted : inputs, n_inputs,
+                                        names);
+        for (size_t i = index - 1; !rc && i < n_inputs; i += count) {
+            sel[m] = (sorted ? sorted : inputs)[i];
+            sel_names[m++] = names[i];
+        }
+    }
+    int stopped = 0;
+    if (!rc)
+        rc = ms_batch_process(sel, sel_names, m, outdir, opt, rows, &stopped);
+    if (!rc) {
+        for (size_t i = 0; i < m; i++) {
+            if (!strcmp(rows[i].status, "failed"))
+                totals->failed++;
+            else if (!strcmp(rows[i].status, "skipped"))
+                totals->skipped++;
+            else
+                totals->ok++;
+        }
+        totals->stopped_by = stopped;
+        json_t *extra = NULL;
+        if (count > 1)
+            extra = json_pack("{s:{s:I, s:I, s:I}}", "shard", "index",
+                              (json_int_t)index, "count", (json_int_t)count,
+                              "inputs_all_shards", (json_int_t)n_inputs);
+        rc = ms_batch_write_reports(outdir, rows, m, extra);
+    }
+    free(sorted);
+    free(names);
+    free(order);
+    free(sel);
+    free(sel_names);
+    free(rows);
+    ms_batch_unlock(lock);
     return rc;
 }

@@ -11,10 +11,13 @@
 #include <unistd.h>
 
 #include "minescan/detect.h"
+#include "minescan/operator.h"
 #include "minescan/render.h"
 #include "minescan/version.h"
 #include "core/files.h"
 #include "core/outdir.h"
+#include "detect/operator_json.h"
+#include "io/formats/formats.h"
 #include "io/condition.h"
 #include "report/evidence.h"
 #include "report/figures.h"
@@ -30,6 +33,7 @@ static const char *const known_outputs[] = {
     "summary.json", "bscan.png", "heatmap.png", "coverage.png",
     "alarms.csv", "alarms.geojson", "score.json", "roc.csv", "roc.png",
     "targets.csv", "candidates.csv", "maps.h5", "index.html",
+    MS_SLICE_FILES,
     MS_EVIDENCE_FILE_NAMES,
 };
 
@@ -43,6 +47,9 @@ ms_process_options ms_process_options_default(void)
     o.alarm_separation_m = d.separation_m;
     o.halo_m = d.halo_m;
     o.sensor_threshold = d.sensor_threshold;
+    ms_sweep_options sw = ms_sweep_options_default();
+    o.footprint_m = sw.footprint_m;
+    o.speed_limit_m_s = sw.speed_limit_m_s;
     return o;
 }
 
@@ -135,6 +142,29 @@ static int write_bscan(job *j, const ms_figures *f)
     return ms_figure_bscan(&j->out, f, data, s.dims[0], s.dims[1], slot);
 }
 
+/* The recipe's slices output, a depth volume (migrate_kirchhoff's), as
+ * slice_<depth>m.png every 5 cm down to 1 m. */
+static int write_slices(job *j, const ms_figures *f, const char *input)
+{
+    ms_shape s;
+    const char *slot = ms_run_output(j->run, MS_ROLE_SLICES);
+    const float *data = slot ? ms_run_slot(j->run, slot, &s) : NULL;
+    if (!data)
+        return 0;
+    if (s.kind != MS_ARRAY_VOLUME || !(s.plane_m > 0) || !(s.cell_m > 0)) {
+        fprintf(stderr, "%s: warning: output slices=%s: not a volume in depth "
+                "(migrate_kirchhoff makes one); no slices drawn\n",
+                input, slot);
+        return 0;
+    }
+    const ms_env *env = ms_run_env(j->run);
+    ms_map_view grid = {.nx = s.dims[2], .ny = s.dims[1],
+                        .x_min = env->lane_x_min, .y_min = env->lane_y_min,
+                        .cell = s.cell_m};
+    return ms_figure_slices(&j->out, f, data, s.dims[0], &grid, s.plane_m,
+                            slot);
+}
+
 /* The evidence panels: the recipe's filtered radar traces (as in
  * bscan.png) and the metal detector's channel 0 (the one the default
  * recipe maps) as recorded, missing readings NaN. */
@@ -197,6 +227,44 @@ static int write_maps(job *j)
     return rc;
 }
 
+/* score.json: the alarms' score (with /truth), the marks' score (with
+ * /truth and /marks) and the sweep quality (whenever the positions span
+ * an area; every lane, so a lane without truth still gets "sweep"). */
+static int write_score_json(job *j, const ms_line *line, double swath,
+                            double area)
+{
+    const ms_recording *rec = j->rec;
+    ms_marks_score marks = {0};
+    ms_sweep_quality sweep = {0};
+    int have_marks = 0, have_sweep = 0, rc = 0;
+    if (j->det.scored && rec->marks) {
+        rc = ms_marks_score_compute(rec->truth, rec->marks, area,
+                                    j->opt->halo_m, &marks);
+        have_marks = !rc;
+    }
+    if (!rc) {
+        ms_sweep_options so = {j->opt->footprint_m, j->opt->speed_limit_m_s};
+        int src = ms_sweep_quality_recording(rec, &so, &sweep);
+        have_sweep = !src;
+        /* positions at one spot: no lane to cover, no "sweep" */
+        if (src && src != MS_ERR_INVALID_INPUT)
+            rc = src;
+    }
+    if (!rc && (j->det.scored || have_sweep)) {
+        char path[MS_PATH_MAX];
+        out_path(j, "score.json", path, sizeof path);
+        rc = ms_score_write_lane_json(
+            path, j->det.scored ? &j->det.score : NULL,
+            j->det.scored ? &j->det.roc : NULL, line, swath,
+            have_marks ? &marks : NULL, have_sweep ? &sweep : NULL);
+        if (!rc)
+            add_output(j, "score.json");
+    }
+    ms_marks_score_free(&marks);
+    ms_sweep_quality_free(&sweep);
+    return rc;
+}
+
 static int detect_and_score(job *j, const ms_map_view *final)
 {
     ms_map_view g = map_view(j->run, ms_run_output(j->run, MS_ROLE_GPR)),
@@ -210,8 +278,9 @@ static int detect_and_score(job *j, const ms_map_view *final)
      * MS_LINE_SWATH_M; score.json adds them per metre of line. */
     ms_line line;
     double swath = NAN, area = ms_recording_lane_area(j->rec);
-    if (ms_recording_line(j->rec, MS_LINE_TOL_M, &line) != MS_LINE_NONE &&
-        !j->rec->lane.present) {
+    int is_line =
+        ms_recording_line(j->rec, MS_LINE_TOL_M, &line) != MS_LINE_NONE;
+    if (is_line && !j->rec->lane.present) {
         swath = MS_LINE_SWATH_M;
         area = line.length_m * swath;
     } else if (!(area > 0)) {
@@ -221,8 +290,18 @@ static int detect_and_score(job *j, const ms_map_view *final)
         area = (env->lane_x_max - env->lane_x_min) *
                (env->lane_y_max - env->lane_y_min);
     }
-    int rc = ms_detect(final, &g, &e, j->rec->truth, area, &j->detect,
-                       &j->det);
+    /* A line's alarms are the peaks along its traces (the radar's, else
+     * the metal detector's readings), at their positions: on the line. */
+    const ms_gpr *gp = j->rec->gpr;
+    const ms_emi *em = j->rec->emi;
+    int rc = !is_line ? ms_detect(final, &g, &e, j->rec->truth, area,
+                                  &j->detect, &j->det)
+             : gp ? ms_detect_line(final, &g, &e, j->rec->truth, area,
+                                   &j->detect, &line, gp->x, gp->y,
+                                   gp->n_traces, &j->det)
+                  : ms_detect_line(final, &g, &e, j->rec->truth, area,
+                                   &j->detect, &line, em->x, em->y,
+                                   em->n_readings, &j->det);
     char path[MS_PATH_MAX];
     if (!rc) {
         out_path(j, "alarms.csv", path, sizeof path);
@@ -235,13 +314,11 @@ static int detect_and_score(job *j, const ms_map_view *final)
     }
     if (!rc)
         add_output(j, "alarms.geojson");
+    if (!rc)
+        rc = write_score_json(j, &line, swath, area);
     if (rc || !j->det.scored)
         return rc;
-    out_path(j, "score.json", path, sizeof path);
-    rc = ms_score_write_json_line(path, &j->det.score, &j->det.roc, &line,
-                                  swath);
-    if (!rc) {
-        add_output(j, "score.json");
+    {
         out_path(j, "roc.csv", path, sizeof path);
         rc = ms_roc_write_csv(path, &j->det.roc);
     }
@@ -296,7 +373,8 @@ int ms_process_recording(ms_runner *runner, const char *input,
             rc = ms_fail(MS_ERR_NOMEM, "out of memory");
     }
     if (!rc) {
-        rc = ms_recording_read(input, &j.rec, diag);
+        /* HDF5 recordings, and field formats converted in memory */
+        rc = ms_recording_load(input, &j.rec, diag, NULL);
         result->input_invalid = rc != 0;
     }
     double t_read = ms_now_s();
@@ -367,6 +445,8 @@ int ms_process_recording(ms_runner *runner, const char *input,
                 : ms_fail(MS_ERR_NOMEM, "out of memory");
     }
     if (!rc)
+        rc = write_slices(&j, &fig, input);
+    if (!rc)
         rc = write_maps(&j);
     if (!rc)
         rc = ms_index_write(&j.out, input, j.recipe.name, &j.det, j.rec, ev);
@@ -392,6 +472,9 @@ int ms_process_recording(ms_runner *runner, const char *input,
             .scored = j.det.scored,
             .pd = j.det.score.pd,
             .far = j.det.score.far,
+            .rec = j.rec,
+            .footprint_m = opt->footprint_m,
+            .speed_limit_m_s = opt->speed_limit_m_s,
         };
         s.reports = ms_run_reports(j.run, &s.n_reports);
         for (size_t i = 0; i < opt->n_overrides && i < 16; i++)

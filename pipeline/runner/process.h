@@ -16,6 +16,8 @@ typedef struct ms_process_options {
     double alarm_separation_m;
     double halo_m;
     double sensor_threshold; /* which sensors `detectors` names (z) */
+    double footprint_m;      /* sweep quality: sensor footprint */
+    double speed_limit_m_s;  /* sweep quality: speed limit */
 } ms_process_options;
 
 ms_process_options ms_process_options_default(void);

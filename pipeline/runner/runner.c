@@ -473,8 +473,9 @@ static int fit_line_extent(ms_run *run, ms_recording *rec, ms_lane *lane)
     if (kind == MS_LINE_DIAGONAL) {
         snprintf(msg, sizeof msg, "the recording is one straight line at "
                  "%.1f degrees to the lane's x axis; only lines along x or y "
-                 "are mapped as a line yet, so alarms may come out twice, "
-                 "either side of it", atan2(line.uy, line.ux) * 180.0 /
+                 "are mapped as one row of cells, so its maps cover the "
+                 "strip around it (its alarms are still taken along the "
+                 "line, at the traces)", atan2(line.uy, line.ux) * 180.0 /
                  acos(-1.0));
         line_warning(run, first, msg);
         return 0;
@@ -679,7 +680,8 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
                     const ms_recipe_step *st, ms_stage_report *rep)
 {
     const ms_stage_decl *d = st->decl;
-    ms_stage_ctx ctx = {.decl = d, .env = &run->env, .params = st->params};
+    ms_stage_ctx ctx = {.decl = d, .env = &run->env, .params = st->params,
+                        .estimates = &rep->estimates};
     rep->step = st;
     ms_slot *in[MS_MAX_IO] = {0};
     for (unsigned i = 0; i < d->n_in; i++) {

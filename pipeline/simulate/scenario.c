@@ -16,6 +16,8 @@
 
 static const char *const sensor_names[] = {"", "gpr", "emi", "dual", NULL};
 static const char *const sweep_names[] = {"handheld", "cart", NULL};
+static const char *const profile_names[] = {"none", "careful", "fast",
+                                            "overmarker", NULL};
 
 #define D(key, opt, field, lo, hi, unit, help)                                 \
     {key, opt, MS_SIM_P_DOUBLE, OFF(field), 0, lo, hi, NULL, unit, help}
@@ -33,6 +35,14 @@ static const ms_sim_param params[] = {
     T("recording.site", "site", site, "site attribute"),
     T("recording.lane_id", "lane-id", lane_id, "lane_id attribute"),
     T("recording.operator_id", "operator-id", operator_id, "operator_id attribute"),
+    T("recording.recorded_at", "recorded-at", recorded_at,
+      "recorded_at attribute (ISO 8601, e.g. 2026-11-02T09:00:00Z)"),
+    {"operator.profile", "operator-profile", MS_SIM_P_ENUM,
+     OFF(operator_profile), 0, 0, 0, profile_names, "",
+     "a trainee's habits: none, careful (slow, overlapping sweeps, marks "
+     "close), fast (fast sweeps with gaps, misses mines) or overmarker "
+     "(marks the mines and much else); scales the sweep and marks "
+     "parameters and switches marks on"},
     D("lane.length_m", "length", length_m, 0.5, 100, "m", "lane length (x)"),
     D("lane.width_m", "width", width_m, 0.3, 5, "m", "lane width (y)"),
 

@@ -155,6 +155,7 @@ static int add_attributes(ms_recording *rec, const ms_scenario *s, uint64_t seed
     rc = rc ? rc : set_text(&rec->site, s->site[0] ? s->site : "simulated");
     rc = rc ? rc : set_text(&rec->lane_id, s->lane_id);
     rc = rc ? rc : set_text(&rec->operator_id, s->operator_id);
+    rc = rc ? rc : set_text(&rec->recorded_at, s->recorded_at);
     int n = snprintf(buf, sizeof buf, "minescan simulate (seed %llu):",
                      (unsigned long long)seed);
     if (s->sensor & MS_SIM_GPR)
@@ -167,7 +168,27 @@ static int add_attributes(ms_recording *rec, const ms_scenario *s, uint64_t seed
     return rc ? rc : set_text(&rec->instrument, buf);
 }
 
-int ms_simulate(const ms_scenario *s, uint64_t seed, ms_recording **out)
+static int simulate_scenario(const ms_scenario *s, uint64_t seed,
+                             ms_recording **out);
+
+int ms_simulate(const ms_scenario *given, uint64_t seed, ms_recording **out)
+{
+    *out = NULL;
+    if (given->operator_profile == MS_SIM_OPERATOR_NONE)
+        return simulate_scenario(given, seed, out);
+    /* The trainee's habits change a copy, not the caller's scenario. */
+    ms_scenario s;
+    int rc = ms_scenario_copy(&s, given);
+    if (rc)
+        return rc;
+    ms_sim_apply_operator_profile(&s);
+    rc = simulate_scenario(&s, seed, out);
+    ms_scenario_free(&s);
+    return rc;
+}
+
+static int simulate_scenario(const ms_scenario *s, uint64_t seed,
+                             ms_recording **out)
 {
     *out = NULL;
     int rc = ms_scenario_check(s, "scenario");

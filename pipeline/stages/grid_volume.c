@@ -44,6 +44,7 @@ static int shape(ms_stage_ctx *ctx)
                        "grid_volume: a %zu x %zu x %zu volume is too large; "
                        "raise cell_m or time_bins.bin_ns", nx, ny, nz);
     ctx->out[0] = (ms_shape){MS_ARRAY_VOLUME, {nz, ny, nx}, p->cell_m};
+    ctx->out[0].plane_s = ctx->in[0].plane_s; /* the time bins' depth axis */
     ctx->out[1] = (ms_shape){MS_ARRAY_MAP, {ny, nx, 1}, p->cell_m};
     return 0;
 }

@@ -8,6 +8,9 @@ extern const ms_stage_decl ms_stage_dewow, ms_stage_background_removal,
     ms_stage_emi_detrend, ms_stage_zscore, ms_stage_fuse, ms_stage_time_bins,
     ms_stage_grid_volume, ms_stage_depth_slice, ms_stage_ground_align;
 extern const ms_stage_decl ms_stage_lms_residual;
+extern const ms_stage_decl ms_stage_migrate_kirchhoff, ms_stage_volume_energy;
+extern const ms_stage_decl ms_stage_cfar, ms_stage_emi_decay,
+    ms_stage_dipole_filter, ms_stage_depth_cfar;
 
 const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_dewow,
@@ -21,8 +24,14 @@ const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_time_bins,
     &ms_stage_grid_volume,
     &ms_stage_depth_slice,
+    &ms_stage_migrate_kirchhoff,
+    &ms_stage_volume_energy,
     &ms_stage_zscore,
     &ms_stage_fuse,
+    &ms_stage_cfar,
+    &ms_stage_emi_decay,
+    &ms_stage_dipole_filter,
+    &ms_stage_depth_cfar,
     NULL,
 };
 

@@ -1,6 +1,7 @@
 /* The stage framework's shared half: parameters by name, the lifecycle of
  * one invocation (private state, scratch) and its memory footprint. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,4 +144,21 @@ size_t ms_stage_footprint(const ms_stage_ctx *ctx)
     if (ctx->decl->work_bytes)
         bytes += ctx->decl->work_bytes(ctx);
     return bytes;
+}
+
+void ms_stage_estimate(const ms_stage_ctx *ctx, const char *key, double v)
+{
+    ms_estimates *e = ctx->estimates;
+    if (!e)
+        return;
+    unsigned i = 0;
+    while (i < e->n && strcmp(e->key[i], key) != 0)
+        i++;
+    if (i == MS_MAX_ESTIMATES)
+        return;
+    if (i == e->n) {
+        snprintf(e->key[i], sizeof e->key[i], "%s", key);
+        e->n++;
+    }
+    e->value[i] = v;
 }

@@ -35,6 +35,11 @@ typedef struct ms_shape {
      * [lane_x_min + ix * cell_m, lane_x_min + (ix + 1) * cell_m] and
      * likewise in y. 0 for other kinds. */
     double cell_m;
+    /* The depth axis of time bins (series from time_bins) and of volumes
+     * gridded from them: plane k holds samples [k, k + 1) * plane_s / dt
+     * (plane_s in seconds). A migrated volume is in depth instead: plane k
+     * spans [k, k + 1) * plane_m metres below the surface. 0 = not known. */
+    double plane_s, plane_m;
 } ms_shape;
 
 static inline size_t ms_shape_count(ms_shape s)
@@ -107,6 +112,9 @@ typedef struct ms_stage_ctx {
      * recording (a time window past the end of the traces); the runner
      * prints it and records it in summary.json. */
     char warning[256];
+    /* Where a stage records what it estimated from the data (a velocity):
+     * summary.json's "estimates". NULL when nobody asks (tests). */
+    struct ms_estimates *estimates;
 } ms_stage_ctx;
 
 struct ms_stage_decl {
@@ -180,6 +188,17 @@ int ms_stage_scratch_device(const ms_stage_ctx *ctx, ms_cl *cl, size_t bytes,
                             cl_mem *out);
 /* Bytes one invocation holds at once: inputs, outputs and work_bytes. */
 size_t ms_stage_footprint(const ms_stage_ctx *ctx);
+
+/* What the stages of one step estimated from the data, by key. */
+#define MS_MAX_ESTIMATES 4
+typedef struct ms_estimates {
+    unsigned n;
+    char key[MS_MAX_ESTIMATES][48];
+    double value[MS_MAX_ESTIMATES];
+} ms_estimates;
+/* Record an estimate (replacing one of the same key); a no-op when
+ * ctx->estimates is NULL or full. */
+void ms_stage_estimate(const ms_stage_ctx *ctx, const char *key, double v);
 
 /* Small helpers shared by the stage files. */
 static inline size_t ms_clamp_index(long i, size_t n)

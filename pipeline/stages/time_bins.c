@@ -30,6 +30,7 @@ static int shape(ms_stage_ctx *ctx)
     size_t per = (size_t)samples_per_bin(ctx), ns = ctx->in[0].dims[1];
     ctx->out[0] = (ms_shape){MS_ARRAY_SERIES,
                              {ctx->in[0].dims[0], (ns + per - 1) / per, 1}};
+    ctx->out[0].plane_s = (double)per * ctx->env->dt_s;
     ctx->out[1] = ctx->out[0];
     ctx->out[1].kind = MS_ARRAY_MASK;
     return 0;

@@ -285,19 +285,115 @@ class Lines(unittest.TestCase):
                 self.assertAlmostEqual(0.5 * (ext["y_min"] + ext["y_max"]),
                                        0.5, delta=1e-9)
 
-    def test_diagonal_line_is_reported(self):
+    def check_at_traces(self, out, rec, targets_xy, halo=0.25):
+        """Every alarm at the position of a trace (so on the line), and
+        exactly one alarm within ALONG_TOL of each target: none twice,
+        either side of the line."""
+        with h5py.File(rec, "r") as f:
+            tx, ty = f["gpr/x"][()], f["gpr/y"][()]
+        alarms = read_alarms(out)
+        for a in alarms:
+            d = np.hypot(tx - a[0], ty - a[1]).min()
+            self.assertLess(d, 1e-4, f"alarm {a} is at no trace")
+        for t in targets_xy:
+            near = [a for a in alarms
+                    if np.hypot(a[0] - t[0], a[1] - t[1]) <= halo]
+            self.assertEqual(len(near), 1, f"target {t}: alarms {alarms}")
+            self.assertLessEqual(np.hypot(near[0][0] - t[0],
+                                          near[0][1] - t[1]),
+                                 ALONG_TOL + 1e-9, f"target {t}: {near}")
+        return alarms
+
+    def test_diagonal_line_one_alarm_per_target_on_it(self):
+        """A line at 30 degrees: mapped over the strip around it, but its
+        alarms are the peaks along the traces: one per target, on the
+        line (a 2-D peak search found cells either side of it)."""
         rec = self.path("bscan_diag.h5")
         a = np.radians(30.0)
-        write_line(rec, origin=(0.0, 0.0), direction=(np.cos(a), np.sin(a)))
-        out, r = self.run_ok(rec, "diag", "--recipe", "gpr")
-        self.assertRegex(r.stderr, r"bscan_diag\.h5: warning: the recording "
-                         r"is one straight line at 30\.0 degrees")
-        s = load_json(os.path.join(out, "summary.json"))
-        self.assertTrue(any("30.0 degrees" in w for w in s["warnings"]),
-                        s["warnings"])
-        score = load_json(os.path.join(out, "score.json"))
-        self.assertAlmostEqual(score["line_length_m"], LENGTH, delta=1e-6)
-        self.assertAlmostEqual(score["area_m2"], LENGTH * 0.1, delta=1e-6)
+        u = (np.cos(a), np.sin(a))
+        write_line(rec, origin=(0.0, 0.0), direction=u)
+        for recipe in ("default", "gpr"):
+            with self.subTest(recipe=recipe):
+                out, r = self.run_ok(rec, f"diag_{recipe}", "--recipe",
+                                     recipe)
+                self.assertRegex(r.stderr, r"bscan_diag\.h5: warning: the "
+                                 r"recording is one straight line at "
+                                 r"30\.0 degrees")
+                alarms = self.check_at_traces(
+                    out, rec, [(t * u[0], t * u[1]) for t in TARGETS])
+                self.assertEqual(len(alarms), len(TARGETS), alarms)
+                score = load_json(os.path.join(out, "score.json"))
+                self.assertAlmostEqual(score["line_length_m"], LENGTH,
+                                       delta=1e-6)
+                self.assertAlmostEqual(score["area_m2"], LENGTH * 0.1,
+                                       delta=1e-6)
+                self.assertEqual(score["n_duplicates"], 0)
+
+    def test_alarms_at_trace_positions(self):
+        """Traces every 1.5 cm under a 2 cm grid: each alarm lies at a
+        trace, not at a cell centre between traces."""
+        rec = self.path("bscan_15mm.h5")
+        write_line(rec, emi=True)
+        with h5py.File(rec, "r+") as f:  # stretch: a trace every 1.5 cm
+            for g in ("gpr", "emi"):
+                f[f"{g}/x"][...] = f[f"{g}/x"][()] * 1.5
+            f["truth/x"][...] = f["truth/x"][()] * 1.5
+        targets = [(1.5 * t, 0.5) for t in TARGETS]
+        for recipe in ("default", "gpr", "emi"):
+            with self.subTest(recipe=recipe):
+                out, _ = self.run_ok(rec, f"t15_{recipe}", "--recipe",
+                                     recipe)
+                alarms = self.check_at_traces(out, rec, targets)
+                self.assertEqual(len(alarms), len(TARGETS), alarms)
+
+    def test_simulated_cart_line(self):
+        """A cart line from minescan's simulator (one line, radar and metal
+        detector, the lane 30 cm across): each mine one alarm, on the
+        line at a trace."""
+        scen = self.path("cart_line.json")
+        mines = [("PMN", 1.0), ("M14", 2.0), ("PMN", 3.0)]
+        with open(scen, "w") as f:
+            json.dump({"seed": 5, "sensor": "dual",
+                       "lane": {"length_m": 4.0, "width_m": 0.3},
+                       "sweep": {"mode": "cart", "line_spacing_m": 0.5,
+                                 "trace_spacing_m": 0.02,
+                                 "head_height_m": 0.06},
+                       "population": {"n_mines": 0, "clutter_per_m2": 0,
+                                      "pebbles_per_m2": 0,
+                                      "edge_margin_m": 0.05},
+                       "objects": [{"type": t, "x": x, "y": 0.15,
+                                    "depth_m": 0.03} for t, x in mines]},
+                      f)
+        rec = self.path("cart_line.h5")
+        r = run("simulate", "--quiet", "--scenario", scen, "-o", rec)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(rec, "r") as f:
+            self.assertTrue((f["gpr/y"][()] == 0.15).all())
+        for recipe in ("default", "emi"):
+            with self.subTest(recipe=recipe):
+                out, _ = self.run_ok(rec, f"cart_{recipe}", "--recipe",
+                                     recipe)
+                # every candidate peak (what the ROC sweeps) at a trace,
+                # none a second peak on a mine, and a peak on each mine
+                with open(os.path.join(out, "candidates.csv")) as f:
+                    cands = list(csv.DictReader(f))
+                with h5py.File(rec, "r") as f:
+                    tx = f["gpr/x"][()]
+                for c in cands:
+                    self.assertEqual(float(c["y_m"]), 0.15, c)
+                    self.assertLess(np.abs(tx - float(c["x_m"])).min(), 1e-4,
+                                    c)
+                matches = [c["match"] for c in cands]
+                self.assertNotIn("duplicate", matches)
+                self.assertEqual(sorted(m for m in matches
+                                        if m.startswith("mine:")),
+                                 ["mine:0", "mine:1", "mine:2"])
+                for c in cands:
+                    if c["match"].startswith("mine:"):
+                        k = int(c["match"][5:])
+                        self.assertLessEqual(abs(float(c["x_m"]) -
+                                                 mines[k][1]),
+                                             ALONG_TOL + 1e-9, c)
 
     def test_not_a_line(self):
         """Two parallel passes 20 cm apart are a lane, not a line: no line

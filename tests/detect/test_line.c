@@ -249,6 +249,62 @@ static void test_line_score_json(void **state)
     remove(path);
 }
 
+/* ms_alarms_find_line: the peaks of the map along the traces, at the
+ * traces. A one-row map (2 cm cells) with two bumps; traces every 1.5 cm,
+ * the line swept twice (every position repeated). */
+static void test_line_alarms(void **state)
+{
+    (void)state;
+    enum { NX = 100 };
+    float v[NX];
+    for (size_t i = 0; i < NX; i++) {
+        double xc = 0.01 + 0.02 * (double)i;
+        v[i] = (float)(5.0 * exp(-0.5 * pow((xc - 0.5) / 0.04, 2)) +
+                       3.0 * exp(-0.5 * pow((xc - 1.4) / 0.04, 2)));
+    }
+    v[NX - 1] = NAN; /* a cell that saw nothing */
+    ms_map_view map = {v, NX, 1, 0.0, 0.49, 0.02};
+    static double x[2 * 134], y[2 * 134];
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < 134; i++, n++) {
+            x[n] = 0.015 * (double)(pass ? 133 - i : i);
+            y[n] = 0.5;
+        }
+    ms_line l;
+    const double *xs[1] = {x}, *ys[1] = {y};
+    size_t ns[1] = {n};
+    assert_int_equal(ms_line_fit(xs, ys, ns, 1, MS_LINE_TOL_M, &l),
+                     MS_LINE_ALONG_X);
+    ms_alarm *a = NULL;
+    size_t na = 0;
+    assert_int_equal(ms_alarms_find_line(&map, NULL, NULL, x, y, n, &l, 0.5,
+                                         0.15, 1.5, &a, &na),
+                     0);
+    assert_int_equal(na, 2);
+    /* the strongest first, each at the trace nearest its bump's top */
+    assert_true(fabs(a[0].x - 0.495) < 1e-9);
+    assert_true(fabs(a[1].x - 1.395) < 1e-9 || fabs(a[1].x - 1.410) < 1e-9);
+    assert_true(a[0].y == 0.5 && a[1].y == 0.5);
+    assert_true(a[0].score > a[1].score && a[1].score > 2.5);
+    free(a);
+    /* a separation wider than the bumps' distance keeps the stronger */
+    assert_int_equal(ms_alarms_find_line(&map, NULL, NULL, x, y, n, &l, 0.5,
+                                         1.0, 1.5, &a, &na),
+                     0);
+    assert_int_equal(na, 1);
+    assert_true(fabs(a[0].x - 0.495) < 1e-9);
+    free(a);
+    /* bad input is refused, naming what is wrong */
+    assert_int_not_equal(ms_alarms_find_line(&map, NULL, NULL, x, y, n, &l,
+                                             NAN, 0.15, 1.5, &a, &na),
+                         0);
+    ms_line none = {0};
+    assert_int_not_equal(ms_alarms_find_line(&map, NULL, NULL, x, y, n,
+                                             &none, 0.5, 0.15, 1.5, &a, &na),
+                         0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_line_not_a_line),
         cmocka_unit_test(test_line_two_sensors),
         cmocka_unit_test(test_line_score_json),
+        cmocka_unit_test(test_line_alarms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -236,6 +236,55 @@ class GprMax(unittest.TestCase):
                          [f"{src}: /: required attribute dt is missing"])
         self.assertFalse(os.path.exists(src + ".rec.h5"))
 
+    def test_truth_from_json(self):
+        """--truth: the model's objects become /truth (and a given lane
+        /lane), so the imported recording scores."""
+        src = self.path("truth.out")
+        write_gprmax(src, rxsteps=(5, 0, 0))
+        tj = self.path("truth.json")
+        with open(tj, "w") as fh:
+            json.dump({"objects": [
+                {"x": 0.03, "is_mine": 1, "label": "PMN", "depth": 0.05,
+                 "diameter": 0.112},
+                {"x": 0.07, "y": 0.01, "is_mine": False,
+                 "label": "clutter:can"}],
+                "lane": {"x_min": -0.01, "x_max": 0.2, "y_min": -0.05,
+                         "y_max": 0.05}}, fh)
+        out, j = self.imported(src, "--truth", tj)
+        with h5py.File(out, "r") as f:
+            np.testing.assert_allclose(f["truth/x"][()], [0.03, 0.07])
+            np.testing.assert_allclose(f["truth/y"][()], [0.0, 0.01])
+            self.assertEqual(list(f["truth/is_mine"][()]), [1, 0])
+            self.assertEqual([v.decode() if isinstance(v, bytes) else v
+                              for v in f["truth/label"][()]],
+                             ["PMN", "clutter:can"])
+            self.assertAlmostEqual(f["truth/depth"][0], 0.05)
+            lane = f["lane"].attrs
+            self.assertEqual((lane["x_min"], lane["x_max"], lane["y_min"],
+                              lane["y_max"]), (-0.01, 0.2, -0.05, 0.05))
+        self.assertEqual(j["truth"]["n_mines"], 1)
+        self.assertEqual(j["truth"]["n_clutter"], 1)
+        # a bad entry: one line naming the file and the entry, nothing
+        # written
+        bad = self.path("bad_truth.json")
+        for doc, where in (({"objects": [{"x": "a", "is_mine": 1}]},
+                            "objects[0].x"),
+                           ({"objects": [{"x": 0.1}]}, "objects[0].is_mine"),
+                           ({"objects": {}}, "objects"),
+                           ({"objects": [], "lane": {"x_min": 1}},
+                            "lane.x_max")):
+            with self.subTest(where=where):
+                with open(bad, "w") as fh:
+                    json.dump(doc, fh)
+                dest = self.path("bad_truth.rec.h5")
+                p = run(src, "-o", dest, "--truth", bad)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                lines = p.stderr.splitlines()
+                self.assertEqual(len(lines), 1, p.stderr)
+                self.assertTrue(lines[0].startswith(f"{bad}: {where}"),
+                                p.stderr)
+                self.assertFalse(os.path.exists(dest))
+
     def test_usage(self):
         src = self.path("usage.out")
         write_gprmax(src)

@@ -67,7 +67,14 @@ static void make_inputs(const ms_stage_decl *d, test_rng *r, size_t rows,
         switch (d->in_kinds[i]) {
         case MS_ARRAY_TRACES:
         case MS_ARRAY_MAP:
-            in[i] = random_array(r, rows * cols, -2.0, 2.0);
+            /* hit counts of a volume's planes: the planes' shape */
+            if (d->in_kinds[i] == MS_ARRAY_MAP && i > 0 &&
+                d->in_kinds[0] == MS_ARRAY_VOLUME)
+                s = (ms_shape){MS_ARRAY_MAP,
+                               {ctx->in[0].dims[1], ctx->in[0].dims[2], 1}};
+            in[i] = random_array(r, ms_shape_count(s), -2.0, 2.0);
+            if (d->in_kinds[i] == MS_ARRAY_MAP)
+                s.cell_m = 0.02; /* map stages work in metres */
             break;
         case MS_ARRAY_SERIES:
             s.dims[1] = channels;
@@ -95,6 +102,9 @@ static void make_inputs(const ms_stage_decl *d, test_rng *r, size_t rows,
             break;
         case MS_ARRAY_VOLUME:
             s.dims[2] = 3;
+            s.cell_m = 0.02;              /* as grid_volume gives it */
+            s.plane_s = 2 * ctx->env->dt_s; /* as time_bins gives it */
+            s.plane_m = 0.01;             /* as migrate_kirchhoff gives it */
             in[i] = random_array(r, rows * cols * 3, -2.0, 2.0);
             break;
         }

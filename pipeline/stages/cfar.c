@@ -1,0 +1,144 @@
+/* cfar: cell-averaging CFAR on a map. Each swept cell is compared with the
+ * mean of the swept cells of a square training ring around it (out to
+ * train_m, beyond a guard band of guard_m that keeps the target's own
+ * extent out of its noise estimate), so a lane and a short line are both
+ * scored against their local background, not against their own global
+ * statistics (zscore over a short line normalises itself away).
+ *
+ * For N training cells of exponentially distributed (square-law) noise,
+ * a cell t times their mean has false-alarm probability
+ * P(t) = (1 + t / N)^-N; the CFAR threshold for probability pfa is
+ * t = N (pfa^(-1/N) - 1) (Finn and Johnson's CA-CFAR). The output is
+ * -ln P(t) in units of -ln pfa, times score_at_threshold: a cell exactly at
+ * the CFAR threshold scores score_at_threshold (3, the default alarm
+ * threshold), and the statistic grows as the log of the evidence, so no
+ * single bright object swamps a fusion. Negative values (a detrended
+ * metal-detector map) count as 0; unswept cells and cells without
+ * training cells score 0. Both paths sum in float in the same order. */
+#include <math.h>
+
+#include "minescan/error.h"
+#include "stages/stage.h"
+
+typedef struct cfar_params {
+    double guard_m;
+    double train_m;
+    double pfa;
+    double score_at_threshold;
+} cfar_params;
+MS_STAGE_PARAMS(cfar_params);
+
+static const ms_param_decl params[] = {
+    {"guard_m", MS_PARAM_FLOAT, MS_PARAM_AT(cfar_params, guard_m), 0.1, 0.0,
+     1.0, "m", "half-width of the guard square left out of the training "
+     "cells (a mine's radius and the gridding radius)"},
+    {"train_m", MS_PARAM_FLOAT, MS_PARAM_AT(cfar_params, train_m), 0.3, 0.01,
+     1.0, "m", "half-width of the training square"},
+    {"pfa", MS_PARAM_FLOAT, MS_PARAM_AT(cfar_params, pfa), 1e-3, 1e-12, 0.5,
+     "", "false-alarm probability of the CFAR threshold"},
+    {"score_at_threshold", MS_PARAM_FLOAT,
+     MS_PARAM_AT(cfar_params, score_at_threshold), 3.0, 0.01, 100.0, "",
+     "output value of a cell at the CFAR threshold"},
+};
+
+/* Guard and training half-widths in cells. */
+static void window(const ms_stage_ctx *ctx, int *g, int *w)
+{
+    const cfar_params *p = MS_P(ctx, cfar_params);
+    double cell = ctx->in[0].cell_m;
+    *g = (int)ceil(p->guard_m / cell - 1e-9);
+    *w = (int)ceil(p->train_m / cell - 1e-9);
+    if (*w <= *g)
+        *w = *g + 1;
+}
+
+static int check(const ms_params *values)
+{
+    const cfar_params *p = MS_P_OF(values, cfar_params);
+    if (p->train_m <= p->guard_m)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "train_m (%g m) must exceed guard_m (%g m)", p->train_m,
+                       p->guard_m);
+    return 0;
+}
+
+static int shape(ms_stage_ctx *ctx)
+{
+    if (ctx->in[0].dims[0] != ctx->in[1].dims[0] ||
+        ctx->in[0].dims[1] != ctx->in[1].dims[1])
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "cfar: the map (%zu x %zu) and its hit counts "
+                       "(%zu x %zu) differ in size", ctx->in[0].dims[1],
+                       ctx->in[0].dims[0], ctx->in[1].dims[1],
+                       ctx->in[1].dims[0]);
+    if (!(ctx->in[0].cell_m > 0.0))
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "cfar: the map has no cell size (grid it first)");
+    ctx->out[0] = ctx->in[0];
+    return 0;
+}
+
+static int cpu(const ms_stage_ctx *ctx, const float *const in[],
+               float *const out[])
+{
+    const cfar_params *p = MS_P(ctx, cfar_params);
+    int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1], g, w;
+    window(ctx, &g, &w);
+    float scale = (float)(p->score_at_threshold / -log(p->pfa));
+    const float *v = in[0], *hits = in[1];
+    for (int y = 0; y < ny; y++)
+        for (int x = 0; x < nx; x++) {
+            size_t i = (size_t)y * nx + x;
+            float c = v[i];
+            if (!(hits[i] > 0.0f) || !(c > 0.0f)) {
+                out[0][i] = 0.0f;
+                continue;
+            }
+            float sum = 0.0f, n = 0.0f;
+            int y0 = y - w < 0 ? 0 : y - w, y1 = y + w >= ny ? ny - 1 : y + w;
+            int x0 = x - w < 0 ? 0 : x - w, x1 = x + w >= nx ? nx - 1 : x + w;
+            for (int yy = y0; yy <= y1; yy++)
+                for (int xx = x0; xx <= x1; xx++) {
+                    if (abs(yy - y) <= g && abs(xx - x) <= g)
+                        continue;
+                    size_t j = (size_t)yy * nx + xx;
+                    if (hits[j] > 0.0f) {
+                        sum += fmaxf(v[j], 0.0f);
+                        n += 1.0f;
+                    }
+                }
+            out[0][i] = n > 0.0f && sum > 0.0f
+                            ? scale * n * log1pf(c / sum)
+                            : 0.0f;
+        }
+    return 0;
+}
+
+static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
+                  const cl_mem out[])
+{
+    const cfar_params *p = MS_P(ctx, cfar_params);
+    int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1], g, w;
+    window(ctx, &g, &w);
+    ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
+                        MS_CL_INT(nx), MS_CL_INT(ny), MS_CL_INT(g),
+                        MS_CL_INT(w),
+                        MS_CL_FLOAT(p->score_at_threshold / -log(p->pfa))};
+    size_t global[2] = {(size_t)nx, (size_t)ny};
+    return ms_cl_launch(cl, "cfar", "cfar", 2, global, NULL, args, 8);
+}
+
+const ms_stage_decl ms_stage_cfar = {
+    .name = "cfar",
+    .summary = "cell-averaging CFAR against a training ring in metres: "
+               "-ln(false-alarm probability) scaled to score_at_threshold "
+               "at pfa (inputs: map, hit count)",
+    .n_in = 2, .n_out = 1,
+    .in_slots = {"gpr_map", "gpr_hits"},
+    .out_slots = {"gpr_z"},
+    .in_kinds = {MS_ARRAY_MAP, MS_ARRAY_MAP},
+    .params = params, .n_params = 4,
+    .check = check,
+    .shape = shape, .cpu = cpu, .opencl = opencl,
+    .tolerance = 1e-5,
+};

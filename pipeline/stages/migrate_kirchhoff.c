@@ -1,0 +1,346 @@
+/* migrate_kirchhoff: 3-D Kirchhoff (diffraction-summation) migration of a
+ * gridded x-y-time volume (time_bins then grid_volume, [planes][ny][nx])
+ * into an x-y-depth volume. A point scatterer at depth z below cell c
+ * echoes at two-way time T = surface + 2 sqrt(z^2 + r^2) / v in a cell at
+ * horizontal distance r (antennas on the ground): a hyperboloid. The
+ * output at (c, z) is the weighted mean of the input along that
+ * hyperboloid over the cells within `aperture_m`, so the scatterer's
+ * energy, spread over the hyperboloid, is gathered back to its apex while
+ * what does not lie on one averages out.
+ *
+ * Weight: the obliquity cos(theta) = z / R (R = sqrt(z^2 + r^2)), which
+ * favours near-vertical paths where the antenna pattern puts its energy
+ * and the wavelet is not stretched. We do not multiply by the spreading
+ * correction R (it would cancel the obliquity to a constant, giving the
+ * far flanks, where the gridded data are thinnest, full weight) nor apply
+ * the time-derivative (rho) filter: the products downstream are energies
+ * in depth windows, where a 90-degree phase and an omega scaling of a
+ * band-limited wavelet change little. Normalising by the weights (a mean,
+ * not a sum) keeps the scale where the aperture leaves the lane or the
+ * time window, so edge cells are not darker.
+ *
+ * Output plane k spans depths [k, k + 1) * depth_step_m below the surface
+ * (its value is at the centre), down to depth_max_m.
+ *
+ * velocity_m_per_ns = 0 estimates the velocity by focusing: the volume is
+ * migrated at velocities spaced evenly in log between velocity_min and
+ * velocity_max; the one whose image is most sparse (largest varimax,
+ * N sum x^4 / (sum x^2)^2: a diffraction collapsed to a point beats one
+ * smeared as a smile or a frown) wins, refined by a parabola through it
+ * and its neighbours; the image is then made at that velocity, and the
+ * estimate goes into summary.json ("migrate_kirchhoff#N.velocity_m_per_ns"). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "minescan/error.h"
+#include "stages/stage.h"
+
+typedef struct migrate_kirchhoff_params {
+    double velocity_m_per_ns;
+    double aperture_m;
+    double depth_step_m;
+    double depth_max_m;
+    double surface_ns;
+    double velocity_min;
+    double velocity_max;
+} migrate_kirchhoff_params;
+MS_STAGE_PARAMS(migrate_kirchhoff_params);
+
+static const ms_param_decl params[] = {
+    {"velocity_m_per_ns", MS_PARAM_FLOAT, MS_PARAM_AT(migrate_kirchhoff_params, velocity_m_per_ns), 0.0, 0.0, 0.3, "m/ns",
+     "radar velocity in the soil (0.15 dry sand, 0.1 loam, 0.067 wet clay); 0: estimate it by focusing"},
+    {"aperture_m", MS_PARAM_FLOAT, MS_PARAM_AT(migrate_kirchhoff_params, aperture_m), 0.15, 0.0, 1.0, "m",
+     "horizontal radius summed over around each cell"},
+    {"depth_step_m", MS_PARAM_FLOAT, MS_PARAM_AT(migrate_kirchhoff_params, depth_step_m), 0.01, 0.005, 0.5, "m",
+     "thickness of an output plane"},
+    {"depth_max_m", MS_PARAM_FLOAT, MS_PARAM_AT(migrate_kirchhoff_params, depth_max_m), 0.3, 0.005, 5.0, "m",
+     "depth of the bottom of the output volume"},
+    {"surface_ns", MS_PARAM_FLOAT, MS_PARAM_AT(migrate_kirchhoff_params, surface_ns), 0.5, 0.0, 1000.0, "ns",
+     "time of the ground surface after time zero: ground_align's target_ns"},
+    {"velocity_min", MS_PARAM_FLOAT, MS_PARAM_AT(migrate_kirchhoff_params, velocity_min), 0.05, 0.03, 0.3, "m/ns",
+     "lowest velocity tried when estimating (eps 36)"},
+    {"velocity_max", MS_PARAM_FLOAT, MS_PARAM_AT(migrate_kirchhoff_params, velocity_max), 0.2, 0.03, 0.3, "m/ns",
+     "highest velocity tried when estimating (eps 2.2)"},
+};
+
+/* Velocities tried when estimating, and the spacing of the cells their
+ * trial images are made at. */
+#define N_TRIALS 9
+#define TRIAL_STRIDE 2
+
+static int check(const ms_params *values)
+{
+    const migrate_kirchhoff_params *p =
+        MS_P_OF(values, migrate_kirchhoff_params);
+    if (p->velocity_m_per_ns != 0.0 && p->velocity_m_per_ns < 0.03)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "velocity_m_per_ns (%g) must be 0 (estimate) or at "
+                       "least 0.03", p->velocity_m_per_ns);
+    if (p->velocity_max <= p->velocity_min)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "velocity_max (%g) must exceed velocity_min (%g)",
+                       p->velocity_max, p->velocity_min);
+    if (p->depth_max_m < p->depth_step_m)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "depth_max_m (%g) is less than one depth_step_m (%g)",
+                       p->depth_max_m, p->depth_step_m);
+    return 0;
+}
+
+static int shape(ms_stage_ctx *ctx)
+{
+    const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
+    const ms_shape *in = &ctx->in[0];
+    if (in->plane_s <= 0 || in->cell_m <= 0 || ctx->env->dt_s <= 0)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "migrate_kirchhoff: the input volume has no time "
+                       "axis or cell size (make it with time_bins then "
+                       "grid_volume)");
+    size_t nz = (size_t)ceil(p->depth_max_m / p->depth_step_m - 1e-9);
+    if (in->dims[1] * in->dims[2] > ((size_t)1 << 28) / nz)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "migrate_kirchhoff: a %zu x %zu x %zu volume is too "
+                       "large; raise depth_step_m or grid_volume.cell_m", nz,
+                       in->dims[1], in->dims[2]);
+    ctx->out[0] = (ms_shape){MS_ARRAY_VOLUME, {nz, in->dims[1], in->dims[2]},
+                             in->cell_m};
+    ctx->out[0].plane_m = p->depth_step_m;
+    double end_ns = ((double)in->dims[0] * in->plane_s - ctx->env->time_zero_s) * 1e9;
+    double v = p->velocity_m_per_ns > 0 ? p->velocity_m_per_ns : p->velocity_min;
+    if (p->surface_ns + 2.0 * p->depth_step_m / v > end_ns)
+        snprintf(ctx->warning, sizeof ctx->warning,
+                 "the volume's time window ends %.3g ns after time zero, "
+                 "above the first depth plane: the image is empty", end_ns);
+    return 0;
+}
+
+/* The geometry of one migration, in float as the kernel has it. The input
+ * plane (fractional) that holds two-way time T (ns after time zero) is
+ * (T * 1e-9 + time_zero - (plane_s - dt) / 2) / plane_s (plane k's centre
+ * is sample k * per + (per - 1) / 2); T = surface + 2 R / v gives
+ * plane = b + a * R. */
+typedef struct geometry {
+    int nx, ny, nz_in, nz;
+    int rx, ry;            /* half-widths of the aperture in cells */
+    float c2, ap2, dz;     /* cell^2, aperture^2, plane thickness */
+    float a, b;
+    /* Output cells: every stride-th cell in x and y (1 for the image; 2
+     * for the trial images of the estimate, a quarter of the work),
+     * stored compactly as [nz][nys][nxs]. */
+    int stride, nxs, nys;
+} geometry;
+
+static geometry geometry_at(const ms_stage_ctx *ctx, double v_m_per_ns,
+                            int stride)
+{
+    const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
+    const ms_shape *in = &ctx->in[0];
+    geometry g;
+    g.nz_in = (int)in->dims[0];
+    g.ny = (int)in->dims[1];
+    g.nx = (int)in->dims[2];
+    g.nz = (int)ctx->out[0].dims[0];
+    double cell = in->cell_m, ps = in->plane_s, dt = ctx->env->dt_s;
+    int r = (int)floor(p->aperture_m / cell + 1e-9);
+    g.rx = r < g.nx - 1 ? r : g.nx - 1;
+    g.ry = r < g.ny - 1 ? r : g.ny - 1;
+    g.c2 = (float)(cell * cell);
+    g.ap2 = (float)(p->aperture_m * p->aperture_m);
+    g.dz = (float)p->depth_step_m;
+    g.a = (float)(2.0 / (v_m_per_ns * 1e9) / ps);
+    g.b = (float)((p->surface_ns * 1e-9 + ctx->env->time_zero_s -
+                   (ps - dt) / 2.0) / ps);
+    g.stride = stride;
+    g.nxs = (g.nx + stride - 1) / stride;
+    g.nys = (g.ny + stride - 1) / stride;
+    return g;
+}
+
+/* One output value: the weighted mean along the hyperboloid of (ix, iy, k).
+ * The kernel does the same sums in the same order. */
+static float migrate_one(const geometry *g, const float *in, int ix, int iy,
+                         int k)
+{
+    size_t plane = (size_t)g->nx * (size_t)g->ny;
+    float z = ((float)k + 0.5f) * g->dz, sum = 0.0f, wsum = 0.0f;
+    int y0 = iy - g->ry > 0 ? iy - g->ry : 0;
+    int y1 = iy + g->ry < g->ny - 1 ? iy + g->ry : g->ny - 1;
+    int x0 = ix - g->rx > 0 ? ix - g->rx : 0;
+    int x1 = ix + g->rx < g->nx - 1 ? ix + g->rx : g->nx - 1;
+    for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++) {
+            int dx = x - ix, dy = y - iy;
+            float r2 = g->c2 * (float)(dx * dx + dy * dy);
+            if (r2 > g->ap2)
+                continue;
+            float R = sqrtf(z * z + r2);
+            float f = g->b + g->a * R;
+            if (!(f >= 0.0f && f <= (float)(g->nz_in - 1)))
+                continue;
+            int i0 = (int)f;
+            int i1 = i0 + 1 < g->nz_in ? i0 + 1 : i0;
+            float fr = f - (float)i0, w = z / R;
+            size_t at = (size_t)y * (size_t)g->nx + (size_t)x;
+            float val = in[(size_t)i0 * plane + at] * (1.0f - fr) +
+                        in[(size_t)i1 * plane + at] * fr;
+            sum += w * val;
+            wsum += w;
+        }
+    return wsum > 0.0f ? sum / wsum : 0.0f;
+}
+
+static void migrate_cpu(const geometry *g, const float *in, float *out)
+{
+    size_t plane = (size_t)g->nxs * (size_t)g->nys;
+    for (int k = 0; k < g->nz; k++)
+        for (int jy = 0; jy < g->nys; jy++)
+            for (int jx = 0; jx < g->nxs; jx++)
+                out[(size_t)k * plane + (size_t)jy * (size_t)g->nxs +
+                    (size_t)jx] = migrate_one(g, in, jx * g->stride,
+                                              jy * g->stride, k);
+}
+
+/* Sparsity of a trial image: N sum x^4 / (sum x^2)^2 (1 for a constant,
+ * N for a single spike; 0 for an empty one) over the planes whose
+ * vertical two-way time is within what every trial images: down to
+ * depth_max at velocity_max and to the end of the input, so that no trial
+ * wins by imaging empty time below the traces. */
+static double varimax(const ms_stage_ctx *ctx, const geometry *g,
+                      const float *img)
+{
+    const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
+    /* in input planes after the surface (b): plane = b + a z */
+    double common = fmin(2.0 * p->depth_max_m / (p->velocity_max * 1e9) /
+                             ctx->in[0].plane_s,
+                         (double)(g->nz_in - 1) - g->b);
+    int nk = 0;
+    while (nk < g->nz && ((double)nk + 0.5) * g->dz * g->a <= common)
+        nk++;
+    size_t n = (size_t)nk * (size_t)g->nxs * (size_t)g->nys;
+    const float *x = img;
+    double s2 = 0, s4 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double q = (double)x[i] * x[i];
+        s2 += q;
+        s4 += q * q;
+    }
+    return s2 > 0 ? (double)n * s4 / (s2 * s2) : 0.0;
+}
+
+/* The trial velocities, evenly spaced in log. */
+static double trial_velocity(const migrate_kirchhoff_params *p, int i)
+{
+    return p->velocity_min *
+           pow(p->velocity_max / p->velocity_min, (double)i / (N_TRIALS - 1));
+}
+
+/* The best of the trials' sparsities, refined by a parabola in log v. */
+static double best_velocity(const migrate_kirchhoff_params *p,
+                            const double score[N_TRIALS])
+{
+    int best = 0;
+    for (int i = 1; i < N_TRIALS; i++)
+        if (score[i] > score[best])
+            best = i;
+    double at = best;
+    if (best > 0 && best < N_TRIALS - 1) {
+        double l = score[best - 1], c = score[best], r = score[best + 1];
+        double den = l - 2.0 * c + r;
+        if (den < 0)
+            at += 0.5 * (l - r) / den;
+    }
+    double v = p->velocity_min *
+               pow(p->velocity_max / p->velocity_min, at / (N_TRIALS - 1));
+    /* to 0.001 m/ns, finer than the estimate is good for (a few %): the
+     * C and OpenCL trial images differ in the last bits, which must not
+     * move the image that both then make */
+    return round(v * 1000.0) / 1000.0;
+}
+
+static int cpu(const ms_stage_ctx *ctx, const float *const in[],
+               float *const out[])
+{
+    const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
+    double v = p->velocity_m_per_ns;
+    if (v == 0.0) {
+        double score[N_TRIALS];
+        for (int i = 0; i < N_TRIALS; i++) {
+            geometry g = geometry_at(ctx, trial_velocity(p, i), TRIAL_STRIDE);
+            migrate_cpu(&g, in[0], out[0]);
+            score[i] = varimax(ctx, &g, out[0]);
+        }
+        v = best_velocity(p, score);
+        ms_stage_estimate(ctx, "velocity_m_per_ns", v);
+    }
+    geometry g = geometry_at(ctx, v, 1);
+    migrate_cpu(&g, in[0], out[0]);
+    return 0;
+}
+
+static int launch(ms_cl *cl, const geometry *g, cl_mem in, cl_mem out)
+{
+    ms_cl_arg args[] = {MS_CL_MEM(in),      MS_CL_MEM(out),     MS_CL_INT(g->nx),
+                        MS_CL_INT(g->ny),   MS_CL_INT(g->nz_in), MS_CL_INT(g->nz),
+                        MS_CL_INT(g->rx),   MS_CL_INT(g->ry),   MS_CL_FLOAT(g->c2),
+                        MS_CL_FLOAT(g->ap2), MS_CL_FLOAT(g->dz), MS_CL_FLOAT(g->a),
+                        MS_CL_FLOAT(g->b),  MS_CL_INT(g->stride),
+                        MS_CL_INT(g->nxs),  MS_CL_INT(g->nys)};
+    size_t global[3] = {(size_t)g->nxs, (size_t)g->nys, (size_t)g->nz};
+    return ms_cl_launch(cl, "migrate_kirchhoff", "migrate_kirchhoff", 3,
+                        global, NULL, args, 16);
+}
+
+/* One work-item per output value; when estimating, each trial image is
+ * copied back and its sparsity measured on the host, as the C path does. */
+static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
+                  const cl_mem out[])
+{
+    const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
+    double v = p->velocity_m_per_ns;
+    if (v == 0.0) {
+        size_t n = ms_shape_count(ctx->out[0]);
+        float *host;
+        int rc = ms_stage_scratch_host(ctx, n * sizeof(float), (void **)&host);
+        if (rc)
+            return rc;
+        double score[N_TRIALS];
+        for (int i = 0; i < N_TRIALS; i++) {
+            geometry g = geometry_at(ctx, trial_velocity(p, i), TRIAL_STRIDE);
+            size_t bytes = (size_t)g.nz * (size_t)g.nxs * (size_t)g.nys *
+                           sizeof(float);
+            if ((rc = launch(cl, &g, in[0], out[0])) ||
+                (rc = ms_cl_download(cl, out[0], host, bytes)))
+                return rc;
+            score[i] = varimax(ctx, &g, host);
+        }
+        v = best_velocity(p, score);
+        ms_stage_estimate(ctx, "velocity_m_per_ns", v);
+    }
+    geometry g = geometry_at(ctx, v, 1);
+    return launch(cl, &g, in[0], out[0]);
+}
+
+/* The host copy of a trial image when estimating. */
+static size_t work_bytes(const ms_stage_ctx *ctx)
+{
+    const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
+    return p->velocity_m_per_ns == 0.0
+               ? ms_shape_count(ctx->out[0]) * sizeof(float)
+               : 0;
+}
+
+const ms_stage_decl ms_stage_migrate_kirchhoff = {
+    .name = "migrate_kirchhoff",
+    .summary = "3-D Kirchhoff migration of an x-y-time volume into an "
+               "x-y-depth volume (velocity given or estimated by focusing)",
+    .n_in = 1, .n_out = 1,
+    .in_slots = {"gpr_volume"},
+    .out_slots = {"gpr_migrated"},
+    .in_kinds = {MS_ARRAY_VOLUME},
+    .params = params, .n_params = 7,
+    .check = check,
+    .shape = shape, .cpu = cpu, .opencl = opencl,
+    .work_bytes = work_bytes,
+    .tolerance = 1e-5,
+};

@@ -1,0 +1,207 @@
+/* Known answers for migration: the diffraction hyperboloid of a point
+ * scatterer, made here at a known position, depth and velocity, focuses
+ * to its true position within one grid cell (x, y and depth) on the C
+ * path and through OpenCL; with velocity_m_per_ns = 0 the stage estimates
+ * the velocity of synthetic volumes made at known velocities and records
+ * the estimate. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "runner/runner.h"
+#include "test_util.h"
+
+static ms_cl *cl;
+
+static int setup(void **state)
+{
+    cl = test_cl_open();
+    return cl ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    ms_cl_destroy(cl);
+    return 0;
+}
+
+#define NX 41
+#define NY 31
+#define NZ 160
+#define CELL 0.02
+#define DT 5e-11
+#define SURFACE_NS 0.5
+
+static const ms_env env = {.dt_s = DT, .time_zero_s = 0,
+                           .centre_frequency_hz = 1.5e9,
+                           .lane_x_min = 0, .lane_x_max = NX * CELL,
+                           .lane_y_min = 0, .lane_y_max = NY * CELL};
+
+typedef struct scatterer {
+    int ix, iy;   /* the cell it lies under */
+    double depth; /* metres below the surface */
+} scatterer;
+
+static double ricker(double t_ns, double f_ghz)
+{
+    double a = 3.14159265358979 * f_ghz * t_ns;
+    return (1.0 - 2.0 * a * a) * exp(-a * a);
+}
+
+/* The gridded x-y-time volume of point scatterers in a soil of velocity v
+ * (m/ns), antennas on the ground: in each cell at distance r, a 1.5 GHz
+ * Ricker wavelet at T = surface + 2 sqrt(d^2 + r^2) / v, decaying as 1/R;
+ * plus uniform noise of `noise` times the apex amplitude. */
+static float *hyperbolas(const scatterer *s, int n, double v, double noise,
+                         test_rng *rng)
+{
+    float *vol = calloc((size_t)NX * NY * NZ, sizeof *vol);
+    for (int iy = 0; iy < NY; iy++)
+        for (int ix = 0; ix < NX; ix++)
+            for (int k = 0; k < NZ; k++) {
+                double t = k * DT * 1e9, a = 0.0;
+                for (int q = 0; q < n; q++) {
+                    double dx = (ix - s[q].ix) * CELL, dy = (iy - s[q].iy) * CELL;
+                    double R = sqrt(s[q].depth * s[q].depth + dx * dx + dy * dy);
+                    a += s[q].depth / R * ricker(t - SURFACE_NS - 2.0 * R / v, 1.5);
+                }
+                if (rng)
+                    a += noise * (2.0 * test_rng_uniform(rng) - 1.0);
+                vol[((size_t)k * NY + iy) * NX + ix] = (float)a;
+            }
+    return vol;
+}
+
+static ms_stage_ctx migration(double v, ms_estimates *est)
+{
+    const ms_stage_decl *d = ms_stage_find("migrate_kirchhoff");
+    assert_non_null(d);
+    ms_stage_ctx ctx = {.decl = d, .env = &env, .estimates = est};
+    ms_stage_defaults(d, &ctx.params);
+    assert_int_equal(ms_param_set_named(d, &ctx.params, "velocity_m_per_ns", v), 0);
+    assert_int_equal(ms_param_set_named(d, &ctx.params, "aperture_m", 0.2), 0);
+    assert_int_equal(ms_param_set_named(d, &ctx.params, "surface_ns", SURFACE_NS), 0);
+    ctx.in[0] = (ms_shape){MS_ARRAY_VOLUME, {NZ, NY, NX}, CELL};
+    ctx.in[0].plane_s = DT; /* time_bins of one sample */
+    assert_int_equal(d->shape(&ctx), 0);
+    return ctx;
+}
+
+/* The strongest |value| of a volume [nz][NY][NX], and where. */
+static void peak(const float *vol, size_t nz, int *ix, int *iy, int *k)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < nz * NY * NX; i++)
+        if (fabsf(vol[i]) > fabsf(vol[best]))
+            best = i;
+    *ix = (int)(best % NX);
+    *iy = (int)(best / NX % NY);
+    *k = (int)(best / ((size_t)NX * NY));
+}
+
+static void assert_focused(const float *out, const ms_stage_ctx *ctx,
+                           const scatterer *s, const char *path)
+{
+    int ix, iy, k;
+    double dz = ctx->out[0].plane_m;
+    peak(out, ctx->out[0].dims[0], &ix, &iy, &k);
+    double depth = (k + 0.5) * dz;
+    printf("# %s: scatterer at cell (%d, %d) %.3f m deep focuses at (%d, %d) "
+           "%.3f m\n", path, s->ix, s->iy, s->depth, ix, iy, depth);
+    assert_true(abs(ix - s->ix) <= 1);
+    assert_true(abs(iy - s->iy) <= 1);
+    assert_true(fabs(depth - s->depth) <= dz);
+}
+
+static void point_scatterer_focuses(void **state)
+{
+    const scatterer s = {13, 19, 0.12};
+    float *vol = hyperbolas(&s, 1, 0.1, 0.0, NULL);
+    ms_stage_ctx ctx = migration(0.1, NULL);
+    size_t n = ms_shape_count(ctx.out[0]);
+    float *ref = malloc(n * sizeof *ref), *got = malloc(n * sizeof *got);
+    const float *in[1] = {vol};
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, (float *[]){ref}), 0);
+    assert_focused(ref, &ctx, &s, "C");
+    assert_int_equal(ms_stage_exec_opencl(cl, &ctx, in, (float *[]){got}), 0);
+    assert_focused(got, &ctx, &s, "OpenCL");
+    /* The hyperboloid gathered to its apex: off the apex, at the same
+     * depth 5 cells away, the image is much weaker than at it. */
+    int ix, iy, k;
+    peak(ref, ctx.out[0].dims[0], &ix, &iy, &k);
+    float apex = fabsf(ref[((size_t)k * NY + iy) * NX + ix]);
+    float side = fabsf(ref[((size_t)k * NY + iy) * NX + ix + 5]);
+    printf("# apex %g, 5 cells aside %g\n", apex, side);
+    assert_true(side < 0.3f * apex);
+    free(vol);
+    free(ref);
+    free(got);
+}
+
+/* The wrong velocity does not focus as well: the migrated peak at the
+ * true velocity is the strongest of three. */
+static void true_velocity_focuses_best(void **state)
+{
+    const scatterer s = {20, 15, 0.1};
+    float *vol = hyperbolas(&s, 1, 0.1, 0.0, NULL);
+    const double vs[3] = {0.07, 0.1, 0.14};
+    float best[3];
+    for (int i = 0; i < 3; i++) {
+        ms_stage_ctx ctx = migration(vs[i], NULL);
+        size_t n = ms_shape_count(ctx.out[0]);
+        float *out = malloc(n * sizeof *out);
+        assert_int_equal(ms_stage_exec_cpu(&ctx, (const float *[]){vol},
+                                           (float *[]){out}), 0);
+        int ix, iy, k;
+        peak(out, ctx.out[0].dims[0], &ix, &iy, &k);
+        best[i] = fabsf(out[((size_t)k * NY + iy) * NX + ix]);
+        free(out);
+    }
+    printf("# peak at 0.07 %g, 0.1 %g, 0.14 m/ns %g\n", best[0], best[1], best[2]);
+    assert_true(best[1] > best[0] && best[1] > best[2]);
+    free(vol);
+}
+
+/* velocity_m_per_ns = 0: the estimate from three scatterers in noise is
+ * within 10 % of the velocity the volume was made at, on both paths, and
+ * is recorded under the stage's key. */
+static void velocity_is_estimated(void **state)
+{
+    const scatterer s[3] = {{10, 10, 0.06}, {25, 20, 0.12}, {33, 8, 0.18}};
+    const double truth[2] = {0.08, 0.13};
+    test_rng rng = {42};
+    for (int t = 0; t < 2; t++) {
+        float *vol = hyperbolas(s, 3, truth[t], 0.05, &rng);
+        for (int path = 0; path < 2; path++) {
+            ms_estimates est = {0};
+            ms_stage_ctx ctx = migration(0.0, &est);
+            size_t n = ms_shape_count(ctx.out[0]);
+            float *out = malloc(n * sizeof *out);
+            const float *in[1] = {vol};
+            assert_int_equal(path ? ms_stage_exec_opencl(cl, &ctx, in, (float *[]){out})
+                                  : ms_stage_exec_cpu(&ctx, in, (float *[]){out}),
+                             0);
+            assert_int_equal(est.n, 1);
+            assert_string_equal(est.key[0], "velocity_m_per_ns");
+            printf("# %s: made at %.3f m/ns, estimated %.4f m/ns\n",
+                   path ? "OpenCL" : "C", truth[t], est.value[0]);
+            assert_true(fabs(est.value[0] - truth[t]) <= 0.1 * truth[t]);
+            free(out);
+        }
+        free(vol);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(point_scatterer_focuses),
+        cmocka_unit_test(true_velocity_focuses_best),
+        cmocka_unit_test(velocity_is_estimated),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
