@@ -330,12 +330,12 @@ static int render_evidence(const char *path, const ms_evidence_spec *s)
     if (s->gpr_n)
         draw_gpr(&p, rg, s, g0, g1, &gtx, &gty, t_end_ns);
     else
-        no_data(cr, rg, _("not in this recording"));
+        no_data(cr, rg, _("no data"));
     ms_plot_text(cr, re.left, sub_y, cap_e, MS_FONT_TICK, 1, 0, 1, 0);
     if (s->emi_n)
         draw_emi(&p, re, s, e0, e1, elo, ehi, &etx, &ety);
     else
-        no_data(cr, re, _("not in this recording"));
+        no_data(cr, re, _("no data"));
 
     char extent[128], area[64], target[64], gw[96], ew[96];
     snprintf(extent, sizeof extent, "%.9g %.9g %.9g %.9g", x0, x1, y0, y1);

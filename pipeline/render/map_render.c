@@ -80,7 +80,7 @@ static const char *const marker_names[] = {
     [MS_MARKER_CLUTTER] = N_("clutter"),
     [MS_MARKER_OPERATOR] = N_("operator mark"),
     [MS_MARKER_ALARM] = N_("alarm"),
-    [MS_MARKER_MISSED] = N_("missed mine"),
+    [MS_MARKER_MISSED] = N_("mine missed by the detector"),
 };
 #define N_KINDS 5
 /* drawn bottom to top: alarms under truth, the operator's marks on top so

@@ -271,7 +271,7 @@ int ms_index_write(ms_outdir *o, const char *input, const char *recipe_name,
         char legend[1200];
         snprintf(legend, sizeof legend, "%s: \u25cb %s, \u2298 %s, \u00d7 %s, "
                  "\u25c7 %s, \u25a1 %s", _("Markers"), _("mine"),
-                 _("missed mine"), _("operator mark"), _("alarm"),
+                 _("mine missed by the detector"), _("operator mark"), _("alarm"),
                  _("clutter"));
         image(f, "heatmap.png", _("Anomaly map"), legend);
         fputs("</section>\n", f);

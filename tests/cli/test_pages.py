@@ -43,30 +43,34 @@ def read_png(path):
     raw = zlib.decompress(idat)
     stride = bpp * w
     out = np.zeros((h, stride), np.uint8)
-    prev = np.zeros(stride, np.int32)
+    prev = bytes(stride)
     for y in range(h):
         ft = raw[y * (stride + 1)]
-        line = np.frombuffer(raw, np.uint8, stride,
-                             y * (stride + 1) + 1).astype(np.int32)
-        cur = np.zeros(stride, np.int32)
+        line = raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)]
         if ft == 0:
             cur = line
-        elif ft == 2:
-            cur = (line + prev) & 255
-        else:  # Sub, Average, Paeth need the left neighbour: go by byte
+        elif ft == 1:  # Sub: a running sum per channel
+            a = np.frombuffer(line, np.uint8).reshape(w, bpp)
+            cur = (np.cumsum(a, axis=0, dtype=np.int64) & 255).astype(
+                np.uint8).tobytes()
+        elif ft == 2:  # Up
+            cur = ((np.frombuffer(line, np.uint8).astype(np.int32) +
+                    np.frombuffer(prev, np.uint8)) & 255).astype(
+                        np.uint8).tobytes()
+        else:  # Average, Paeth: left to right, in plain Python
+            c = bytearray(stride)
             for i in range(stride):
-                a = cur[i - bpp] if i >= bpp else 0
+                a = c[i - bpp] if i >= bpp else 0
                 b = prev[i]
-                c = prev[i - bpp] if i >= bpp else 0
-                if ft == 1:
-                    p = a
-                elif ft == 3:
-                    p = (a + b) // 2
+                if ft == 3:
+                    p = (a + b) >> 1
                 else:
-                    pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
-                    p = a if pa <= pb and pa <= pc else b if pb <= pc else c
-                cur[i] = (line[i] + p) & 255
-        out[y] = cur
+                    cc = prev[i - bpp] if i >= bpp else 0
+                    pa, pb, pc = abs(b - cc), abs(a - cc), abs(a + b - 2 * cc)
+                    p = a if pa <= pb and pa <= pc else b if pb <= pc else cc
+                c[i] = (line[i] + p) & 255
+            cur = bytes(c)
+        out[y] = np.frombuffer(cur, np.uint8)
         prev = cur
     return out.reshape(h, w, bpp)
 

@@ -5,6 +5,7 @@ output folder is requested, and a screenshot is not blank. Without
 chromium the test is skipped (exit 77, ctest's SKIP_RETURN_CODE); any other
 failure fails."""
 import base64
+import fcntl
 import json
 import os
 import re
@@ -24,13 +25,23 @@ CHROMIUM = shutil.which("chromium")
 SKIP = 77
 
 
+def high_fd(fd):
+    """The same pipe end as a close-on-exec fd of 10 or more."""
+    hi = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return hi
+
+
 class DevTools:
     """A Chromium with its DevTools protocol on fds 3 (commands in) and 4
     (replies and events out), messages separated by NUL bytes."""
 
     def __init__(self, profile):
-        to_r, self.to_w = os.pipe()
-        self.from_r, from_w = os.pipe()
+        # the pipe ends above fd 9, so that dup2 onto 3 and 4 neither
+        # overwrites one of them nor keeps a close-on-exec flag (dup2 onto
+        # itself would)
+        to_r, self.to_w, self.from_r, from_w = (
+            high_fd(fd) for fd in (*os.pipe(), *os.pipe()))
 
         def fds():
             os.dup2(to_r, 3)

@@ -431,6 +431,60 @@ static void test_map_tall_single_and_all_nan(void **state)
     png_file_free(&f);
 }
 
+/* Grey level of a pixel (Rec. 601 weights): what a greyscale print shows. */
+static int grey(const png_file *f, int x, int y)
+{
+    const unsigned char *p = pixel(f, x, y);
+    return (299 * p[0] + 587 * p[1] + 114 * p[2]) / 1000;
+}
+
+/* A missed mine differs from a found one by shape, not only colour: in
+ * grey, its ring is larger and struck through, where the found mine's ring
+ * leaves the map showing. */
+static void test_missed_mine_marker_differs_by_shape(void **state)
+{
+    (void)state;
+    float map[100];
+    for (int i = 0; i < 100; i++)
+        map[i] = 0.5f;
+    ms_image_spec spec = {.cmap = MS_CMAP_VIRIDIS, .vmin = 0, .vmax = 1};
+    int bg[2], slash[2], ring11[2];
+    for (int k = 0; k < 2; k++) {
+        ms_marker m = {1.0, 1.0, k ? MS_MARKER_MISSED : MS_MARKER_MINE};
+        const char *path = tmp_path(k ? "marker_missed.png"
+                                      : "marker_mine.png");
+        assert_int_equal(ms_render_map(path, map, 10, 10, 0.0, 2.0, 0.0, 2.0,
+                                       &m, 1, &spec),
+                         0);
+        png_file f;
+        assert_int_equal(png_file_read(path, &f), 0);
+        int l, t, r, b;
+        assert_int_equal(sscanf(png_text_get(&f, "minescan:plot_area"),
+                                "%d %d %d %d", &l, &t, &r, &b),
+                         4);
+        int cx = (l + r) / 2, cy = (t + b) / 2;
+        bg[k] = grey(&f, l + 5, t + 5);
+        /* the 5 x 5 pixels at the centre: inside the found mine's ring,
+         * crossed by the missed mine's stroke (and its white halo) */
+        slash[k] = 0;
+        for (int dy = -2; dy <= 2; dy++)
+            for (int dx = -2; dx <= 2; dx++) {
+                int d = abs(grey(&f, cx + dx, cy + dy) - bg[k]);
+                slash[k] = d > slash[k] ? d : slash[k];
+            }
+        ring11[k] = 0; /* across the missed mine's ring and its halo */
+        for (int dx = 11; dx <= 14; dx++) {
+            int d = abs(grey(&f, cx + dx, cy) - bg[k]);
+            ring11[k] = d > ring11[k] ? d : ring11[k];
+        }
+        png_file_free(&f);
+    }
+    assert_int_equal(bg[0], bg[1]);
+    assert_int_equal(slash[0], 0); /* the map shows inside the ring */
+    assert_true(slash[1] > 40);
+    assert_true(ring11[1] > 40);
+}
+
 static void test_map_rejects_bad_input(void **state)
 {
     (void)state;
@@ -693,6 +747,7 @@ int main(void)
         cmocka_unit_test(test_colormap_interpolates),
         cmocka_unit_test(test_map_orientation_scale_and_chunks),
         cmocka_unit_test(test_map_tall_single_and_all_nan),
+        cmocka_unit_test(test_missed_mine_marker_differs_by_shape),
         cmocka_unit_test(test_map_rejects_bad_input),
         cmocka_unit_test(test_bscan_positive_and_negative_ends),
         cmocka_unit_test(test_bscan_one_trace_one_sample),
