@@ -393,6 +393,106 @@ class Direct(Base):
         self.assertNotEqual(rows["broken.dzt"], "ok")
         self.refused("info", bad, contains="broken.dzt")
 
+    def test_batch_leaves_out_named_sidecars(self):
+        """batch LINE.DT1 LINE.HD (a shell glob LINE.*) is one recording:
+        the sidecar named beside its data file is not a second input, in
+        either order; a header named alone is still processed."""
+        rng = np.random.default_rng(21)
+        d = self.path("sidecars")
+        os.makedirs(d, exist_ok=True)
+        fw.write_hd_dt1(os.path.join(d, "LINE"),
+                        rng.integers(-2000, 2000, (60, 64)),
+                        (np.arange(60) * 0.02).astype(np.float32))
+        fw.write_hd_dt1(os.path.join(d, "alone"),
+                        rng.integers(-2000, 2000, (60, 64)),
+                        (np.arange(60) * 0.02).astype(np.float32))
+        fw.write_mala(os.path.join(d, "m"),
+                      rng.integers(-2000, 2000, (60, 64)))
+        fw.write_dzt(os.path.join(d, "g.DZT"),
+                     rng.integers(30000, 35000, (1, 60, 64)))
+        with open(os.path.join(d, "g.DZG"), "w") as f:
+            f.write("$GSSIS,0,0.0\n")
+        inputs = [os.path.join(d, n) for n in
+                  ("LINE.HD", "LINE.DT1", "m.rd3", "m.rad", "g.DZG",
+                   "g.DZT", "alone.HD")]
+        out = self.path("sidecar_batch")
+        r = run("batch", *inputs, "-o", out, "--recipe", "gpr", "--device",
+                "cpu", "-j", "1", "--verbose")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        rows = self.batch_rows(out)
+        self.assertEqual(sorted(rows), ["LINE.DT1", "alone.HD", "g.DZT",
+                                        "m.rd3"])
+        self.assertEqual({v["status"] for v in rows.values()}, {"ok"})
+        self.assertIn("3 header/GPS sidecar", r.stdout)
+
+    def batch_rows(self, out):
+        with open(os.path.join(out, "batch.csv")) as f:
+            return {os.path.basename(x["input"]): x
+                    for x in csv.DictReader(f)}
+
+    def test_time_mode_files_take_dx(self):
+        """A DZT with rhf_spm 0 and a .rd3 with DISTANCE INTERVAL 0 go
+        through info, run and batch directly with --dx; without it, one
+        line that asks for it. --dx counts in batch's skip check."""
+        rng = np.random.default_rng(20)
+        src = self.path("tm.dzt")
+        fw.write_dzt(src, rng.integers(30000, 35000, (1, 90, 64)), spm=0.0)
+        stem = self.path("tm_mala")
+        fw.write_mala(stem, rng.integers(-2000, 2000, (70, 64)), dist=0)
+        for f in (src, stem + ".rd3"):
+            with self.subTest(f=f):
+                line = self.refused("run", f, "-o", self.path("tm_no_dx"),
+                                    "--recipe", "gpr", "--device", "cpu",
+                                    contains=os.path.basename(f))
+                self.assertIn("--dx", line)
+                self.assertIn("run", line)
+                self.refused("info", f, contains="--dx")
+                j = json.loads(run("info", "--json", "--dx", "0.04",
+                                   f).stdout)
+                self.assertEqual(j["problems"], [])
+                ext = j["gpr"]["extent"]
+                self.assertAlmostEqual(ext["x_max"] - ext["x_min"],
+                                       (j["gpr"]["n_traces"] - 1) * 0.04,
+                                       places=9)
+        out = self.path("tm_run")
+        r = run("run", src, "-o", out, "--dx", "0.04", "--recipe", "gpr",
+                "--device", "cpu")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "summary.json")) as f:
+            self.assertEqual(json.load(f)["input"]["dx_m"], 0.04)
+        with h5py.File(os.path.join(out, "maps.h5"), "r") as f:
+            self.assertTrue(len(f.keys()) > 0)
+        self.refused("run", src, "-o", out, "--dx", "-1", contains="--dx")
+
+        bout = self.path("tm_batch")
+        common = ("-o", bout, "--recipe", "gpr", "--device", "cpu", "-j",
+                  "1", "--quiet")
+        r = run("batch", src, stem + ".rd3", *common)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        rows = self.batch_rows(bout)
+        for name in ("tm.dzt", "tm_mala.rd3"):
+            self.assertEqual(rows[name]["status"], "failed", rows[name])
+            self.assertIn("--dx", rows[name]["reason"])
+        r = run("batch", src, stem + ".rd3", "--dx", "0.04", *common)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({k: v["status"] for k, v in
+                          self.batch_rows(bout).items()},
+                         {"tm.dzt": "ok", "tm_mala.rd3": "ok"})
+        # the same --dx: current, skipped; another: the positions change,
+        # processed again
+        r = run("batch", src, stem + ".rd3", "--dx", "0.04", *common)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({v["status"] for v in self.batch_rows(bout).values()},
+                         {"skipped"})
+        r = run("batch", src, stem + ".rd3", "--dx", "0.05", *common)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({v["status"] for v in self.batch_rows(bout).values()},
+                         {"ok"})
+        summ = os.path.join(self.batch_rows(bout)["tm_mala.rd3"]
+                            ["output_dir"], "summary.json")
+        with open(summ) as f:
+            self.assertEqual(json.load(f)["input"]["dx_m"], 0.05)
+
 
 class Fuzz(Base):
     """Random field corruption and truncation of valid headers: exit 0 or
