@@ -304,6 +304,75 @@ class SEGY(Base):
                 self.assertIn("picoseconds", r.stderr)
 
 
+    def test_little_endian(self):
+        """Little-endian files (segyio's writer, no byte-order constant):
+        the order comes from the plausible format code and sample count."""
+        rng = np.random.default_rng(16)
+        tr = (rng.integers(-4096, 4096, (12, 150)) / 64.0).astype(np.float32)
+        xs = np.arange(12) * 0.05
+        # not int16: Debian's segyio 1.8.3 swaps 4-byte words in a little-
+        # endian int16 file (sample pairs change places); the hand-written
+        # writer covers int16 below
+        for fmt, data in ((5, tr), (1, tr)):
+            with self.subTest(fmt=fmt):
+                src = self.path(f"le_{fmt}.sgy")
+                fw.write_segy(src, data, xs, interval=100, fmt=fmt,
+                              endian="little")
+                with open(src, "rb") as f:  # really little-endian
+                    f.seek(3224)
+                    self.assertEqual(f.read(2), bytes([fmt, 0]))
+                g, r = self.imported(src)
+                np.testing.assert_array_equal(g["data"], data)
+                np.testing.assert_allclose(g["x"], xs, atol=1e-9)
+                self.assertIn("little-endian", r.stderr)
+                self.assertEqual(g["header"]["byte_order"], "little-endian")
+        # the same samples big-endian: not called little-endian
+        fw.write_segy(self.path("be.sgy"), tr, xs, interval=100)
+        g, r = self.imported(self.path("be.sgy"))
+        np.testing.assert_array_equal(g["data"], tr)
+        self.assertEqual(g["header"]["byte_order"], "big-endian")
+
+    def test_rev2_extended_fields_both_orders(self):
+        """rev 2: 70000 samples (more than the 16-bit field holds) from
+        byte 3269, a 100 ps interval as a double in microseconds from byte
+        3273, the byte order from the constant at 3297, the first trace
+        at the offset of byte 3521."""
+        rng = np.random.default_rng(17)
+        ns = 70000
+        tr = (rng.integers(-4096, 4096, (3, ns)) / 64.0).astype(np.float32)
+        xs = np.arange(3) * 0.1
+        for order in (">", "<"):
+            with self.subTest(order=order):
+                src = self.path(f"rev2_{'be' if order == '>' else 'le'}.sgy")
+                fw.write_segy_struct(src, tr, xs, order=order, rev2=True,
+                                     samples_field=0, ext_samples=ns,
+                                     interval=0, ext_interval=1e-4,
+                                     order_constant=True,
+                                     first_trace_offset=4400)
+                g, r = self.imported(src)
+                np.testing.assert_array_equal(g["data"], tr)
+                np.testing.assert_allclose(g["x"], xs, atol=1e-9)
+                self.assertAlmostEqual(g["sample_interval_s"], 1e-10,
+                                       delta=1e-22)
+                self.assertIn("revision 2.0", g["source"]["detail"])
+                self.assertIn("extended sample count and interval",
+                              g["source"]["detail"])
+                self.assertNotIn("picoseconds", r.stderr)
+        # int16 little-endian rev 1 written by hand, no constant
+        ints = rng.integers(-30000, 30000, (5, 40))
+        src = self.path("le_int16.sgy")
+        fw.write_segy_struct(src, ints, np.arange(5) * 0.2, order="<",
+                             fmt=3, interval=2)
+        g, r = self.imported(src)
+        np.testing.assert_array_equal(g["data"], ints)
+        self.assertAlmostEqual(g["sample_interval_s"], 2e-6, delta=1e-18)
+        # a rev 2 sample count beyond what minescan reads: one line
+        fw.write_segy_struct(self.path("huge.sgy"), tr[:, :10], xs,
+                             rev2=True, ext_samples=2 ** 31, interval=1)
+        self.refused("import", self.path("huge.sgy"), "-o",
+                     self.path("huge.h5"), contains="byte 3269")
+
+
 class GprMax(Base):
     def test_import_is_import_gprmax(self):
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
