@@ -304,6 +304,75 @@ class SEGY(Base):
                 self.assertIn("picoseconds", r.stderr)
 
 
+    def test_little_endian(self):
+        """Little-endian files (segyio's writer, no byte-order constant):
+        the order comes from the plausible format code and sample count."""
+        rng = np.random.default_rng(16)
+        tr = (rng.integers(-4096, 4096, (12, 150)) / 64.0).astype(np.float32)
+        xs = np.arange(12) * 0.05
+        # not int16: Debian's segyio 1.8.3 swaps 4-byte words in a little-
+        # endian int16 file (sample pairs change places); the hand-written
+        # writer covers int16 below
+        for fmt, data in ((5, tr), (1, tr)):
+            with self.subTest(fmt=fmt):
+                src = self.path(f"le_{fmt}.sgy")
+                fw.write_segy(src, data, xs, interval=100, fmt=fmt,
+                              endian="little")
+                with open(src, "rb") as f:  # really little-endian
+                    f.seek(3224)
+                    self.assertEqual(f.read(2), bytes([fmt, 0]))
+                g, r = self.imported(src)
+                np.testing.assert_array_equal(g["data"], data)
+                np.testing.assert_allclose(g["x"], xs, atol=1e-9)
+                self.assertIn("little-endian", r.stderr)
+                self.assertEqual(g["header"]["byte_order"], "little-endian")
+        # the same samples big-endian: not called little-endian
+        fw.write_segy(self.path("be.sgy"), tr, xs, interval=100)
+        g, r = self.imported(self.path("be.sgy"))
+        np.testing.assert_array_equal(g["data"], tr)
+        self.assertEqual(g["header"]["byte_order"], "big-endian")
+
+    def test_rev2_extended_fields_both_orders(self):
+        """rev 2: 70000 samples (more than the 16-bit field holds) from
+        byte 3269, a 100 ps interval as a double in microseconds from byte
+        3273, the byte order from the constant at 3297, the first trace
+        at the offset of byte 3521."""
+        rng = np.random.default_rng(17)
+        ns = 70000
+        tr = (rng.integers(-4096, 4096, (3, ns)) / 64.0).astype(np.float32)
+        xs = np.arange(3) * 0.1
+        for order in (">", "<"):
+            with self.subTest(order=order):
+                src = self.path(f"rev2_{'be' if order == '>' else 'le'}.sgy")
+                fw.write_segy_struct(src, tr, xs, order=order, rev2=True,
+                                     samples_field=0, ext_samples=ns,
+                                     interval=0, ext_interval=1e-4,
+                                     order_constant=True,
+                                     first_trace_offset=4400)
+                g, r = self.imported(src)
+                np.testing.assert_array_equal(g["data"], tr)
+                np.testing.assert_allclose(g["x"], xs, atol=1e-9)
+                self.assertAlmostEqual(g["sample_interval_s"], 1e-10,
+                                       delta=1e-22)
+                self.assertIn("revision 2.0", g["source"]["detail"])
+                self.assertIn("extended sample count and interval",
+                              g["source"]["detail"])
+                self.assertNotIn("picoseconds", r.stderr)
+        # int16 little-endian rev 1 written by hand, no constant
+        ints = rng.integers(-30000, 30000, (5, 40))
+        src = self.path("le_int16.sgy")
+        fw.write_segy_struct(src, ints, np.arange(5) * 0.2, order="<",
+                             fmt=3, interval=2)
+        g, r = self.imported(src)
+        np.testing.assert_array_equal(g["data"], ints)
+        self.assertAlmostEqual(g["sample_interval_s"], 2e-6, delta=1e-18)
+        # a rev 2 sample count beyond what minescan reads: one line
+        fw.write_segy_struct(self.path("huge.sgy"), tr[:, :10], xs,
+                             rev2=True, ext_samples=2 ** 31, interval=1)
+        self.refused("import", self.path("huge.sgy"), "-o",
+                     self.path("huge.h5"), contains="byte 3269")
+
+
 class GprMax(Base):
     def test_import_is_import_gprmax(self):
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -392,6 +461,106 @@ class Direct(Base):
         self.assertEqual(rows["direct_mala.rd3"], "ok")
         self.assertNotEqual(rows["broken.dzt"], "ok")
         self.refused("info", bad, contains="broken.dzt")
+
+    def test_batch_leaves_out_named_sidecars(self):
+        """batch LINE.DT1 LINE.HD (a shell glob LINE.*) is one recording:
+        the sidecar named beside its data file is not a second input, in
+        either order; a header named alone is still processed."""
+        rng = np.random.default_rng(21)
+        d = self.path("sidecars")
+        os.makedirs(d, exist_ok=True)
+        fw.write_hd_dt1(os.path.join(d, "LINE"),
+                        rng.integers(-2000, 2000, (60, 64)),
+                        (np.arange(60) * 0.02).astype(np.float32))
+        fw.write_hd_dt1(os.path.join(d, "alone"),
+                        rng.integers(-2000, 2000, (60, 64)),
+                        (np.arange(60) * 0.02).astype(np.float32))
+        fw.write_mala(os.path.join(d, "m"),
+                      rng.integers(-2000, 2000, (60, 64)))
+        fw.write_dzt(os.path.join(d, "g.DZT"),
+                     rng.integers(30000, 35000, (1, 60, 64)))
+        with open(os.path.join(d, "g.DZG"), "w") as f:
+            f.write("$GSSIS,0,0.0\n")
+        inputs = [os.path.join(d, n) for n in
+                  ("LINE.HD", "LINE.DT1", "m.rd3", "m.rad", "g.DZG",
+                   "g.DZT", "alone.HD")]
+        out = self.path("sidecar_batch")
+        r = run("batch", *inputs, "-o", out, "--recipe", "gpr", "--device",
+                "cpu", "-j", "1", "--verbose")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        rows = self.batch_rows(out)
+        self.assertEqual(sorted(rows), ["LINE.DT1", "alone.HD", "g.DZT",
+                                        "m.rd3"])
+        self.assertEqual({v["status"] for v in rows.values()}, {"ok"})
+        self.assertIn("3 header/GPS sidecar", r.stdout)
+
+    def batch_rows(self, out):
+        with open(os.path.join(out, "batch.csv")) as f:
+            return {os.path.basename(x["input"]): x
+                    for x in csv.DictReader(f)}
+
+    def test_time_mode_files_take_dx(self):
+        """A DZT with rhf_spm 0 and a .rd3 with DISTANCE INTERVAL 0 go
+        through info, run and batch directly with --dx; without it, one
+        line that asks for it. --dx counts in batch's skip check."""
+        rng = np.random.default_rng(20)
+        src = self.path("tm.dzt")
+        fw.write_dzt(src, rng.integers(30000, 35000, (1, 90, 64)), spm=0.0)
+        stem = self.path("tm_mala")
+        fw.write_mala(stem, rng.integers(-2000, 2000, (70, 64)), dist=0)
+        for f in (src, stem + ".rd3"):
+            with self.subTest(f=f):
+                line = self.refused("run", f, "-o", self.path("tm_no_dx"),
+                                    "--recipe", "gpr", "--device", "cpu",
+                                    contains=os.path.basename(f))
+                self.assertIn("--dx", line)
+                self.assertIn("run", line)
+                self.refused("info", f, contains="--dx")
+                j = json.loads(run("info", "--json", "--dx", "0.04",
+                                   f).stdout)
+                self.assertEqual(j["problems"], [])
+                ext = j["gpr"]["extent"]
+                self.assertAlmostEqual(ext["x_max"] - ext["x_min"],
+                                       (j["gpr"]["n_traces"] - 1) * 0.04,
+                                       places=9)
+        out = self.path("tm_run")
+        r = run("run", src, "-o", out, "--dx", "0.04", "--recipe", "gpr",
+                "--device", "cpu")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "summary.json")) as f:
+            self.assertEqual(json.load(f)["input"]["dx_m"], 0.04)
+        with h5py.File(os.path.join(out, "maps.h5"), "r") as f:
+            self.assertTrue(len(f.keys()) > 0)
+        self.refused("run", src, "-o", out, "--dx", "-1", contains="--dx")
+
+        bout = self.path("tm_batch")
+        common = ("-o", bout, "--recipe", "gpr", "--device", "cpu", "-j",
+                  "1", "--quiet")
+        r = run("batch", src, stem + ".rd3", *common)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        rows = self.batch_rows(bout)
+        for name in ("tm.dzt", "tm_mala.rd3"):
+            self.assertEqual(rows[name]["status"], "failed", rows[name])
+            self.assertIn("--dx", rows[name]["reason"])
+        r = run("batch", src, stem + ".rd3", "--dx", "0.04", *common)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({k: v["status"] for k, v in
+                          self.batch_rows(bout).items()},
+                         {"tm.dzt": "ok", "tm_mala.rd3": "ok"})
+        # the same --dx: current, skipped; another: the positions change,
+        # processed again
+        r = run("batch", src, stem + ".rd3", "--dx", "0.04", *common)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({v["status"] for v in self.batch_rows(bout).values()},
+                         {"skipped"})
+        r = run("batch", src, stem + ".rd3", "--dx", "0.05", *common)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({v["status"] for v in self.batch_rows(bout).values()},
+                         {"ok"})
+        summ = os.path.join(self.batch_rows(bout)["tm_mala.rd3"]
+                            ["output_dir"], "summary.json")
+        with open(summ) as f:
+            self.assertEqual(json.load(f)["input"]["dx_m"], 0.05)
 
 
 class Fuzz(Base):

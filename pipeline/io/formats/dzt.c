@@ -299,7 +299,8 @@ int ms_dzt_parse(const char *name, const uint8_t *buf, size_t len,
             free(x);
             return ms_fail(MS_ERR_USAGE, "%s: rhf_spm: 0: recorded in time "
                            "mode without distance calibration; give the "
-                           "trace spacing with --dx M (minescan import)",
+                           "trace spacing with --dx M (import, info, run, "
+                           "batch)",
                            name);
         }
         snprintf(pos_note, sizeof pos_note, "recorded in time mode: x is "

@@ -155,6 +155,13 @@ int ms_import_lines(const char *const *paths, const double *y_m, size_t n,
  * assumption in `diag`. `format_out` (may be NULL) receives the format. */
 int ms_recording_load(const char *path, ms_recording **out, ms_diag *diag,
                       ms_format *format_out);
+/* The same with import options (NULL: the defaults), for run, batch and
+ * info with --dx: a time-mode field file processes directly. Options do
+ * not change how a minescan recording or gprMax output is read; --dx on
+ * one adds a warning line that it was not used. */
+int ms_recording_load_opt(const char *path, const ms_import_options *opt,
+                          ms_recording **out, ms_diag *diag,
+                          ms_format *format_out);
 
 /* Write an imported recording to `path` atomically, with /source (format,
  * file, antenna, detail, assumptions) and /source/header (the original

@@ -365,18 +365,31 @@ int ms_import_lines(const char *const *paths, const double *y_m, size_t n,
 int ms_recording_load(const char *path, ms_recording **out, ms_diag *diag,
                       ms_format *format_out)
 {
+    return ms_recording_load_opt(path, NULL, out, diag, format_out);
+}
+
+int ms_recording_load_opt(const char *path, const ms_import_options *opt_in,
+                          ms_recording **out, ms_diag *diag,
+                          ms_format *format_out)
+{
     *out = NULL;
     ms_format fmt = ms_format_detect(path);
     if (format_out)
         *format_out = fmt;
+    ms_import_options opt = opt_in ? *opt_in : ms_import_options_default();
     /* gprMax output goes through the reader, which says how to import it
      * (its time zero and trace spacing need the user's word) */
     if (fmt == MS_FORMAT_MINESCAN || fmt == MS_FORMAT_GPRMAX ||
-        fmt == MS_FORMAT_UNKNOWN)
-        return ms_recording_read(path, out, diag);
+        fmt == MS_FORMAT_UNKNOWN) {
+        int rc = ms_recording_read(path, out, diag);
+        if (!rc && opt.dx_m > 0 && diag)
+            ms_diag_add(diag, "%s: --dx %g not used: a recording holds its "
+                        "own positions (--dx is for radar field files)",
+                        path, opt.dx_m);
+        return rc;
+    }
     ms_import im;
     ms_import_init(&im);
-    ms_import_options opt = ms_import_options_default();
     ms_isolated_input_begin();
     int rc = ms_import_file(path, &opt, &im);
     ms_isolated_input_end();

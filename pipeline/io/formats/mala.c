@@ -88,12 +88,13 @@ int ms_mala_parse(const char *name, const char *rad, size_t rad_len,
                        name, last, n);
     if (!(dist >= 0) && !(opt.dx_m > 0))
         return ms_fail(MS_ERR_USAGE, "%s: .rad: no DISTANCE INTERVAL; give "
-                       "the trace spacing with --dx M (minescan import)",
+                       "the trace spacing with --dx M (import, info, run, "
+                       "batch)",
                        name);
     if (dist == 0 && !(opt.dx_m > 0))
         return ms_fail(MS_ERR_USAGE, "%s: .rad DISTANCE INTERVAL: 0: "
                        "recorded in time mode; give the trace spacing with "
-                       "--dx M (minescan import)", name);
+                       "--dx M (import, info, run, batch)", name);
     double dx = opt.dx_m > 0 ? opt.dx_m : dist;
 
     ms_recording *rec = ms_recording_new();
