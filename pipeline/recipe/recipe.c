@@ -19,9 +19,9 @@
     "stage dewow periods=3 window_ns=2.0\n"                                    \
     "# remove what is the same in every trace (direct coupling, ringing),\n"   \
     "# then line up the wandering ground bounce and remove it too\n"           \
-    "stage background_removal window_traces=201\n"                             \
+    "stage background_removal window_m=2.7\n"                                  \
     "stage ground_align search_start_ns=0 search_end_ns=2.5 target_ns=0.5\n"  \
-    "stage background_removal window_traces=51\n"                              \
+    "stage background_removal window_m=0.7\n"                                  \
     "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
 
 #define RADAR_MAP                                                              \

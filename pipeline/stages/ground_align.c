@@ -6,7 +6,7 @@
  * outside the trace are missing (mask 0). Outputs: traces and their mask.
  *
  * The bounce must be there to be aligned. The default recipe removes the
- * background (201 traces) first, so over flat ground (a gprMax model, a
+ * background (2.7 m of track) first, so over flat ground (a gprMax model, a
  * cart on smooth ground) the bounce is gone and the strongest sample of
  * the window is a target's own echo or noise: aligning on it would put the
  * target's apex on the surface, where the next background removal erases
