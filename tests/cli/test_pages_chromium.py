@@ -28,7 +28,7 @@ class DevTools:
     """A Chromium with its DevTools protocol on fds 3 (commands in) and 4
     (replies and events out), messages separated by NUL bytes."""
 
-    def __init__(self, profile):
+    def __init__(self, profile, log=None):
         to_r, self.to_w = os.pipe()
         self.from_r, from_w = os.pipe()
 
@@ -45,10 +45,11 @@ class DevTools:
         if os.geteuid() == 0:
             args.insert(1, "--no-sandbox")  # root: no setuid sandbox
         # close_fds would close fds 3 and 4 after preexec_fn set them up
-        with open(os.path.join(TMP, "chromium.log"), "wb") as log:
+        log = log or os.path.join(TMP, "chromium.log")
+        with open(log, "wb") as logf:
             self.proc = subprocess.Popen(args, preexec_fn=fds, close_fds=False,
                                          stdout=subprocess.DEVNULL,
-                                         stderr=log)
+                                         stderr=logf)
         os.close(to_r)
         os.close(from_w)
         self.buf = b""
