@@ -259,6 +259,27 @@ static void td_pct(FILE *f, double v, enum cue c)
     td_num(f, isnan(v) ? v : 100 * v, "%.0f %%", c);
 }
 
+/* recorded_at as a trainer reads it: "2026-11-02T09:00:00Z" as
+ * "2026-11-02 09:00" (the full time stays in course.csv and the title);
+ * anything else as it is. */
+static void put_date(FILE *f, const char *s)
+{
+    if (!s || !*s) {
+        fputs("\u2013", f);
+        return;
+    }
+    int iso = strlen(s) >= 16 && s[4] == '-' && s[7] == '-' && s[10] == 'T' &&
+              s[13] == ':';
+    fputs("<time title=\"", f);
+    put_html(f, s);
+    fputs("\">", f);
+    if (iso)
+        fprintf(f, "%.10s %.5s", s, s + 11);
+    else
+        put_html(f, s);
+    fputs("</time>", f);
+}
+
 static void th(FILE *f, ms_course_label_id id)
 {
     fputs("<th>", f);
@@ -282,7 +303,7 @@ static void header_row(FILE *f)
 static void lane_row(FILE *f, const ms_course_lane *l)
 {
     fputs("<tr><td class=\"d\">", f);
-    put_html(f, l->recorded_at ? l->recorded_at : "\u2013");
+    put_date(f, l->recorded_at);
     fputs("</td><td class=\"d\">", f);
     put_html(f, l->lane_id ? l->lane_id : "\u2013");
     fputs("</td><td>", f);
@@ -407,10 +428,12 @@ static const char STYLE[] =
     "th,td{border:1px solid #999;padding:3px 6px;vertical-align:top}\n"
     "th{background:#eee;text-align:left}\n"
     "td.n{text-align:right;white-space:nowrap}td.d{white-space:nowrap}\n"
+    "table.lanes{width:100%;font-size:.9em}\n"
     "td.bad{background:#fde0dc;font-weight:bold}\n"
     ".cue{font-weight:bold}\n"
     "tr.total{font-weight:bold}\n"
-    "table.summary{font-size:1.1em}\n"
+    "table.summary{font-size:1.1em}table.summary td:first-child{"
+    "white-space:nowrap}\n"
     ".note{color:#444;font-size:.9em}\n"
     "@media print{@page{size:A4 landscape;margin:10mm}"
     "body{max-width:none;padding:0;font-size:9pt}"
@@ -451,7 +474,7 @@ int ms_course_write_html(const char *path, const ms_course *c)
         put_html(f, c->lanes[i].operator_id);
         fputs(" (", f);
         put_html(f, ms_course_label(MS_CL_LANES));
-        fprintf(f, ": %zu)</h2>\n<table>\n", e - i);
+        fprintf(f, ": %zu)</h2>\n<table class=\"lanes\">\n", e - i);
         header_row(f);
         for (size_t k = i; k < e; k++) {
             add_total(&t, &c->lanes[k]);
