@@ -126,3 +126,48 @@ if len(sys.argv) > 2:
 for name, text in recipes.items():
     with open(os.path.join(recipe_dir, name), "w") as f:
         f.write(text)
+
+# Vendor formats (fuzz_formats): byte 0 the parser, bytes 1-2 the sidecar
+# length, then the sidecar text and the data file; written with the
+# tests' own writers (tests/io/formats_writers.py) where they exist.
+fmt_dir = os.path.join(out, "formats")
+os.makedirs(fmt_dir, exist_ok=True)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "io"))
+try:
+    import formats_writers as fw
+except ImportError:
+    fw = None
+
+
+def pack(name, which, side, body):
+    with open(os.path.join(fmt_dir, name), "wb") as f:
+        f.write(bytes([which]) + len(side).to_bytes(2, "little") + side +
+                body)
+
+
+def slurp(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+if fw:
+    tmp = os.path.join(out, "formats-src")
+    os.makedirs(tmp, exist_ok=True)
+    traces = rng.integers(-3000, 3000, size=(6, 32)).astype(np.int16)
+    fw.write_dzt(os.path.join(tmp, "a.dzt"), traces[None, :, :] + 32768)
+    pack("dzt.bin", 0, b"", slurp(os.path.join(tmp, "a.dzt")))
+    fw.write_hd_dt1(os.path.join(tmp, "b"), traces, np.arange(6) * 0.02)
+    pack("dt1.bin", 2, slurp(os.path.join(tmp, "b.HD")),
+         slurp(os.path.join(tmp, "b.DT1")))
+    fw.write_mala(os.path.join(tmp, "c"), traces, bytes_per_sample=2)
+    pack("rd3.bin", 3, slurp(os.path.join(tmp, "c.rad")),
+         slurp(os.path.join(tmp, "c.rd3")))
+    try:
+        fw.write_segy(os.path.join(tmp, "d.sgy"), traces.astype("f4"),
+                      np.arange(6) * 0.02)
+        pack("segy.bin", 5, b"", slurp(os.path.join(tmp, "d.sgy")))
+    except Exception:  # python3-segyio missing: no SEG-Y seed
+        pass
+else:
+    pack("empty.bin", 0, b"", b"")

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 src=$(pwd)
 secs="${FUZZ_SECONDS:-60}"
-targets="${FUZZ_TARGETS:-recording recipe}"
+targets="${FUZZ_TARGETS:-recording recipe formats}"
 build=build-fuzz
 
 echo "== building the fuzz targets ($build/, clang)"

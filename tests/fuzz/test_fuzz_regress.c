@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "io/formats/formats.h"
 #include "minescan/recording.h"
 #include "recipe/recipe.h"
 
@@ -90,6 +91,44 @@ static void parse_recipe(const char *name, const char *buf, size_t len)
     ms_recipe_free(&r);
 }
 
+/* The layout of fuzz_formats.c: parser, sidecar length, sidecar, data. */
+static void parse_format(const char *name, const char *buf, size_t len)
+{
+    if (len < 3)
+        return;
+    const uint8_t *d = (const uint8_t *)buf;
+    unsigned which = d[0] % 6;
+    size_t side = (size_t)(d[1] | d[2] << 8);
+    if (side > len - 3)
+        side = len - 3;
+    const char *text = buf + 3;
+    const uint8_t *body = d + 3 + side;
+    size_t blen = len - 3 - side;
+    ms_import_options opt = ms_import_options_default();
+    ms_import im;
+    ms_import_init(&im);
+    int rc;
+    switch (which) {
+    case 0: rc = ms_dzt_parse(name, body, blen, NULL, 0, &opt, &im); break;
+    case 1: rc = ms_dzt_parse(name, body, blen, text, side, &opt, &im); break;
+    case 2: rc = ms_dt1_parse(name, text, side, body, blen, &opt, &im); break;
+    case 3: rc = ms_mala_parse(name, text, side, body, blen, 2, &opt, &im);
+        break;
+    case 4: rc = ms_mala_parse(name, text, side, body, blen, 4, &opt, &im);
+        break;
+    default: rc = ms_segy_parse(name, body, blen, &opt, &im); break;
+    }
+    if (rc)
+        assert_non_null(strstr(ms_error_message(), name));
+    ms_import_free(&im);
+}
+
+static void formats(void **state)
+{
+    (void)state;
+    replay("formats", parse_format);
+}
+
 static void recordings(void **state)
 {
     (void)state;
@@ -110,6 +149,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(recordings),
         cmocka_unit_test(recipes),
+        cmocka_unit_test(formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
