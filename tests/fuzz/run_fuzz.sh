@@ -6,12 +6,12 @@
 # kept in build-fuzz/fuzz/TARGET/artifacts/, not failed: batch contains
 # them in a worker process (tests/fuzz/test_fuzz_contained.py replays the
 # samples kept in tests/fuzz/hdf5-crash/).
-#   FUZZ_SECONDS=60 (per target)  FUZZ_TARGETS="recording recipe"
+#   FUZZ_SECONDS=60 (per target)  FUZZ_TARGETS="recording recipe formats"
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 src=$(pwd)
 secs="${FUZZ_SECONDS:-60}"
-targets="${FUZZ_TARGETS:-recording recipe}"
+targets="${FUZZ_TARGETS:-recording recipe formats}"
 build=build-fuzz
 
 echo "== building the fuzz targets ($build/, clang)"

@@ -277,6 +277,33 @@ class MALA(Base):
         g, _ = self.imported(stem + ".rd3", "--dx", "0.1")
         np.testing.assert_allclose(g["x"], np.arange(5) * 0.1, atol=1e-12)
 
+    def test_time_mode_positions_from_the_cor_track(self):
+        """DISTANCE INTERVAL 0 and a .cor beside the data: x is the
+        distance along the GPS fixes, interpolated per trace; --dx still
+        wins; a .cor with no readable fix leaves the line asking for
+        --dx."""
+        rng = np.random.default_rng(22)
+        stem = self.path("cor_line")
+        fw.write_mala(stem, rng.integers(-2000, 2000, (21, 32)), dist=0)
+        # fixes at traces 1, 11 and 21 (0-based 0, 10, 20), going south
+        # 1e-5 degree then 2e-5
+        fw.write_mala_cor(stem + ".cor", [(1, -33.0, 151.0),
+                                          (11, -33.00001, 151.0),
+                                          (21, -33.00003, 151.0)])
+        g, r = self.imported(stem + ".rd3")
+        metre_per_degree = 6371000.0 * np.pi / 180
+        want = np.concatenate([np.arange(11) * 1e-6,
+                               1e-5 + np.arange(1, 11) * 2e-6])
+        np.testing.assert_allclose(g["x"], want * metre_per_degree,
+                                   rtol=1e-6, atol=1e-6)
+        self.assertIn(".cor", r.stderr)
+        g, _ = self.imported(stem + ".rd3", "--dx", "0.1", name="cor_dx")
+        np.testing.assert_allclose(g["x"], np.arange(21) * 0.1, atol=1e-12)
+        with open(stem + ".cor", "w") as f:
+            f.write("not a fix\n1\t2026-12-02\t12:00\tx\tN\t1\tE\n")
+        self.refused("import", stem + ".rd3", "-o", self.path("c.h5"),
+                     contains="--dx")
+
     def test_last_trace_beyond_the_data(self):
         tr = np.ones((5, 20), np.int64)
         stem = self.path("mala_short")

@@ -108,9 +108,12 @@ static size_t dzg_positions(const char *dzg, size_t len, size_t n_scans,
                 if (s)
                     *s++ = 0;
             }
-            if (!f[5] || cur_scan < 0 || !f[2][0] || !f[4][0])
+            if (!f[5] || !(cur_scan >= 0 && cur_scan <= 1e12) || !f[2][0] ||
+                !f[4][0])
                 continue;
             double la = strtod(f[2], NULL), lo = strtod(f[4], NULL);
+            if (!(fabs(la) <= 9000) || !(fabs(lo) <= 18000))
+                continue; /* ddmm.mmmm and dddmm.mmmm */
             la = floor(la / 100) + fmod(la, 100) / 60;
             lo = floor(lo / 100) + fmod(lo, 100) / 60;
             if (f[3][0] == 'S')
@@ -140,32 +143,8 @@ static size_t dzg_positions(const char *dzg, size_t len, size_t n_scans,
             cur_scan = -1;
         }
     }
-    if (n >= 2) {
-        const double r = 6371000.0, deg = 3.14159265358979323846 / 180;
-        double coslat = cos(lat[0] * deg);
-        double *dist = malloc(n * sizeof *dist);
-        if (!dist) {
-            n = 0;
-        } else {
-            dist[0] = 0;
-            for (size_t i = 1; i < n; i++) {
-                double dn = (lat[i] - lat[i - 1]) * deg * r;
-                double de = (lon[i] - lon[i - 1]) * deg * r * coslat;
-                dist[i] = dist[i - 1] + hypot(dn, de);
-            }
-            size_t k = 0;
-            for (size_t s = 0; s < n_scans; s++) {
-                double sc = (double)s;
-                while (k + 2 < n && scan[k + 1] < sc)
-                    k++;
-                double t = (sc - scan[k]) / (scan[k + 1] - scan[k]);
-                x[s] = dist[k] + t * (dist[k + 1] - dist[k]);
-            }
-            free(dist);
-        }
-    } else {
+    if (n < 2 || ms_track_positions(scan, lat, lon, n, n_scans, x) != 0)
         n = 0;
-    }
     free(scan);
     free(lat);
     free(lon);
