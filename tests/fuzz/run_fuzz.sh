@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz the recording reader and the recipe parser briefly with libFuzzer
+# Fuzz the recording reader, the recipe parser and the vendor header parsers (fuzz_formats) briefly with libFuzzer
 # (clang, -fsanitize=fuzzer,address) in build-fuzz/, and fail only on a
 # crash whose top frame (past the sanitizer's and libc's) is minescan's
 # own code. Crashes, timeouts and OOMs inside libhdf5 are reported and

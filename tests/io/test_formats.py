@@ -709,6 +709,76 @@ class RoundTrip(Base):
             self.assertAlmostEqual(y0, y1, delta=0.011)
             self.assertAlmostEqual(s0, s1, delta=1e-5 * abs(s0))
 
+    def test_dzt32_lines_give_the_same_alarms(self):
+        """The same survey exported line by line to 32-bit GSSI DZT (signed
+        int32 samples scaled by 2^31 / 2 over the peak, rh_nsamp 128,
+        rhf_range the window, rhf_position minus the time zero, rhf_spm 50
+        for 2 cm traces, an antenna name the table does not know with the
+        centre frequency given by --centre-frequency) and imported
+        back as parallel lines gives the reference's alarms, within the
+        quantisation. A DZT holds neither missing samples nor decreasing
+        positions: the reference has its missing samples at 0 and its
+        back-and-forth lines turned to run forward (trace order reversed),
+        as the export writes them."""
+        with h5py.File(os.path.join(DATASETS, "cart-dual.h5"), "r") as f:
+            g = f["gpr"]
+            data, x, y = g["data"][()], g["x"][()], g["y"][()]
+            attrs = dict(g.attrs)
+        dt = attrs["sample_interval_s"]
+        data = np.nan_to_num(data, nan=0.0)
+        ys = sorted(set(np.round(y, 6)))
+        spacing = ys[1] - ys[0]
+        scale = 2.0 ** 30 / np.abs(data).max()
+        lines = []
+        for i, yl in enumerate(ys):
+            idx = np.nonzero(np.round(y, 6) == yl)[0]
+            if x[idx[-1]] < x[idx[0]]:
+                idx = idx[::-1]
+            xl = x[idx]
+            self.assertAlmostEqual(xl[0], 0.0, places=9)
+            np.testing.assert_allclose(np.diff(xl), 0.02, atol=1e-9)
+            lines.append(idx)
+        order = np.concatenate(lines)
+        ref = self.path("dzt_reference.h5")
+        with h5py.File(ref, "w") as f:
+            f.attrs["format"] = "minescan-recording"
+            f.attrs["format_version"] = 1
+            r = f.create_group("gpr")
+            for k, v in attrs.items():
+                r.attrs[k] = v
+            r["data"], r["x"], r["y"] = data[order], x[order], y[order]
+        files = []
+        for i, idx in enumerate(lines):
+            raw = np.round(data[idx] * scale).astype(np.int64)
+            src = self.path(f"cart_{i:02d}.DZT")
+            fw.write_dzt(src, raw[None], bits=32, spm=50.0,
+                         range_ns=data.shape[1] * dt * 1e9,
+                         position_ns=-attrs["time_zero_s"] * 1e9,
+                         antennas=("unknown",))
+            files.append(src)
+        out = self.path("cart_dzt.h5")
+        r = run("import", *files, "--line-spacing", repr(spacing),
+                "--centre-frequency",
+                repr(attrs["centre_frequency_hz"] / 1e6),
+                "--keep-header-words", "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        imp = gpr(out)
+        self.assertEqual(imp["data"].shape, data.shape)
+        self.assertAlmostEqual(imp["sample_interval_s"], dt, delta=1e-9 * dt)
+        self.assertAlmostEqual(imp["time_zero_s"], attrs["time_zero_s"],
+                               delta=1e-15)
+        # int32 samples, signed, exact up to float32's rounding
+        np.testing.assert_allclose(imp["data"] / scale, data[order],
+                                   rtol=0, atol=2e-7)
+        a_ref = self.alarms(ref, "run_dzt_ref")
+        a_imp = self.alarms(out, "run_dzt_imp")
+        self.assertGreater(len(a_ref), 0)
+        self.assertEqual(len(a_ref), len(a_imp), (a_ref, a_imp))
+        for (x0, y0, s0), (x1, y1, s1) in zip(a_ref, a_imp):
+            self.assertAlmostEqual(x0, x1, delta=0.011)
+            self.assertAlmostEqual(y0, y1, delta=0.011)
+            self.assertAlmostEqual(s0, s1, delta=1e-4 * abs(s0))
+
 
 if __name__ == "__main__":
     unittest.main()
