@@ -6,7 +6,7 @@
  *            bit 2 MALA .rd7 (else .rd3), bits 3-4 DZT channel 1..4
  *   2..3     length of the text part (little-endian, cut to what is
  *            there): the .HD, .rad (then a NUL byte and the .cor) or
- *            .DZG text; none for SEG-Y
+ *            .DZG (then a NUL byte and the .DZX) text; none for SEG-Y
  *   then     the text part, then the data file
  *
  * Each part is copied into a buffer of exactly its size, so that
@@ -57,10 +57,17 @@ static inline int ms_fuzz_formats_one(const uint8_t *data, size_t size,
     ms_import_init(&im);
     int rc;
     switch (parser) {
-    case 0:
-        rc = ms_dzt_parse(name, body, body_len, (const char *)text,
-                          text_len, &opt, &im);
+    case 0: {
+        /* the text part is the .DZG, then after a NUL byte the .DZX */
+        const uint8_t *nul = memchr(text, 0, text_len);
+        size_t dzg_len = nul ? (size_t)(nul - text) : text_len;
+        rc = ms_dzt_parse_sidecars(name, body, body_len, (const char *)text,
+                                   dzg_len,
+                                   nul ? (const char *)nul + 1 : NULL,
+                                   nul ? text_len - dzg_len - 1 : 0, &opt,
+                                   &im);
         break;
+    }
     case 1:
         rc = ms_dt1_parse(name, (const char *)text, text_len, body, body_len,
                           &opt, &im);

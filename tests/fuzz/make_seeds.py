@@ -164,6 +164,11 @@ with tempfile.TemporaryDirectory() as tmp:
            b"*47\r\n")
     pack("dzt_dzg", 0, 0, dzg, slurp(t("tm.dzt")))
     pack("dzt_dx", 0, 1, b"", slurp(t("tm.dzt")))
+    dzx = (b'<DZX xmlns="www.geophysical.com/DZX/1.02"><File><Profile>'
+           b"<WayPt><scan>0</scan><distance>0</distance></WayPt>"
+           b"<WayPt><scan>5</scan><distance>2.5</distance></WayPt>"
+           b"</Profile></File></DZX>")
+    pack("dzt_dzx", 0, 0, dzg + b"\0" + dzx, slurp(t("tm.dzt")))
     for fl in (False, True):
         fw.write_hd_dt1(t("l"), rng.integers(-99, 99, (5, 16)),
                         np.arange(5, dtype=np.float32), float_samples=fl,
@@ -174,6 +179,10 @@ with tempfile.TemporaryDirectory() as tmp:
                       bytes_per_sample=bps)
         pack(f"mala{bps}", 2, 4 if bps == 4 else 0, slurp(t("m.rad")),
              slurp(t(f"m.rd{3 if bps == 2 else 7}")))
+    fw.write_mala(t("m"), rng.integers(-99, 99, (5, 16)), dist=0)
+    fw.write_mala_cor(t("m.cor"), [(1, 59.3, 18.0), (5, 59.30001, 18.0)])
+    pack("mala_cor", 2, 0, slurp(t("m.rad")) + b"\0" + slurp(t("m.cor")),
+         slurp(t("m.rd3")))
     tr = rng.normal(size=(4, 16)).astype(np.float32)
     fw.write_segy(t("s.sgy"), tr, np.arange(4) * 0.1)
     pack("segy_be", 3, 0, b"", slurp(t("s.sgy")))

@@ -179,6 +179,38 @@ class DZT(Base):
                                    rtol=1e-6, atol=1e-6)
         self.assertIn(".DZG", r.stderr)
 
+    def test_time_mode_positions_from_the_dzx_waypoints(self):
+        """A .DZX whose waypoints carry distances gives x in time mode
+        (before the .DZG's GPS track); a .DZX of user marks alone does
+        not, and the line asks for --dx."""
+        raw = self.raw(16, (1, 21, 32), seed=15)
+        stem = self.path("dzx")
+        fw.write_dzt(stem + ".DZT", raw, spm=0.0)
+        way = "".join(f"<WayPt><scan>{s}</scan><mark>User</mark>"
+                      f"<distance>{d}</distance></WayPt>\n"
+                      for s, d in ((0, 0.0), (10, 1.0), (20, 3.0)))
+        xml = ('<?xml version="1.0"?>\n<DZX xmlns="www.geophysical.com/'
+               'DZX/1.02">\n<ProfileGroup><File><Profile>\n' + way +
+               "</Profile></File></ProfileGroup></DZX>\n")
+        with open(stem + ".DZX", "w") as f:
+            f.write(xml)
+        with open(stem + ".DZG", "w") as f:  # a track the DZX wins over
+            f.write("$GSSIS,0,0.0\n$GPGGA,120000.00,4530.0000,N,00700.0000"
+                    ",E,1,08,1.0,100.0,M,47.0,M,,*47\n$GSSIS,20,0.0\n"
+                    "$GPGGA,120000.00,4531.0000,N,00700.0000,E,1,08,1.0,"
+                    "100.0,M,47.0,M,,*47\n")
+        g, r = self.imported(stem + ".DZT")
+        want = np.concatenate([np.arange(11) * 0.1,
+                               1.0 + np.arange(1, 11) * 0.2])
+        np.testing.assert_allclose(g["x"], want, atol=1e-12)
+        self.assertIn(".DZX", r.stderr)
+        os.remove(stem + ".DZG")
+        with open(stem + ".DZX", "w") as f:
+            f.write(xml.replace("<distance>", "<name>")
+                    .replace("</distance>", "</name>"))
+        self.refused("import", stem + ".DZT", "-o", self.path("x.h5"),
+                     contains="--dx")
+
     def test_unknown_antenna_is_a_warning(self):
         raw = self.raw(16, (1, 10, 32), seed=12)
         src = self.path("odd_antenna.dzt")
@@ -508,9 +540,10 @@ class Direct(Base):
                      rng.integers(30000, 35000, (1, 60, 64)))
         with open(os.path.join(d, "g.DZG"), "w") as f:
             f.write("$GSSIS,0,0.0\n")
+        fw.write_mala_cor(os.path.join(d, "m.cor"), [(1, 59.3, 18.0)])
         inputs = [os.path.join(d, n) for n in
-                  ("LINE.HD", "LINE.DT1", "m.rd3", "m.rad", "g.DZG",
-                   "g.DZT", "alone.HD")]
+                  ("LINE.HD", "LINE.DT1", "m.rd3", "m.rad", "m.cor",
+                   "g.DZG", "g.DZT", "alone.HD")]
         out = self.path("sidecar_batch")
         r = run("batch", *inputs, "-o", out, "--recipe", "gpr", "--device",
                 "cpu", "-j", "1", "--verbose")
@@ -519,7 +552,7 @@ class Direct(Base):
         self.assertEqual(sorted(rows), ["LINE.DT1", "alone.HD", "g.DZT",
                                         "m.rd3"])
         self.assertEqual({v["status"] for v in rows.values()}, {"ok"})
-        self.assertIn("3 header/GPS sidecar", r.stdout)
+        self.assertIn("4 header/GPS sidecar", r.stdout)
 
     def batch_rows(self, out):
         with open(os.path.join(out, "batch.csv")) as f:

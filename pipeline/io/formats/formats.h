@@ -97,6 +97,14 @@ int ms_dzt_parse(const char *name, const uint8_t *buf, size_t len,
                  const char *dzg, size_t dzg_len,
                  const ms_import_options *opt, ms_import *im);
 
+/* The same with the optional .DZX (XML) sidecar too: in a time-mode file
+ * without --dx, its waypoints' <scan>/<distance> pairs give x before the
+ * .DZG's GPS track does. */
+int ms_dzt_parse_sidecars(const char *name, const uint8_t *buf, size_t len,
+                          const char *dzg, size_t dzg_len, const char *dzx,
+                          size_t dzx_len, const ms_import_options *opt,
+                          ms_import *im);
+
 /* Sensors & Software: the .HD text and the .DT1 bytes. */
 int ms_dt1_parse(const char *name, const char *hd, size_t hd_len,
                  const uint8_t *dt1, size_t dt1_len,
@@ -136,6 +144,10 @@ int ms_parse_number(const char *s, double *out);
  * fixes (metres, flat earth at the first fix's latitude), interpolated
  * linearly per trace and extrapolated before the first and after the last
  * fix. 0, or -1 when out of memory. */
+/* x per trace from distances `dist` at n >= 2 increasing trace indices
+ * `at`: linear between them, extrapolated beyond. */
+void ms_positions_interpolate(const double *at, const double *dist,
+                              size_t n, size_t n_traces, double *x);
 int ms_track_positions(const double *at, const double *lat,
                        const double *lon, size_t n_fixes, size_t n_traces,
                        double *x);

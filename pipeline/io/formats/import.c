@@ -148,12 +148,20 @@ static int import_dzt(const char *path, const ms_import_options *opt,
     int rc = ms_read_whole_file(path, &buf, &len);
     if (rc)
         return rc;
-    static const char *const ext[] = {"DZG", NULL};
-    char *side = find_sidecar(path, ext);
+    static const char *const ext[] = {"DZG", NULL}, *const xext[] = {"DZX",
+                                                                     NULL};
+    char *side = find_sidecar(path, ext), *xside = find_sidecar(path, xext);
+    uint8_t *dzx = NULL;
+    size_t dzx_len = 0;
     if (side && ms_read_whole_file(side, &dzg, &dzg_len) != 0)
         dzg = NULL, dzg_len = 0;
-    rc = ms_dzt_parse(path, buf, len, (const char *)dzg, dzg_len, opt, im);
+    if (xside && ms_read_whole_file(xside, &dzx, &dzx_len) != 0)
+        dzx = NULL, dzx_len = 0;
+    rc = ms_dzt_parse_sidecars(path, buf, len, (const char *)dzg, dzg_len,
+                               (const char *)dzx, dzx_len, opt, im);
     free(side);
+    free(xside);
+    free(dzx);
     free(dzg);
     free(buf);
     return rc;
@@ -517,6 +525,14 @@ int ms_track_positions(const double *at, const double *lat,
         double de = (lon[i] - lon[i - 1]) * deg * r * coslat;
         dist[i] = dist[i - 1] + hypot(dn, de);
     }
+    ms_positions_interpolate(at, dist, n, n_traces, x);
+    free(dist);
+    return 0;
+}
+
+void ms_positions_interpolate(const double *at, const double *dist,
+                              size_t n, size_t n_traces, double *x)
+{
     size_t k = 0;
     for (size_t s = 0; s < n_traces; s++) {
         double sc = (double)s;
@@ -525,8 +541,6 @@ int ms_track_positions(const double *at, const double *lat,
         double t = (sc - at[k]) / (at[k + 1] - at[k]);
         x[s] = dist[k] + t * (dist[k + 1] - dist[k]);
     }
-    free(dist);
-    return 0;
 }
 
 size_t ms_import_mark_missing(ms_gpr *g)
