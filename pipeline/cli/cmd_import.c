@@ -149,7 +149,8 @@ static int is_sidecar_of_another(const char *const *in, size_t n, size_t i)
         return 0;
     static const char *const side[][2] = {{"hd", "dt1"}, {"rad", "rd3"},
                                           {"rad", "rd7"}, {"dzg", "dzt"},
-                                          {"dzx", "dzt"}};
+                                          {"dzx", "dzt"}, {"cor", "rd3"},
+                                          {"cor", "rd7"}};
     size_t stem = (size_t)(dot - in[i]);
     for (size_t s = 0; s < sizeof side / sizeof side[0]; s++) {
         if (strcasecmp(dot + 1, side[s][0]))

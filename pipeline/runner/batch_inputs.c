@@ -277,15 +277,16 @@ static int add_list(ms_input_list *l, seen_set *seen, const char *list)
 }
 
 /* Whether `path` is the header or GPS sidecar of a data file that is
- * among the inputs too (`seen`): LINE.HD beside LINE.DT1, x.rad beside
- * x.rd3 or x.rd7, x.DZG or x.DZX beside x.DZT, the data file's extension
- * in any case. The data file's reader reads the sidecar; as an input of
+ * among the inputs too (`seen`): LINE.HD beside LINE.DT1, x.rad or x.cor
+ * beside x.rd3 or x.rd7, x.DZG or x.DZX beside x.DZT, the data file's
+ * extension in any case. The data file's reader reads the sidecar; as an input of
  * its own it would process the same recording twice. */
 static int is_sidecar_of_input(const char *path, const seen_set *seen)
 {
     static const char *const side[][2] = {{"hd", "dt1"}, {"rad", "rd3"},
                                           {"rad", "rd7"}, {"dzg", "dzt"},
-                                          {"dzx", "dzt"}};
+                                          {"dzx", "dzt"}, {"cor", "rd3"},
+                                          {"cor", "rd7"}};
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash))

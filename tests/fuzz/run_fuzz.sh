@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Fuzz the recording reader and the recipe parser briefly with libFuzzer
+# Fuzz the recording reader, the recipe parser and the vendor header parsers (fuzz_formats) briefly with libFuzzer
 # (clang, -fsanitize=fuzzer,address) in build-fuzz/, and fail only on a
 # crash whose top frame (past the sanitizer's and libc's) is minescan's
 # own code. Crashes, timeouts and OOMs inside libhdf5 are reported and
 # kept in build-fuzz/fuzz/TARGET/artifacts/, not failed: batch contains
 # them in a worker process (tests/fuzz/test_fuzz_contained.py replays the
 # samples kept in tests/fuzz/hdf5-crash/).
-#   FUZZ_SECONDS=60 (per target)  FUZZ_TARGETS="recording recipe"
+#   FUZZ_SECONDS=60 (per target)  FUZZ_TARGETS="recording recipe formats"
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 src=$(pwd)

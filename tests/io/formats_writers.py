@@ -207,3 +207,16 @@ def write_segy_struct(path, traces, xs, order=">", fmt=5, interval=0,
             struct.pack_into(o + "H", h, 116, interval)
             f.write(bytes(h))
             f.write(traces[i].astype(o + dtype).tobytes())
+
+
+def write_mala_cor(path, fixes):
+    """MALA .cor GPS sidecar: fixes [(trace counted from 1, lat, lon)] in
+    decimal degrees (negative: S / W), one tab-separated line each:
+    TRACE DATE TIME LAT N|S LON E|W ALTITUDE M QUALITY."""
+    with open(path, "w", newline="\r\n") as f:
+        for i, (tr, lat, lon) in enumerate(fixes):
+            f.write("\t".join([
+                str(tr), "2026-12-02", f"12:00:{i % 60:02d}:000",
+                f"{abs(lat):.9f}", "S" if lat < 0 else "N",
+                f"{abs(lon):.9f}", "W" if lon < 0 else "E", "100.00", "M",
+                "1"]) + "\n")

@@ -179,6 +179,38 @@ class DZT(Base):
                                    rtol=1e-6, atol=1e-6)
         self.assertIn(".DZG", r.stderr)
 
+    def test_time_mode_positions_from_the_dzx_waypoints(self):
+        """A .DZX whose waypoints carry distances gives x in time mode
+        (before the .DZG's GPS track); a .DZX of user marks alone does
+        not, and the line asks for --dx."""
+        raw = self.raw(16, (1, 21, 32), seed=15)
+        stem = self.path("dzx")
+        fw.write_dzt(stem + ".DZT", raw, spm=0.0)
+        way = "".join(f"<WayPt><scan>{s}</scan><mark>User</mark>"
+                      f"<distance>{d}</distance></WayPt>\n"
+                      for s, d in ((0, 0.0), (10, 1.0), (20, 3.0)))
+        xml = ('<?xml version="1.0"?>\n<DZX xmlns="www.geophysical.com/'
+               'DZX/1.02">\n<ProfileGroup><File><Profile>\n' + way +
+               "</Profile></File></ProfileGroup></DZX>\n")
+        with open(stem + ".DZX", "w") as f:
+            f.write(xml)
+        with open(stem + ".DZG", "w") as f:  # a track the DZX wins over
+            f.write("$GSSIS,0,0.0\n$GPGGA,120000.00,4530.0000,N,00700.0000"
+                    ",E,1,08,1.0,100.0,M,47.0,M,,*47\n$GSSIS,20,0.0\n"
+                    "$GPGGA,120000.00,4531.0000,N,00700.0000,E,1,08,1.0,"
+                    "100.0,M,47.0,M,,*47\n")
+        g, r = self.imported(stem + ".DZT")
+        want = np.concatenate([np.arange(11) * 0.1,
+                               1.0 + np.arange(1, 11) * 0.2])
+        np.testing.assert_allclose(g["x"], want, atol=1e-12)
+        self.assertIn(".DZX", r.stderr)
+        os.remove(stem + ".DZG")
+        with open(stem + ".DZX", "w") as f:
+            f.write(xml.replace("<distance>", "<name>")
+                    .replace("</distance>", "</name>"))
+        self.refused("import", stem + ".DZT", "-o", self.path("x.h5"),
+                     contains="--dx")
+
     def test_unknown_antenna_is_a_warning(self):
         raw = self.raw(16, (1, 10, 32), seed=12)
         src = self.path("odd_antenna.dzt")
@@ -276,6 +308,33 @@ class MALA(Base):
         self.assertIn("--dx", line)
         g, _ = self.imported(stem + ".rd3", "--dx", "0.1")
         np.testing.assert_allclose(g["x"], np.arange(5) * 0.1, atol=1e-12)
+
+    def test_time_mode_positions_from_the_cor_track(self):
+        """DISTANCE INTERVAL 0 and a .cor beside the data: x is the
+        distance along the GPS fixes, interpolated per trace; --dx still
+        wins; a .cor with no readable fix leaves the line asking for
+        --dx."""
+        rng = np.random.default_rng(22)
+        stem = self.path("cor_line")
+        fw.write_mala(stem, rng.integers(-2000, 2000, (21, 32)), dist=0)
+        # fixes at traces 1, 11 and 21 (0-based 0, 10, 20), going south
+        # 1e-5 degree then 2e-5
+        fw.write_mala_cor(stem + ".cor", [(1, -33.0, 151.0),
+                                          (11, -33.00001, 151.0),
+                                          (21, -33.00003, 151.0)])
+        g, r = self.imported(stem + ".rd3")
+        metre_per_degree = 6371000.0 * np.pi / 180
+        want = np.concatenate([np.arange(11) * 1e-6,
+                               1e-5 + np.arange(1, 11) * 2e-6])
+        np.testing.assert_allclose(g["x"], want * metre_per_degree,
+                                   rtol=1e-6, atol=1e-6)
+        self.assertIn(".cor", r.stderr)
+        g, _ = self.imported(stem + ".rd3", "--dx", "0.1", name="cor_dx")
+        np.testing.assert_allclose(g["x"], np.arange(21) * 0.1, atol=1e-12)
+        with open(stem + ".cor", "w") as f:
+            f.write("not a fix\n1\t2026-12-02\t12:00\tx\tN\t1\tE\n")
+        self.refused("import", stem + ".rd3", "-o", self.path("c.h5"),
+                     contains="--dx")
 
     def test_last_trace_beyond_the_data(self):
         tr = np.ones((5, 20), np.int64)
@@ -481,9 +540,10 @@ class Direct(Base):
                      rng.integers(30000, 35000, (1, 60, 64)))
         with open(os.path.join(d, "g.DZG"), "w") as f:
             f.write("$GSSIS,0,0.0\n")
+        fw.write_mala_cor(os.path.join(d, "m.cor"), [(1, 59.3, 18.0)])
         inputs = [os.path.join(d, n) for n in
-                  ("LINE.HD", "LINE.DT1", "m.rd3", "m.rad", "g.DZG",
-                   "g.DZT", "alone.HD")]
+                  ("LINE.HD", "LINE.DT1", "m.rd3", "m.rad", "m.cor",
+                   "g.DZG", "g.DZT", "alone.HD")]
         out = self.path("sidecar_batch")
         r = run("batch", *inputs, "-o", out, "--recipe", "gpr", "--device",
                 "cpu", "-j", "1", "--verbose")
@@ -492,7 +552,7 @@ class Direct(Base):
         self.assertEqual(sorted(rows), ["LINE.DT1", "alone.HD", "g.DZT",
                                         "m.rd3"])
         self.assertEqual({v["status"] for v in rows.values()}, {"ok"})
-        self.assertIn("3 header/GPS sidecar", r.stdout)
+        self.assertIn("4 header/GPS sidecar", r.stdout)
 
     def batch_rows(self, out):
         with open(os.path.join(out, "batch.csv")) as f:
@@ -681,6 +741,76 @@ class RoundTrip(Base):
             self.assertAlmostEqual(x0, x1, delta=0.011)
             self.assertAlmostEqual(y0, y1, delta=0.011)
             self.assertAlmostEqual(s0, s1, delta=1e-5 * abs(s0))
+
+    def test_dzt32_lines_give_the_same_alarms(self):
+        """The same survey exported line by line to 32-bit GSSI DZT (signed
+        int32 samples scaled by 2^31 / 2 over the peak, rh_nsamp 128,
+        rhf_range the window, rhf_position minus the time zero, rhf_spm 50
+        for 2 cm traces, an antenna name the table does not know with the
+        centre frequency given by --centre-frequency) and imported
+        back as parallel lines gives the reference's alarms, within the
+        quantisation. A DZT holds neither missing samples nor decreasing
+        positions: the reference has its missing samples at 0 and its
+        back-and-forth lines turned to run forward (trace order reversed),
+        as the export writes them."""
+        with h5py.File(os.path.join(DATASETS, "cart-dual.h5"), "r") as f:
+            g = f["gpr"]
+            data, x, y = g["data"][()], g["x"][()], g["y"][()]
+            attrs = dict(g.attrs)
+        dt = attrs["sample_interval_s"]
+        data = np.nan_to_num(data, nan=0.0)
+        ys = sorted(set(np.round(y, 6)))
+        spacing = ys[1] - ys[0]
+        scale = 2.0 ** 30 / np.abs(data).max()
+        lines = []
+        for i, yl in enumerate(ys):
+            idx = np.nonzero(np.round(y, 6) == yl)[0]
+            if x[idx[-1]] < x[idx[0]]:
+                idx = idx[::-1]
+            xl = x[idx]
+            self.assertAlmostEqual(xl[0], 0.0, places=9)
+            np.testing.assert_allclose(np.diff(xl), 0.02, atol=1e-9)
+            lines.append(idx)
+        order = np.concatenate(lines)
+        ref = self.path("dzt_reference.h5")
+        with h5py.File(ref, "w") as f:
+            f.attrs["format"] = "minescan-recording"
+            f.attrs["format_version"] = 1
+            r = f.create_group("gpr")
+            for k, v in attrs.items():
+                r.attrs[k] = v
+            r["data"], r["x"], r["y"] = data[order], x[order], y[order]
+        files = []
+        for i, idx in enumerate(lines):
+            raw = np.round(data[idx] * scale).astype(np.int64)
+            src = self.path(f"cart_{i:02d}.DZT")
+            fw.write_dzt(src, raw[None], bits=32, spm=50.0,
+                         range_ns=data.shape[1] * dt * 1e9,
+                         position_ns=-attrs["time_zero_s"] * 1e9,
+                         antennas=("unknown",))
+            files.append(src)
+        out = self.path("cart_dzt.h5")
+        r = run("import", *files, "--line-spacing", repr(spacing),
+                "--centre-frequency",
+                repr(attrs["centre_frequency_hz"] / 1e6),
+                "--keep-header-words", "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        imp = gpr(out)
+        self.assertEqual(imp["data"].shape, data.shape)
+        self.assertAlmostEqual(imp["sample_interval_s"], dt, delta=1e-9 * dt)
+        self.assertAlmostEqual(imp["time_zero_s"], attrs["time_zero_s"],
+                               delta=1e-15)
+        # int32 samples, signed, exact up to float32's rounding
+        np.testing.assert_allclose(imp["data"] / scale, data[order],
+                                   rtol=0, atol=2e-7)
+        a_ref = self.alarms(ref, "run_dzt_ref")
+        a_imp = self.alarms(out, "run_dzt_imp")
+        self.assertGreater(len(a_ref), 0)
+        self.assertEqual(len(a_ref), len(a_imp), (a_ref, a_imp))
+        for (x0, y0, s0), (x1, y1, s1) in zip(a_ref, a_imp):
+            self.assertAlmostEqual(x0, x1, delta=0.011)
+            self.assertAlmostEqual(y0, y1, delta=0.011)
+            self.assertAlmostEqual(s0, s1, delta=1e-4 * abs(s0))
 
 
 if __name__ == "__main__":
