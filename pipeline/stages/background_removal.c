@@ -71,9 +71,14 @@ static long half_window(const ms_stage_ctx *ctx)
 {
     const background_removal_params *p = MS_P(ctx, background_removal_params);
     double step = ctx->env->trace_spacing_m;
+    /* Half-way ratios round up whether the spacing came from float64 or
+     * float32 positions (0.35 m / 0.02 m is 17.5 in one and 17.4999996 in
+     * the other): the relative nudge is far above float32 rounding and far
+     * below any real difference in spacing. */
+    double r = 0.5 * p->window_m / step;
     long half = traces_given(p) || !(step > 0.0)
                     ? p->window_traces / 2
-                    : (long)floor(0.5 * p->window_m / step + 0.5);
+                    : (long)floor(r + 0.5 + 1e-4 * r);
     long nt = (long)ctx->in[0].dims[0];
     return half < nt ? half : nt;
 }
