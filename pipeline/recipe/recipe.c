@@ -21,7 +21,7 @@
     "# then line up the wandering ground bounce and remove it too\n"           \
     "stage background_removal window_m=2.7\n"                                  \
     "stage ground_align search_start_ns=0 search_end_ns=2.5 target_ns=0.5\n"  \
-    "stage background_removal window_m=0.7\n"                                  \
+    "stage background_removal window_m=0.75\n"                                 \
     "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
 
 #define RADAR_MAP                                                              \
