@@ -20,8 +20,12 @@
     "# remove what is the same in every trace (direct coupling, ringing),\n"   \
     "# then line up the wandering ground bounce and remove it too\n"           \
     "stage background_removal window_m=2.7\n"                                  \
-    "stage ground_align search_start_ns=0 search_end_ns=2.5 target_ns=0.5\n"  \
-    "stage background_removal window_m=0.7\n"                                  \
+    "# (the bounce of a head at most 15 cm above the ground: 2 h / c = 1 ns;\n" \
+    "# left in place where the window holds no more than 3 times what\n"     \
+    "# follows it: flat ground, whose bounce the first removal took)\n"      \
+    "stage ground_align search_start_ns=0 search_end_ns=1.0 target_ns=0.5 "   \
+    "min_bounce_ratio=3\n"                                                    \
+    "stage background_removal window_m=0.75\n"                                 \
     "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
 
 #define RADAR_MAP                                                              \

@@ -25,10 +25,11 @@ typedef struct background_removal_params {
 } background_removal_params;
 MS_STAGE_PARAMS(background_removal_params);
 
-/* The defaults: 0.7 m is what 51 traces cover on the simulator's hand-held
- * lanes (1.34 cm median step). */
+/* The defaults: 0.75 m is what 51 traces cover at 1.5 cm (0.68-0.7 m on
+ * the simulator's hand-held lanes, 1.34-1.38 cm median step; 0.7 m moves
+ * a peak of test_lines' 1.5 cm line 6 cm off its target). */
 #define DEF_TRACES 51
-#define DEF_WINDOW_M 0.7
+#define DEF_WINDOW_M 0.75
 
 static const ms_param_decl params[] = {
     {"window_traces", MS_PARAM_INT, MS_PARAM_AT(background_removal_params, window_traces), DEF_TRACES, 1, 2001, "traces",
@@ -71,14 +72,14 @@ static long half_window(const ms_stage_ctx *ctx)
 {
     const background_removal_params *p = MS_P(ctx, background_removal_params);
     double step = ctx->env->trace_spacing_m;
-    /* Half-way ratios round up whether the spacing came from float64 or
-     * float32 positions (0.35 m / 0.02 m is 17.5 in one and 17.4999996 in
-     * the other): the relative nudge is far above float32 rounding and far
-     * below any real difference in spacing. */
-    double r = 0.5 * p->window_m / step;
+    /* the window in traces, rounded, then halved as window_traces is;
+     * half-way ratios round up whether the spacing came from float64 or
+     * float32 positions (the relative nudge is far above float32 rounding
+     * and far below any real difference in spacing) */
+    double r = p->window_m / step;
     long half = traces_given(p) || !(step > 0.0)
                     ? p->window_traces / 2
-                    : (long)floor(r + 0.5 + 1e-4 * r);
+                    : (long)fmin(floor(r + 0.5 + 1e-4 * r), 1e9) / 2;
     long nt = (long)ctx->in[0].dims[0];
     return half < nt ? half : nt;
 }

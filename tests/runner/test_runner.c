@@ -309,16 +309,16 @@ static void bad_recipes_name_the_line(void **state)
     ms_recipe_free(&r);
     /* the default recipe removes the background twice: #2 is the second */
     r = default_recipe();
-    assert_int_equal(ms_recipe_override(&r, "background_removal#2.window_traces=31"), 0);
+    assert_int_equal(ms_recipe_override(&r, "background_removal#2.window_m=0.31"), 0);
     int seen = 0;
     for (size_t i = 0; i < r.n_steps; i++)
         if (!strcmp(r.steps[i].decl->name, "background_removal"))
-            assert_float_equal(step_param(&r.steps[i], "window_traces"), ++seen == 2 ? 31.0 : 201.0, 0);
+            assert_float_equal(step_param(&r.steps[i], "window_m"), ++seen == 2 ? 0.31 : 2.7, 0);
     assert_int_equal(seen, 2);
-    assert_int_equal(ms_recipe_override(&r, "background_removal.window_traces=11"), 0);
+    assert_int_equal(ms_recipe_override(&r, "background_removal.window_m=0.11"), 0);
     for (size_t i = 0; i < r.n_steps; i++)
         if (!strcmp(r.steps[i].decl->name, "background_removal"))
-            assert_float_equal(step_param(&r.steps[i], "window_traces"), 11.0, 0);
+            assert_float_equal(step_param(&r.steps[i], "window_m"), 0.11, 0);
     assert_int_equal(ms_recipe_override(&r, "time_bins.bin_ns=1"), MS_ERR_USAGE);
     ms_recipe_free(&r);
 }
