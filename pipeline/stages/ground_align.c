@@ -14,9 +14,7 @@
  * the median over traces of the rms in the search window must be at least
  * `min_bounce_ratio` times the median rms after it (medians: a few
  * targets do not decide). If not, every trace keeps its place (shift 0).
- * A recording with no samples after the window is aligned as before.
- * Whether it aligned goes into summary.json's estimates ("aligned": 1 or
- * 0), so that a B-scan left in place says so. */
+ * A recording with no samples after the window is aligned as before. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,9 +164,7 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     for (size_t i = 0; i < nt; i++)
         trace_rms(in[0] + i * ns, in[1] + i * ns, (int)ns, lo, hi, stats + i,
                   stats + nt + i);
-    int aligned = bounce_present(ctx, stats, nt);
-    ms_stage_estimate(ctx, "aligned", aligned);
-    if (!aligned)
+    if (!bounce_present(ctx, stats, nt))
         hi = lo; /* no bounce: no peak, shift 0 */
     for (size_t i = 0; i < nt; i++)
         align_trace(in[0] + i * ns, in[1] + i * ns, out[0] + i * ns,
@@ -206,11 +202,6 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     if (p->min_bounce_ratio <= 0.0 && /* always align */
         (rc = ms_cl_upload(cl, dgate, &(cl_int){1}, sizeof(cl_int))))
         return rc;
-    cl_int gate = 1;
-    if (ctx->estimates && /* one int back, only when someone asks */
-        (rc = ms_cl_download(cl, dgate, &gate, sizeof gate)))
-        return rc;
-    ms_stage_estimate(ctx, "aligned", gate != 0);
     ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]),
                         MS_CL_MEM(out[0]), MS_CL_MEM(out[1]),
                         MS_CL_INT(nt),     MS_CL_INT(ns),
