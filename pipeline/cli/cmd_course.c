@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/i18n.h"
 #include "minescan/error.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
@@ -137,6 +138,9 @@ int ms_cmd_course(int argc, char **argv)
                         "(minescan course --help)\n");
         return 2;
     }
+    /* --lang is one of the shared options (cli_common): it set the
+     * language of every label, the lanes' pages and images included */
+    lang = ms_lang();
     if (!ms_course_lang_known(lang)) {
         fprintf(stderr, "minescan course: --lang %s: expected en, uk or km\n",
                 lang);
