@@ -190,6 +190,8 @@ static array *input_for(bench *b, ms_stage_ctx *ctx, unsigned i,
         sh.dims[1] = o->vol_ny;
         sh.dims[2] = o->vol_nx;
         sh.cell_m = 0.02;
+        sh.plane_s = 0.5e-9; /* time_bins at its default bin */
+        sh.plane_m = 0.01;   /* migrate_kirchhoff at its default step */
         break;
     case MS_ARRAY_MASK:
     default:

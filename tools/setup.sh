@@ -62,7 +62,7 @@ test)
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMINESCAN_SANITIZE=ON >/dev/null
   cmake --build build-asan -j"$jobs"
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
-  echo "== fuzzing the recording reader and the recipe parser (build-fuzz/)"
+  echo "== fuzzing the recording reader, the recipe and the vendor-format parsers (build-fuzz/)"
   FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash tests/fuzz/run_fuzz.sh
   echo "== all tests passed in $(( $(date +%s) - start )) s"
   ;;

@@ -6,8 +6,8 @@ Run by hand (numpy and h5py, no other packages):
     datasets/benchmark/generate.sh build/minescan build/bench tune
     build/minescan evaluate build/bench/tune/*.h5 -o build/bench/ev-feat \
         --recipe datasets/benchmark/features.recipe
-    /usr/bin/python3 datasets/benchmark/fit_fusion.py build/bench/ev-feat \
-        build/bench/tune
+    OFFSET=3.3 /usr/bin/python3 datasets/benchmark/fit_fusion.py \
+        build/bench/ev-feat build/bench/tune
 
 features.recipe writes every candidate feature map to each lane's maps.h5.
 For each sensor set (radar and detector, radar only, detector only) this
@@ -21,6 +21,13 @@ reproduces the result; and it prints the pooled Pd at 0.1/0.5/1 false
 alarms per m2 of the fused map, scored as `minescan evaluate` scores it,
 so the numbers can be checked against evaluate's. Never run it on the
 report split.
+
+Environment: GPR and EMI (comma-separated map names, default gpr_cfar and
+emi_cfar), LOG (1: features are ln(1 + positive part), as fuse's
+log_inputs=1; default 1), PRODUCT (1: add the radar x detector product;
+default 0: a negative product weight makes the fusion non-monotone),
+OFFSET (added to the bias, default 3; the built-in recipe uses 3.3), SINGLE
+(comma-separated maps: only print each map's own pooled Pd).
 """
 import glob
 import os
@@ -57,11 +64,17 @@ def peaks(m, cell):
     iy, ix = np.nonzero(is_max & np.isfinite(m))
     order = np.argsort(-m[iy, ix], kind="stable")
     iy, ix = iy[order], ix[order]
+    # greedy: a peak within SEP of a stronger kept one is dropped
+    r = int(np.floor(SEP / cell + 1e-9))
+    dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
+    disk = dy * dy + dx * dx <= (SEP / cell) ** 2 + 1e-9
+    blocked = np.zeros((m.shape[0] + 2 * r, m.shape[1] + 2 * r), dtype=bool)
     keep = []
-    r2 = (SEP / cell) ** 2
     for k in range(len(iy)):
-        if all((iy[k] - iy[j]) ** 2 + (ix[k] - ix[j]) ** 2 > r2 for j in keep[-200:]):
-            keep.append(k)
+        if blocked[iy[k] + r, ix[k] + r]:
+            continue
+        keep.append(k)
+        blocked[iy[k]:iy[k] + 2 * r + 1, ix[k]:ix[k] + 2 * r + 1] |= disk
     return iy[keep], ix[keep]
 
 
@@ -100,6 +113,8 @@ def pooled_pd(results, n_mines, area):
 
 def features(maps, names, product):
     f = [np.maximum(maps[n], 0.0) for n in names]
+    if os.environ.get("LOG", "1") == "1":
+        f = [np.log1p(x) for x in f]
     if product:
         f.append(f[0] * f[1])
     return np.stack(f, axis=-1)
@@ -127,6 +142,8 @@ def main():
     for h5 in sorted(glob.glob(os.path.join(tune, "*.h5"))):
         name = os.path.basename(h5)[:-3]
         maps_path = os.path.join(ev, name, "maps.h5")
+        if not os.path.exists(maps_path):
+            continue
         with h5py.File(maps_path, "r") as f:
             maps = {k: f[k][()].astype(np.float64) for k in f}
             attrs = dict(f[next(iter(f))].attrs)
@@ -145,16 +162,19 @@ def main():
             pd, _ = pooled_pd(res, nm, area)
             print(f"{key}: Pd {pd[0]}/{pd[1]}/{pd[2]} of {nm}")
         return
+    G = os.environ.get("GPR", "gpr_cfar").split(",")
+    E = os.environ.get("EMI", "emi_cfar").split(",")
     groups = {
-        "dual": (["gpr_cfar", "emi_cfar", "thin_cfar"], True),
-        "gpr": (["gpr_cfar"], False),
-        "emi": (["emi_cfar", "thin_cfar"], False),
+        "dual": (G + E, os.environ.get("PRODUCT", "0") == "1"),
+        "gpr": (G, False),
+        "emi": (E, False),
     }
+    fitted = {}
     for g, (names, product) in groups.items():
         sel = {n: v for n, v in lanes.items()
                if all(k in v[0] for k in names) and
-               (g != "emi" or "gpr_cfar" not in v[0]) and
-               (g != "gpr" or "emi_cfar" not in v[0])}
+               (g != "emi" or "gpr_hits" not in v[0]) and
+               (g != "gpr" or "emi_hits" not in v[0])}
         X, Y = [], []
         for n, (maps, attrs, truth) in sel.items():
             F = features(maps, names, product)
@@ -168,7 +188,7 @@ def main():
         res, nm, area = [], 0, 0.0
         for n, (maps, attrs, truth) in sel.items():
             fused = features(maps, names, product) @ w + b
-            fused[maps["gpr_hits" if "gpr_cfar" in names else "emi_hits"] <= 0] = -np.inf
+            fused[maps["gpr_hits" if "gpr_hits" in maps else "emi_hits"] <= 0] = -np.inf
             res.append(score_file(fused, attrs, truth))
             nm += int(truth[2].sum())
             area += truth[4]
@@ -177,6 +197,21 @@ def main():
               f" features {names}{' + product' if product else ''}")
         print("  weights", " ".join(f"{v:.4g}" for v in w), " bias", f"{b:.4g}")
         print(f"  Pd at 0.1/0.5/1 FA/m2: {pd[0]}/{pd[1]}/{pd[2]} of {nm}")
+        fitted[g] = (names, w, b)
+    # The recipe's fuse lines: the linear score (log-odds) plus OFFSET, so
+    # that a lane's background sits above 0 and the alarm threshold 3
+    # falls near the log-odds 3 - OFFSET.
+    off = float(os.environ.get("OFFSET", "3"))
+    print("recipe lines (fuse: bias + w_gpr a + w_emi b + w_prod a b):")
+    for g, (names, w, b) in fitted.items():
+        a = names[0]
+        c = names[1] if len(names) > 1 else names[0]
+        wg = w[0]
+        we = w[1] if len(names) > 1 else 0.0
+        wp = w[2] if len(w) > 2 else 0.0
+        print(f"  {g}: stage fuse in={a},{c} w_gpr={wg:.4g} w_emi={we:.4g} "
+              f"w_prod={wp:.4g} bias={b + off:.4g} "
+              f"log_inputs={1 if os.environ.get('LOG', '1') == '1' else 0}")
 
 
 if __name__ == "__main__":

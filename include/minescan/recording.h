@@ -141,6 +141,10 @@ double ms_isolated_stall_s(void);
  * JSON summary of ms_recording_info_json, also for a crashed child. */
 int ms_recording_validate_isolated(const char *path, ms_diag *diag,
                                    char **json_out);
+/* The same for `info --dx M`: a radar field file recorded in time mode
+ * converted with that trace spacing (0: none given). */
+int ms_recording_validate_isolated_dx(const char *path, double dx_m,
+                                      ms_diag *diag, char **json_out);
 
 /* The facts `minescan info --json` prints, as one JSON object (malloc'd
  * text): file, valid, error, format_version, the root strings, sensors,

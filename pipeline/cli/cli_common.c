@@ -104,6 +104,8 @@ int ms_cli_process_option(const char *cmd, int c, const char *arg,
     case 'V':
         return ms_cli_positive(cmd, "--speed-limit", arg,
                                &opt->speed_limit_m_s);
+    case 'X':
+        return ms_cli_positive(cmd, "--dx", arg, &opt->dx_m);
     case 'L': {
         /* one language per process, chosen before any work (and before a
          * batch forks its workers) */
@@ -152,7 +154,13 @@ void ms_cli_print_process_help(FILE *f)
             "  --speed-limit V           sweep quality: speed limit, default "
             "%g m/s\n"
             "  --lang " MS_LANGS "         language of the pages' and images' "
-            "labels (default en)\n",
+            "labels (default en)\n"
+            "  --dx M                    trace spacing in metres for a radar "
+            "field file recorded\n"
+            "                            in time mode (DZT rhf_spm 0, MALA "
+            "DISTANCE INTERVAL 0);\n"
+            "                            overrides a field file's own "
+            "spacing\n",
             d.recipe, d.alarm_threshold, d.alarm_separation_m, d.halo_m,
             d.sensor_threshold, d.footprint_m, d.speed_limit_m_s);
     ms_cli_print_device_help(f);

@@ -28,7 +28,8 @@ void ms_cli_print_device_help(FILE *f);
         {"sensor-threshold", required_argument, 0, 'Z'},                       \
         {"footprint-m", required_argument, 0, 'F'},                            \
         {"speed-limit", required_argument, 0, 'V'},                                            \
-        {"lang", required_argument, 0, 'L'}
+        {"lang", required_argument, 0, 'L'},                                   \
+        {"dx", required_argument, 0, 'X'}
 
 /* Handle one of those options (getopt's code `c` and its argument).
  * Returns 0 when handled, 2 after printing a usage error that starts with

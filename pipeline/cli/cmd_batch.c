@@ -146,6 +146,9 @@ int ms_cmd_batch(int argc, char **argv)
     if (opt.verbose && !opt.quiet && in.n_skipped)
         printf(" (%zu files in the folders are not recordings, left out)\n",
                in.n_skipped);
+    if (opt.verbose && !opt.quiet && in.n_sidecars)
+        printf("%zu header/GPS sidecar file(s) named beside their data "
+               "file: read with it, not inputs\n", in.n_sidecars);
     if (!in.n) {
         fprintf(stderr, "minescan batch: no recordings found in the inputs "
                         "given\n");

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/i18n.h"
 #include "minescan/error.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
@@ -30,10 +29,9 @@ static void usage(FILE *f)
             "skipped when current), a run output\nfolder (with summary.json) "
             "or a batch output folder (with batch.json); folders\nare read "
             "as they are, nothing in them is recomputed. Writes "
-            "OUTDIR/course.csv,\ncourse.json and course.html.\n\nOptions:\n"
+            "OUTDIR/course.csv,\ncourse.json and course.html (its labels, and "
+            "the lane pages made here, in\nthe language of --lang).\n\nOptions:\n"
             "  -o, --output DIR          output folder (created if needed)\n"
-            "  --lang en|uk|km           language of course.html's labels "
-            "(default en)\n"
             "  --force                   reprocess recordings that are "
             "current\n"
             "  --timeout S               give up on a recording that shows no "
@@ -99,7 +97,6 @@ int ms_cmd_course(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'},
-        {"lang", required_argument, 0, 'L'},
         MS_CLI_PROCESS_LONGOPTS,
         {"force", no_argument, 0, 'f'},
         {"timeout", required_argument, 0, 'T'},
@@ -112,7 +109,7 @@ int ms_cmd_course(int argc, char **argv)
     opt.process = ms_process_options_default();
     opt.jobs = ms_cli_default_jobs();
     opt.process.device_requested = NULL;
-    const char *outdir = NULL, *lang = "en";
+    const char *outdir = NULL;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:j:h", longopts, NULL)) != -1) {
@@ -127,7 +124,6 @@ int ms_cmd_course(int argc, char **argv)
         }
         switch (c) {
         case 'o': outdir = optarg; break;
-        case 'L': lang = optarg; break;
         case 'q': opt.quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -136,14 +132,6 @@ int ms_cmd_course(int argc, char **argv)
     if (optind >= argc || !outdir || !*outdir) {
         fprintf(stderr, "minescan course: need inputs and -o OUTDIR "
                         "(minescan course --help)\n");
-        return 2;
-    }
-    /* --lang is one of the shared options (cli_common): it set the
-     * language of every label, the lanes' pages and images included */
-    lang = ms_lang();
-    if (!ms_course_lang_known(lang)) {
-        fprintf(stderr, "minescan course: --lang %s: expected en, uk or km\n",
-                lang);
         return 2;
     }
     if (ms_cli_device_from_env("course", &opt.process, &opt.device) ||
@@ -222,7 +210,7 @@ int ms_cmd_course(int argc, char **argv)
     }
     if (!rc) {
         snprintf(path, sizeof path, "%s/course.html", outdir);
-        rc = ms_course_write_html(path, &course, lang);
+        rc = ms_course_write_html(path, &course);
     }
     size_t n_lanes = course.n;
     ms_course_free(&course);

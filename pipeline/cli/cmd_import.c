@@ -149,7 +149,8 @@ static int is_sidecar_of_another(const char *const *in, size_t n, size_t i)
         return 0;
     static const char *const side[][2] = {{"hd", "dt1"}, {"rad", "rd3"},
                                           {"rad", "rd7"}, {"dzg", "dzt"},
-                                          {"dzx", "dzt"}};
+                                          {"dzx", "dzt"}, {"cor", "rd3"},
+                                          {"cor", "rd7"}};
     size_t stem = (size_t)(dot - in[i]);
     for (size_t s = 0; s < sizeof side / sizeof side[0]; s++) {
         if (strcasecmp(dot + 1, side[s][0]))
@@ -322,6 +323,16 @@ int ms_cmd_import(int argc, char **argv)
         } else if (n_in == 1 && !is_dir(j.out)) {
             j.n_inputs = 1;
             rc = run_job(&j);
+        } else if (n_in > 1 && !is_dir(j.out) &&
+                   (strlen(j.out) > 3 &&
+                    (!strcasecmp(j.out + strlen(j.out) - 3, ".h5") ||
+                     (strlen(j.out) > 5 &&
+                      !strcasecmp(j.out + strlen(j.out) - 5, ".hdf5"))))) {
+            fprintf(stderr, "minescan import: -o %s: %zu input files make "
+                    "%zu recordings: give a folder, or --line-spacing M to "
+                    "make them one recording of parallel lines\n", j.out,
+                    n_in, n_in);
+            rc = 2;
         } else {
             const char *dir = j.out;
             if (!is_dir(dir) && mkdir(dir, 0777) != 0) {

@@ -13,16 +13,21 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: minescan info FILE [--json]\n"
+            "usage: minescan info FILE [--json] [--dx M]\n"
             "\n"
             "Check that FILE is a valid minescan recording and describe it:\n"
             "sensors, traces and samples, sample interval and time window,\n"
             "position extent, lane area, truth objects, marks, missing\n"
-            "samples and dropped traces.\n"
+            "samples and dropped traces. A radar file that minescan import\n"
+            "reads (DZT, DT1/HD, MALA, SEG-Y) is converted in memory: info\n"
+            "says which format it read and what it assumed.\n"
             "\n"
             "options:\n"
             "  --json      print one JSON object with the same facts and a\n"
             "              \"problems\" array (empty for a valid file)\n"
+            "  --dx M      trace spacing in metres for a radar file recorded\n"
+            "              in time mode (DZT rhf_spm 0, MALA DISTANCE\n"
+            "              INTERVAL 0)\n"
             "  -h, --help  show this help\n"
             "\n"
             "exit status: 0 valid; 2 invalid file (one line per problem on\n"
@@ -137,12 +142,24 @@ int ms_cmd_info(int argc, char **argv)
 {
     const char *file = NULL;
     int as_json = 0, options_done = 0;
+    double dx = 0; /* --dx: for a radar field file recorded in time mode */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!options_done && strcmp(a, "--") == 0) {
             options_done = 1;
         } else if (!options_done && strcmp(a, "--json") == 0) {
             as_json = 1;
+        } else if (!options_done && strcmp(a, "--dx") == 0) {
+            char *end = NULL;
+            dx = i + 1 < argc ? strtod(argv[i + 1], &end) : 0;
+            if (i + 1 >= argc || end == argv[i + 1] || *end || !(dx > 0) ||
+                dx > 1e9) {
+                fprintf(stderr, "minescan info: --dx %s: expected a positive "
+                                "number (metres)\n",
+                        i + 1 < argc ? argv[i + 1] : "(missing)");
+                return 2;
+            }
+            i++;
         } else if (!options_done &&
                    (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
             usage(stdout);
@@ -171,7 +188,7 @@ int ms_cmd_info(int argc, char **argv)
     ms_diag diag;
     char *text = NULL;
     ms_diag_init(&diag);
-    int rc = ms_recording_validate_isolated(file, &diag, &text);
+    int rc = ms_recording_validate_isolated_dx(file, dx, &diag, &text);
     json_t *root = text ? json_loads(text, 0, NULL) : NULL;
     if (!root) {
         /* Could not even start the check (fork, memory). */

@@ -230,14 +230,22 @@ char *ms_recording_info_json(const char *path, const ms_recording *rec,
 
 /* ---- validation in a child ------------------------------------------ */
 
+typedef struct validate_job {
+    const char *path;
+    double dx_m;
+} validate_job;
+
 static int validate_child(void *ctx, int fd)
 {
-    const char *path = ctx;
+    const validate_job *job = ctx;
+    const char *path = job->path;
     ms_diag d;
     ms_recording *rec = NULL;
     ms_diag_init(&d);
     ms_format fmt = MS_FORMAT_UNKNOWN;
-    int rc = ms_recording_load(path, &rec, &d, &fmt);
+    ms_import_options io = ms_import_options_default();
+    io.dx_m = job->dx_m;
+    int rc = ms_recording_load_opt(path, &io, &rec, &d, &fmt);
     char *json = ms_recording_info_json(path, rec, rc, &d);
     if (json && fmt != MS_FORMAT_MINESCAN && fmt != MS_FORMAT_UNKNOWN) {
         /* a field format: say which, and (in warnings) what was assumed */
@@ -263,6 +271,13 @@ static int validate_child(void *ctx, int fd)
 int ms_recording_validate_isolated(const char *path, ms_diag *diag,
                                    char **json_out)
 {
+    return ms_recording_validate_isolated_dx(path, 0, diag, json_out);
+}
+
+int ms_recording_validate_isolated_dx(const char *path, double dx_m,
+                                      ms_diag *diag, char **json_out)
+{
+    validate_job job = {path, dx_m};
     ms_isolated_result r;
     json_t *root = NULL;
     char *text = NULL;
@@ -271,7 +286,7 @@ int ms_recording_validate_isolated(const char *path, ms_diag *diag,
     if (json_out)
         *json_out = NULL;
     double stall = ms_isolated_stall_s();
-    ret = ms_run_isolated(validate_child, (void *)path, stall, &r);
+    ret = ms_run_isolated(validate_child, &job, stall, &r);
     if (ret)
         return ret;
     if (r.exited)

@@ -33,14 +33,14 @@ int ms_course_add_folder(ms_course *c, const char *lane_dir,
 void ms_course_sort(ms_course *c);
 void ms_course_free(ms_course *c);
 
-/* Atomic writers. `lang`: en, uk or km (course_labels.c). */
+/* Atomic writers. course.html's labels are in the language --lang chose
+ * (core/i18n.h: ms_lang_set). */
 int ms_course_write_csv(const char *path, const ms_course *c);
 int ms_course_write_json(const char *path, const ms_course *c);
-int ms_course_write_html(const char *path, const ms_course *c,
-                         const char *lang);
+int ms_course_write_html(const char *path, const ms_course *c);
 
-/* Every label of course.html, in one place, so that translations can
- * come from a catalogue: course_labels.c. */
+/* Every label of course.html, in one place (course_labels.c); their
+ * translations are in po/LANG.po. */
 typedef enum ms_course_label_id {
     MS_CL_PAGE_TITLE,
     MS_CL_INTRO,
@@ -62,10 +62,10 @@ typedef enum ms_course_label_id {
     MS_CL_TOTAL,
     MS_CL_NOT_SCORED,
     MS_CL_FILES,
+    MS_CL_SUMMARY,
     MS_CL_COUNT
 } ms_course_label_id;
-const char *ms_course_label(ms_course_label_id id, const char *lang);
-/* 1 when `lang` names a language the labels know (en, uk, km). */
-int ms_course_lang_known(const char *lang);
+/* The label in the current language. */
+const char *ms_course_label(ms_course_label_id id);
 
 #endif

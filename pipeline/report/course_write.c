@@ -14,6 +14,7 @@
 #include "minescan/error.h"
 #include "minescan/version.h"
 #include "core/files.h"
+#include "core/i18n.h"
 
 /* Sums over one trainee's lanes (NaN-free parts only). */
 typedef struct totals {
@@ -191,6 +192,21 @@ int ms_course_write_json(const char *path, const ms_course *c)
 
 /* ---- course.html ---------------------------------------------------------- */
 
+/* What the page marks as needing attention, with a symbol as well as a
+ * colour (a greyscale print still reads): a training lane is passed with
+ * no mine missed and no false mark, the lane swept (coverage at the
+ * sensor footprint) to COVERAGE_MIN and at most OVER_SPEED_MAX of the
+ * time over the speed limit. */
+#define COVERAGE_MIN 0.95
+#define OVER_SPEED_MAX 0.10
+
+enum cue { CUE_NONE, CUE_OK, CUE_BAD };
+
+static enum cue cue_if(double v, int bad)
+{
+    return isnan(v) ? CUE_NONE : bad ? CUE_BAD : CUE_OK;
+}
+
 /* Text and attribute values: the characters HTML gives a meaning. */
 static void put_html(FILE *f, const char *s)
 {
@@ -218,27 +234,60 @@ static void put_href(FILE *f, const char *s)
     }
 }
 
-static void td_num(FILE *f, double v, const char *fmt)
+/* A number cell: `text` (escaped), "–" when empty, led by ✓ or ✗. */
+static void td_text(FILE *f, const char *text, enum cue c)
 {
-    fputs("<td class=\"n\">", f);
-    if (!isnan(v))
-        fprintf(f, fmt, v);
-    else
-        fputs("–", f);
+    fputs(c == CUE_BAD ? "<td class=\"n bad\">" : "<td class=\"n\">", f);
+    if (c == CUE_BAD)
+        fputs("<span class=\"cue\">\u2717</span> ", f);
+    else if (c == CUE_OK)
+        fputs("<span class=\"cue\">\u2713</span> ", f);
+    put_html(f, text && *text ? text : "\u2013");
     fputs("</td>", f);
 }
 
-static void td_pct(FILE *f, double v)
+static void td_num(FILE *f, double v, const char *fmt, enum cue c)
 {
-    fputs("<td class=\"n\">", f);
+    char buf[64] = "";
     if (!isnan(v))
-        fprintf(f, "%.0f %%", 100 * v);
-    else
-        fputs("–", f);
-    fputs("</td>", f);
+        snprintf(buf, sizeof buf, fmt, v);
+    td_text(f, buf, c);
 }
 
-static void header_row(FILE *f, const char *lang)
+static void td_pct(FILE *f, double v, enum cue c)
+{
+    td_num(f, isnan(v) ? v : 100 * v, "%.0f %%", c);
+}
+
+/* recorded_at as a trainer reads it: "2026-11-02T09:00:00Z" as
+ * "2026-11-02 09:00" (the full time stays in course.csv and the title);
+ * anything else as it is. */
+static void put_date(FILE *f, const char *s)
+{
+    if (!s || !*s) {
+        fputs("\u2013", f);
+        return;
+    }
+    int iso = strlen(s) >= 16 && s[4] == '-' && s[7] == '-' && s[10] == 'T' &&
+              s[13] == ':';
+    fputs("<time title=\"", f);
+    put_html(f, s);
+    fputs("\">", f);
+    if (iso)
+        fprintf(f, "%.10s %.5s", s, s + 11);
+    else
+        put_html(f, s);
+    fputs("</time>", f);
+}
+
+static void th(FILE *f, ms_course_label_id id)
+{
+    fputs("<th>", f);
+    put_html(f, ms_course_label(id));
+    fputs("</th>", f);
+}
+
+static void header_row(FILE *f)
 {
     static const ms_course_label_id cols[] = {
         MS_CL_DATE, MS_CL_LANE, MS_CL_TITLE, MS_CL_MINES,
@@ -246,57 +295,153 @@ static void header_row(FILE *f, const char *lang)
         MS_CL_FALSE_MARKS_PER_M2, MS_CL_FOUND_BY_PIPELINE, MS_CL_COVERAGE,
         MS_CL_OVER_SPEED, MS_CL_LANE_PAGE};
     fputs("<tr>", f);
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-        fputs("<th>", f);
-        put_html(f, ms_course_label(cols[i], lang));
-        fputs("</th>", f);
-    }
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        th(f, cols[i]);
     fputs("</tr>\n", f);
 }
 
-static void lane_row(FILE *f, const ms_course_lane *l, const char *lang)
+static void lane_row(FILE *f, const ms_course_lane *l)
 {
     fputs("<tr><td class=\"d\">", f);
-    put_html(f, l->recorded_at ? l->recorded_at : "–");
+    put_date(f, l->recorded_at);
     fputs("</td><td class=\"d\">", f);
-    put_html(f, l->lane_id ? l->lane_id : "–");
+    put_html(f, l->lane_id ? l->lane_id : "\u2013");
     fputs("</td><td>", f);
     put_html(f, l->title ? l->title : "");
     fputs("</td>", f);
-    td_num(f, l->mines, "%.0f");
-    td_num(f, l->found_by_trainee, "%.0f");
-    td_num(f, l->missed, "%.0f");
-    td_num(f, l->false_marks, "%.0f");
-    td_num(f, l->false_marks_per_m2, "%.2f");
-    td_num(f, l->found_by_pipeline, "%.0f");
-    td_pct(f, l->coverage_fraction);
-    td_pct(f, l->fraction_over_limit);
+    if (isnan(l->mines))
+        td_text(f, ms_course_label(MS_CL_NOT_SCORED), CUE_NONE);
+    else
+        td_num(f, l->mines, "%.0f", CUE_NONE);
+    td_num(f, l->found_by_trainee, "%.0f", CUE_NONE);
+    td_num(f, l->missed, "%.0f", cue_if(l->missed, l->missed > 0));
+    td_num(f, l->false_marks, "%.0f",
+           cue_if(l->false_marks, l->false_marks > 0));
+    td_num(f, l->false_marks_per_m2, "%.2f", CUE_NONE);
+    td_num(f, l->found_by_pipeline, "%.0f", CUE_NONE);
+    td_pct(f, l->coverage_fraction,
+           cue_if(l->coverage_fraction, l->coverage_fraction < COVERAGE_MIN));
+    td_pct(f, l->fraction_over_limit,
+           cue_if(l->fraction_over_limit,
+                  l->fraction_over_limit > OVER_SPEED_MAX));
     fputs("<td><a href=\"", f);
     put_href(f, l->page);
     fputs("\">", f);
-    put_html(f, ms_course_label(MS_CL_OPEN, lang));
+    put_html(f, ms_course_label(MS_CL_OPEN));
     fputs("</a></td></tr>\n", f);
 }
 
-static void totals_row(FILE *f, const totals *t, const char *lang)
+static double mean_coverage(const totals *t)
+{
+    return t->n_coverage ? t->coverage_sum / (double)t->n_coverage : NAN;
+}
+
+static double mean_over(const totals *t)
+{
+    return t->n_over ? t->over_sum / (double)t->n_over : NAN;
+}
+
+static void totals_row(FILE *f, const totals *t)
 {
     int s = t->scored > 0;
     fputs("<tr class=\"total\"><td colspan=\"3\">", f);
-    put_html(f, ms_course_label(MS_CL_TOTAL, lang));
+    put_html(f, ms_course_label(MS_CL_TOTAL));
     fprintf(f, " (%zu)</td>", t->lanes);
-    td_num(f, s ? t->mines : NAN, "%.0f");
-    td_num(f, s ? t->found : NAN, "%.0f");
-    td_num(f, s ? t->missed : NAN, "%.0f");
-    td_num(f, s ? t->false_marks : NAN, "%.0f");
-    td_num(f, s && t->area > 0 ? t->false_marks / t->area : NAN, "%.2f");
-    td_num(f, s ? t->pipeline : NAN, "%.0f");
-    td_pct(f, t->n_coverage ? t->coverage_sum / (double)t->n_coverage : NAN);
-    td_pct(f, t->n_over ? t->over_sum / (double)t->n_over : NAN);
+    td_num(f, s ? t->mines : NAN, "%.0f", CUE_NONE);
+    td_num(f, s ? t->found : NAN, "%.0f", CUE_NONE);
+    td_num(f, s ? t->missed : NAN, "%.0f", cue_if(s ? 0 : NAN, t->missed > 0));
+    td_num(f, s ? t->false_marks : NAN, "%.0f",
+           cue_if(s ? 0 : NAN, t->false_marks > 0));
+    td_num(f, s && t->area > 0 ? t->false_marks / t->area : NAN, "%.2f",
+           CUE_NONE);
+    td_num(f, s ? t->pipeline : NAN, "%.0f", CUE_NONE);
+    double cov = mean_coverage(t), over = mean_over(t);
+    td_pct(f, cov, cue_if(cov, cov < COVERAGE_MIN));
+    td_pct(f, over, cue_if(over, over > OVER_SPEED_MAX));
     fputs("<td></td></tr>\n", f);
 }
 
-int ms_course_write_html(const char *path, const ms_course *c,
-                         const char *lang)
+/* The answer first: one row per trainee, the course's totals. */
+static void summary_table(FILE *f, const ms_course *c)
+{
+    fputs("<section class=\"answer\"><h2>", f);
+    put_html(f, ms_course_label(MS_CL_SUMMARY));
+    fputs("</h2>\n<table class=\"summary\">\n<tr>", f);
+    static const ms_course_label_id cols[] = {
+        MS_CL_TRAINEE, MS_CL_LANES, MS_CL_FOUND_BY_TRAINEE, MS_CL_MISSED,
+        MS_CL_FALSE_MARKS, MS_CL_COVERAGE, MS_CL_OVER_SPEED,
+        MS_CL_FOUND_BY_PIPELINE};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        th(f, cols[i]);
+    fputs("</tr>\n", f);
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; n++) {
+        size_t e = trainee_end(c, i);
+        totals t = {0};
+        for (size_t k = i; k < e; k++)
+            add_total(&t, &c->lanes[k]);
+        int s = t.scored > 0;
+        char buf[256];
+        fprintf(f, "<tr><td><a href=\"#trainee-%zu\">", n + 1);
+        put_html(f, c->lanes[i].operator_id);
+        fprintf(f, "</a></td><td class=\"n\">%zu</td>", t.lanes);
+        if (s)
+            snprintf(buf, sizeof buf, _("%.0f of %zu"), t.found,
+                     (size_t)t.mines);
+        td_text(f, s ? buf : ms_course_label(MS_CL_NOT_SCORED), CUE_NONE);
+        td_num(f, s ? t.missed : NAN, "%.0f",
+               cue_if(s ? 0 : NAN, t.missed > 0));
+        if (s && t.area > 0)
+            snprintf(buf, sizeof buf, _("%.0f (%.2f per m²)"), t.false_marks,
+                     t.false_marks / t.area);
+        else if (s)
+            snprintf(buf, sizeof buf, "%.0f", t.false_marks);
+        td_text(f, s ? buf : "", s ? cue_if(0, t.false_marks > 0) : CUE_NONE);
+        double cov = mean_coverage(&t), over = mean_over(&t);
+        td_pct(f, cov, cue_if(cov, cov < COVERAGE_MIN));
+        td_pct(f, over, cue_if(over, over > OVER_SPEED_MAX));
+        if (s)
+            snprintf(buf, sizeof buf, _("%.0f of %zu"), t.pipeline,
+                     (size_t)t.mines);
+        td_text(f, s ? buf : "", CUE_NONE);
+        fputs("</tr>\n", f);
+        i = e;
+    }
+    fputs("</table>\n<p class=\"note\">", f);
+    char legend[1024];
+    snprintf(legend, sizeof legend, _("\u2713 meets the standard, \u2717 "
+             "needs attention: a missed mine, a false mark, coverage below "
+             "%.0f %% or more than %.0f %% of the time over the speed limit. "
+             "Coverage and time over the speed limit of a trainee are the "
+             "mean over their lanes."), 100 * COVERAGE_MIN,
+             100 * OVER_SPEED_MAX);
+    put_html(f, legend);
+    fputs("</p></section>\n", f);
+}
+
+static const char STYLE[] =
+    "body{font-family:'DejaVu Sans','Khmer OS System',sans-serif;"
+    "max-width:1200px;margin:auto;padding:0 1em;color:#111}\n"
+    "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.5em;"
+    "border-bottom:1px solid #999}\n"
+    "table{border-collapse:collapse;margin-bottom:1em}\n"
+    "th,td{border:1px solid #999;padding:3px 6px;vertical-align:top}\n"
+    "th{background:#eee;text-align:left}\n"
+    "td.n{text-align:right;white-space:nowrap}td.d{white-space:nowrap}\n"
+    "table.lanes{width:100%;font-size:.9em}\n"
+    "td.bad{background:#fde0dc;font-weight:bold}\n"
+    ".cue{font-weight:bold}\n"
+    "tr.total{font-weight:bold}\n"
+    "table.summary{font-size:1.1em}table.summary td:first-child{"
+    "white-space:nowrap}\n"
+    ".note{color:#444;font-size:.9em}\n"
+    "@media print{@page{size:A4 landscape;margin:10mm}"
+    "body{max-width:none;padding:0;font-size:9pt}"
+    "a{color:inherit;text-decoration:none}"
+    "th{background:none}td.bad{background:none}"
+    "h2{break-after:avoid}table,section.answer{break-inside:avoid}}\n";
+
+int ms_course_write_html(const char *path, const ms_course *c)
 {
     char *text = NULL;
     size_t len = 0;
@@ -304,42 +449,46 @@ int ms_course_write_html(const char *path, const ms_course *c,
     if (!f)
         return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
     fputs("<!doctype html>\n<html lang=\"", f);
-    put_html(f, lang);
-    fputs("\"><head><meta charset=\"utf-8\"><title>", f);
-    put_html(f, ms_course_label(MS_CL_PAGE_TITLE, lang));
-    fputs("</title>\n<style>body{font-family:sans-serif;max-width:1200px;"
-          "margin:auto}table{border-collapse:collapse;margin-bottom:1.5em}"
-          "th,td{border:1px solid #999;padding:3px 6px}td.n{text-align:"
-          "right}td.d{white-space:nowrap}tr.total{font-weight:bold}@media print{@page{size:A4 "
-          "landscape}a{color:inherit}}</style></head><body>\n<h1>", f);
-    put_html(f, ms_course_label(MS_CL_PAGE_TITLE, lang));
-    fputs("</h1>\n<p>", f);
-    put_html(f, ms_course_label(MS_CL_INTRO, lang));
+    put_html(f, ms_lang());
+    /* links to the lane pages only; no script, no network, no image */
+    fputs("\"><head><meta charset=\"utf-8\">\n<meta "
+          "http-equiv=\"Content-Security-Policy\" content=\"default-src "
+          "'none'; img-src 'self' file:; style-src 'unsafe-inline'\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width\">\n<title>",
+          f);
+    put_html(f, ms_course_label(MS_CL_PAGE_TITLE));
+    fprintf(f, "</title>\n<style>%s</style></head><body>\n<h1>", STYLE);
+    put_html(f, ms_course_label(MS_CL_PAGE_TITLE));
+    fputs("</h1>\n", f);
+    summary_table(f, c);
+    fputs("<p class=\"note\">", f);
+    put_html(f, ms_course_label(MS_CL_INTRO));
     fputs("</p>\n", f);
-    for (size_t i = 0; i < c->n;) {
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; n++) {
         size_t e = trainee_end(c, i);
         totals t = {0};
-        fputs("<h2>", f);
-        put_html(f, ms_course_label(MS_CL_TRAINEE, lang));
+        fprintf(f, "<section class=\"trainee\" id=\"trainee-%zu\"><h2>", n + 1);
+        put_html(f, ms_course_label(MS_CL_TRAINEE));
         fputs(": ", f);
         put_html(f, c->lanes[i].operator_id);
-        fprintf(f, " (%zu ", e - i);
-        put_html(f, ms_course_label(MS_CL_LANES, lang));
-        fputs(")</h2>\n<table>\n", f);
-        header_row(f, lang);
+        fputs(" (", f);
+        put_html(f, ms_course_label(MS_CL_LANES));
+        fprintf(f, ": %zu)</h2>\n<table class=\"lanes\">\n", e - i);
+        header_row(f);
         for (size_t k = i; k < e; k++) {
             add_total(&t, &c->lanes[k]);
-            lane_row(f, &c->lanes[k], lang);
+            lane_row(f, &c->lanes[k]);
         }
-        totals_row(f, &t, lang);
-        fputs("</table>\n", f);
+        totals_row(f, &t);
+        fputs("</table></section>\n", f);
         i = e;
     }
     fputs("<p>", f);
-    put_html(f, ms_course_label(MS_CL_FILES, lang));
+    put_html(f, ms_course_label(MS_CL_FILES));
     fputs(": <a href=\"course.csv\">course.csv</a>, <a href=\"course.json\">"
           "course.json</a></p>\n", f);
-    fprintf(f, "<p><small>minescan %s</small></p>\n</body></html>\n",
+    fprintf(f, "<p class=\"note\">minescan %s</p>\n</body></html>\n",
             MINESCAN_VERSION);
     if (fclose(f)) {
         free(text);

@@ -94,9 +94,14 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
     /* the language of the labels (--lang): batch redoes a folder in
      * another language */
     json_object_set_new(root, "lang", json_string(ms_lang()));
+    /* dx_m: the trace spacing --dx gave a radar field file (null when
+     * not given): it changes the positions, so batch redoes the input */
     json_object_set_new(root, "input",
-                        json_pack("{s:s, s:s, s:I}", "path", in->input_path,
-                                  "crc32", crc, "bytes", (json_int_t)bytes));
+                        json_pack("{s:s, s:s, s:I, s:o}", "path",
+                                  in->input_path, "crc32", crc, "bytes",
+                                  (json_int_t)bytes, "dx_m",
+                                  in->dx_m > 0 ? json_real(in->dx_m)
+                                               : json_null()));
     json_t *overrides = json_array();
     for (size_t i = 0; i < in->n_overrides; i++)
         json_array_append_new(overrides,

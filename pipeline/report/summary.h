@@ -30,6 +30,7 @@ typedef struct ms_summary_input {
     double pd, far; /* then: at the alarm threshold (pd NaN: no mines) */
     const ms_recording *rec; /* its identity goes under "recording"; or NULL */
     double footprint_m, speed_limit_m_s; /* sweep quality's settings */
+    double dx_m; /* --dx for a radar field file; 0 when not given */
 } ms_summary_input;
 
 /* CRC-32 (zlib) of a file as 8 hex digits; 0 or MS_ERR_IO. */

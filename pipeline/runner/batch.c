@@ -53,8 +53,8 @@ static double json_num(json_t *o, const char *key)
 }
 
 /* An output folder is current when its summary.json names this input
- * with the same checksum, the same software version, recipe text,
- * overrides and detection options, and every output it lists exists. A
+ * with the same checksum (and --dx), the same software version, recipe
+ * text, overrides and detection options, and every output it lists exists. A
  * current folder's figures go into the row, so that batch.csv stays a
  * complete table. */
 static int is_current(const char *input, const char *dir,
@@ -83,6 +83,13 @@ static int is_current(const char *input, const char *dir,
             const char *o = json_string_value(json_array_get(ov, i));
             current = o && !strcmp(o, opt->process.overrides[i]);
         }
+        /* --dx moves a field file's traces: absent or null is "not
+         * given" (summaries written before it existed); equal within the
+         * 9 digits summary.json keeps */
+        double dx = json_num(in, "dx_m");
+        dx = isnan(dx) ? 0.0 : dx;
+        current = current && fabs(dx - opt->process.dx_m) <=
+                                 1e-8 * fabs(opt->process.dx_m);
         json_t *det = json_object_get(s, "detection");
         current = current &&
                   json_num(det, "alarm_threshold") ==

@@ -106,6 +106,17 @@ static int str_set_add(str_set *set, const char *key)
     return 1;
 }
 
+static int str_set_has(const str_set *set, const char *key)
+{
+    if (!set->cap)
+        return 0;
+    size_t k = str_hash(key) & (set->cap - 1);
+    for (; set->slot[k]; k = (k + 1) & (set->cap - 1))
+        if (!strcmp(set->slot[k], key))
+            return 1;
+    return 0;
+}
+
 static void str_set_free(str_set *set)
 {
     for (size_t i = 0; i < set->cap; i++)
@@ -117,13 +128,21 @@ static void str_set_free(str_set *set)
 /* Seen files, by device and inode. */
 typedef str_set seen_set;
 
-static int push(ms_input_list *l, seen_set *seen, const char *path)
+/* The seen-set key of the file at `path`: 0, or -1 when it is not there. */
+static int file_key(const char *path, char key[64])
 {
     struct stat st;
-    if (stat(path, &st) == 0) {
-        char key[64];
-        snprintf(key, sizeof key, "%llx:%llx", (unsigned long long)st.st_dev,
-                 (unsigned long long)st.st_ino);
+    if (stat(path, &st) != 0)
+        return -1;
+    snprintf(key, 64, "%llx:%llx", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    return 0;
+}
+
+static int push(ms_input_list *l, seen_set *seen, const char *path)
+{
+    char key[64];
+    if (file_key(path, key) == 0) {
         int added = str_set_add(seen, key);
         if (added <= 0)
             return added;
@@ -257,14 +276,74 @@ static int add_list(ms_input_list *l, seen_set *seen, const char *list)
     return rc;
 }
 
+/* Whether `path` is the header or GPS sidecar of a data file that is
+ * among the inputs too (`seen`): LINE.HD beside LINE.DT1, x.rad or x.cor
+ * beside x.rd3 or x.rd7, x.DZG or x.DZX beside x.DZT, the data file's
+ * extension in any case. The data file's reader reads the sidecar; as an input of
+ * its own it would process the same recording twice. */
+static int is_sidecar_of_input(const char *path, const seen_set *seen)
+{
+    static const char *const side[][2] = {{"hd", "dt1"}, {"rad", "rd3"},
+                                          {"rad", "rd7"}, {"dzg", "dzt"},
+                                          {"dzx", "dzt"}, {"cor", "rd3"},
+                                          {"cor", "rd7"}};
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash))
+        return 0;
+    size_t stem = (size_t)(dot - path);
+    char own[64], key[64];
+    if (file_key(path, own) != 0)
+        return 0;
+    for (size_t s = 0; s < sizeof side / sizeof side[0]; s++) {
+        if (strcasecmp(dot + 1, side[s][0]))
+            continue;
+        char *p = malloc(stem + 5);
+        if (!p)
+            return 0;
+        memcpy(p, path, stem + 1);
+        /* as the sidecar's own case, then upper and lower */
+        int upper = isupper((unsigned char)dot[1]);
+        for (int variant = 0; variant < 3; variant++) {
+            int up = variant == 0 ? upper : variant == 1;
+            for (size_t k = 0; k < 3; k++) {
+                unsigned char c = (unsigned char)side[s][1][k];
+                p[stem + 1 + k] = (char)(up ? toupper(c) : c);
+            }
+            p[stem + 4] = '\0';
+            if (file_key(p, key) == 0 && strcmp(key, own) &&
+                str_set_has(seen, key)) {
+                free(p);
+                return 1;
+            }
+        }
+        free(p);
+    }
+    return 0;
+}
+
 int ms_inputs_expand(const char *const *args, size_t n_args,
                      ms_input_list *out)
 {
     seen_set seen = {0};
     int rc = 0;
+    size_t start = out->n;
     for (size_t i = 0; !rc && i < n_args; i++)
         rc = args[i][0] == '@' && args[i][1] ? add_list(out, &seen, args[i] + 1)
                                              : add_one(out, &seen, args[i]);
+    /* a sidecar named beside its data file (a shell glob LINE.*) is part
+     * of that recording, not an input (folders leave sidecars out) */
+    size_t kept = start;
+    for (size_t i = start; !rc && i < out->n; i++) {
+        if (is_sidecar_of_input(out->paths[i], &seen)) {
+            free(out->paths[i]);
+            out->n_sidecars++;
+        } else {
+            out->paths[kept++] = out->paths[i];
+        }
+    }
+    if (!rc)
+        out->n = kept;
     str_set_free(&seen);
     return rc;
 }

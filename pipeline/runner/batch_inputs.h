@@ -12,6 +12,8 @@ typedef struct ms_input_list {
     char **paths;
     size_t n, cap;
     size_t n_skipped; /* files in folders that are not recordings */
+    size_t n_sidecars; /* .HD/.rad/.cor/.DZG/.DZX named beside their data
+                          file: read with it, not inputs of their own */
 } ms_input_list;
 
 /* Whether the file at `path` is a recording that minescan can read, by
@@ -28,8 +30,10 @@ int ms_input_is_recording(const char *path);
  * starting with # ignored; a relative path is relative to the list
  * file's folder; a line may name a folder). An input that two arguments
  * name (the same file, by device and inode) is kept once, where it first
- * appears. 0, or a negative ms_err (a folder or list that cannot be
- * read, named in the message). */
+ * appears. A sidecar named beside its data file (LINE.HD with LINE.DT1,
+ * x.rad or x.cor with x.rd3/x.rd7, x.DZG or x.DZX with x.DZT) is left
+ * out and counted in n_sidecars. 0, or a negative ms_err (a folder or list that
+ * cannot be read, named in the message). */
 int ms_inputs_expand(const char *const *args, size_t n_args,
                      ms_input_list *out);
 void ms_inputs_free(ms_input_list *l);

@@ -374,7 +374,9 @@ int ms_process_recording(ms_runner *runner, const char *input,
     }
     if (!rc) {
         /* HDF5 recordings, and field formats converted in memory */
-        rc = ms_recording_load(input, &j.rec, diag, NULL);
+        ms_import_options io = ms_import_options_default();
+        io.dx_m = opt->dx_m;
+        rc = ms_recording_load_opt(input, &io, &j.rec, diag, NULL);
         result->input_invalid = rc != 0;
     }
     double t_read = ms_now_s();
@@ -478,6 +480,7 @@ int ms_process_recording(ms_runner *runner, const char *input,
             .rec = j.rec,
             .footprint_m = opt->footprint_m,
             .speed_limit_m_s = opt->speed_limit_m_s,
+            .dx_m = opt->dx_m,
         };
         s.reports = ms_run_reports(j.run, &s.n_reports);
         for (size_t i = 0; i < opt->n_overrides && i < 16; i++)

@@ -18,6 +18,7 @@ typedef struct ms_process_options {
     double sensor_threshold; /* which sensors `detectors` names (z) */
     double footprint_m;      /* sweep quality: sensor footprint */
     double speed_limit_m_s;  /* sweep quality: speed limit */
+    double dx_m; /* > 0: trace spacing for a radar field file (--dx) */
 } ms_process_options;
 
 ms_process_options ms_process_options_default(void);

@@ -365,6 +365,32 @@ static int slot_to_device(ms_run *run, ms_slot *s)
 
 /* ---- the recording as slots ------------------------------------------ */
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median distance between consecutive positions, 0 when there are
+ * fewer than two or no memory (windows in metres then fall back to trace
+ * counts). The median: a hand-held sweep slows at its ends and jumps
+ * between sweeps. */
+static double median_step(const double *x, const double *y, size_t n)
+{
+    if (n < 2 || !x || !y)
+        return 0.0;
+    double *d = malloc((n - 1) * sizeof *d);
+    if (!d)
+        return 0.0;
+    for (size_t i = 0; i + 1 < n; i++)
+        d[i] = hypot(x[i + 1] - x[i], y[i + 1] - y[i]);
+    qsort(d, n - 1, sizeof *d, cmp_double);
+    double m = (n - 1) % 2 ? d[(n - 1) / 2]
+                           : 0.5 * (d[(n - 1) / 2 - 1] + d[(n - 1) / 2]);
+    free(d);
+    return isfinite(m) ? m : 0.0;
+}
+
 /* Sensor data and its validity mask (all ones when the reader found no
  * gap), and the positions relative to the lane origin. The data is not
  * copied (stages never modify their inputs): the slot borrows it, or,
@@ -526,6 +552,7 @@ static int load_recording(ms_run *run, ms_recording *rec)
         run->env.dt_s = g->sample_interval_s;
         run->env.time_zero_s = g->time_zero_s;
         run->env.centre_frequency_hz = g->centre_frequency_hz;
+        run->env.trace_spacing_m = median_step(g->x, g->y, g->n_traces);
         rc = put_sensor(run, "gpr", &g->data, &g->valid, g->n_traces,
                         g->n_samples, MS_ARRAY_TRACES, g->x, g->y);
     }

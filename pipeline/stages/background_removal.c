@@ -4,21 +4,61 @@
  * hyperbolas of buried objects; it also flattens long flat layers, which is
  * why the window is finite. Weighted by the validity mask.
  *
+ * The window is a distance along the track (window_m), turned into traces
+ * with the recording's trace spacing (the median step between positions),
+ * so that it covers the same ground at 3 mm and at 2 cm per trace. The old
+ * window_traces counts traces: set away from its default it is used as
+ * before (old recipes); both away from their defaults is refused. Without
+ * positions (spacing unknown) the trace count is used.
+ *
  * The running mean over rows below is shared with emi_detrend (the same
  * operation on [readings][channels]). */
+#include <math.h>
+
 #include "minescan/error.h"
 #include "stages/running_mean.h"
 #include "stages/stage.h"
 
 typedef struct background_removal_params {
     int window_traces;
+    double window_m;
 } background_removal_params;
 MS_STAGE_PARAMS(background_removal_params);
 
+/* The defaults: 0.75 m is what 51 traces cover at 1.5 cm (0.68-0.7 m on
+ * the simulator's hand-held lanes, 1.34-1.38 cm median step; 0.7 m moves
+ * a peak of test_lines' 1.5 cm line 6 cm off its target). */
+#define DEF_TRACES 51
+#define DEF_WINDOW_M 0.75
+
 static const ms_param_decl params[] = {
-    {"window_traces", MS_PARAM_INT, MS_PARAM_AT(background_removal_params, window_traces), 51, 1, 2001, "traces",
-     "number of neighbouring traces in the mean (centred, odd)"},
+    {"window_traces", MS_PARAM_INT, MS_PARAM_AT(background_removal_params, window_traces), DEF_TRACES, 1, 2001, "traces",
+     "old: number of neighbouring traces in the mean (centred, odd); used "
+     "instead of window_m when set away from its default"},
+    {"window_m", MS_PARAM_FLOAT, MS_PARAM_AT(background_removal_params, window_m), DEF_WINDOW_M, 0.001, 1000.0, "m",
+     "length of track in the mean (centred), turned into traces with the "
+     "recording's trace spacing"},
 };
+
+/* Whether the old trace count is the window. */
+static int traces_given(const background_removal_params *p)
+{
+    return p->window_traces != DEF_TRACES;
+}
+
+static int check(const ms_params *values)
+{
+    const background_removal_params *p =
+        MS_P_OF(values, background_removal_params);
+    /* the effective recipe writes every parameter: one at its default
+     * reads as "not given" */
+    if (traces_given(p) && p->window_m != DEF_WINDOW_M)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "give either window_m (metres along the track) or "
+                       "the old window_traces (%d), not both",
+                       p->window_traces);
+    return 0;
+}
 
 static int shape(ms_stage_ctx *ctx)
 {
@@ -26,9 +66,22 @@ static int shape(ms_stage_ctx *ctx)
     return 0;
 }
 
+/* Half the window in traces, at most the number of traces (a longer one
+ * means the same). */
 static long half_window(const ms_stage_ctx *ctx)
 {
-    return MS_P(ctx, background_removal_params)->window_traces / 2;
+    const background_removal_params *p = MS_P(ctx, background_removal_params);
+    double step = ctx->env->trace_spacing_m;
+    /* the window in traces, rounded, then halved as window_traces is;
+     * half-way ratios round up whether the spacing came from float64 or
+     * float32 positions (the relative nudge is far above float32 rounding
+     * and far below any real difference in spacing) */
+    double r = p->window_m / step;
+    long half = traces_given(p) || !(step > 0.0)
+                    ? p->window_traces / 2
+                    : (long)fmin(floor(r + 0.5 + 1e-4 * r), 1e9) / 2;
+    long nt = (long)ctx->in[0].dims[0];
+    return half < nt ? half : nt;
 }
 
 static size_t work_bytes(const ms_stage_ctx *ctx)
@@ -64,7 +117,8 @@ const ms_stage_decl ms_stage_background_removal = {
     .in_slots = {"gpr", "gpr_valid"},
     .out_slots = {"gpr"},
     .in_kinds = {MS_ARRAY_TRACES, MS_ARRAY_MASK},
-    .params = params, .n_params = 1,
+    .params = params, .n_params = 2,
+    .check = check,
     .work_bytes = work_bytes,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .in_place = 1,

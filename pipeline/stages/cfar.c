@@ -14,7 +14,16 @@
  * threshold), and the statistic grows as the log of the evidence, so no
  * single bright object swamps a fusion. Negative values (a detrended
  * metal-detector map) count as 0; unswept cells and cells without
- * training cells score 0. Both paths sum in float in the same order. */
+ * training cells score 0.
+ *
+ * model=1 (Gaussian): a window's energy, a sum over many samples, is
+ * closer to Gaussian with a mean well above its spread than to
+ * exponential, and then the ratio to the mean says little. The training
+ * cells then give a mean mu and standard deviation sd, the threshold is
+ * mu + k sd with k the normal quantile of 1 - pfa, and the output is
+ * score_at_threshold (x - mu) / (k sd): a local z-score, 3 at the
+ * threshold for the default score_at_threshold.
+ * Both paths sum in float in the same order (two passes: mean first). */
 #include <math.h>
 
 #include "minescan/error.h"
@@ -25,6 +34,7 @@ typedef struct cfar_params {
     double train_m;
     double pfa;
     double score_at_threshold;
+    int model;
 } cfar_params;
 MS_STAGE_PARAMS(cfar_params);
 
@@ -39,6 +49,9 @@ static const ms_param_decl params[] = {
     {"score_at_threshold", MS_PARAM_FLOAT,
      MS_PARAM_AT(cfar_params, score_at_threshold), 3.0, 0.01, 100.0, "",
      "output value of a cell at the CFAR threshold"},
+    {"model", MS_PARAM_INT, MS_PARAM_AT(cfar_params, model), 0, 0, 1, "",
+     "noise model: 0 exponential (cell averaging, ratio to the mean), 1 "
+     "Gaussian (local mean and standard deviation)"},
 };
 
 /* Guard and training half-widths in cells. */
@@ -50,6 +63,24 @@ static void window(const ms_stage_ctx *ctx, int *g, int *w)
     *w = (int)ceil(p->train_m / cell - 1e-9);
     if (*w <= *g)
         *w = *g + 1;
+}
+
+/* The output's scale: score_at_threshold over -ln pfa (model 0) or over
+ * the normal quantile k of 1 - pfa (model 1, by bisection of erfc). */
+static float out_scale(const cfar_params *p)
+{
+    if (!p->model)
+        return (float)(p->score_at_threshold / -log(p->pfa));
+    double lo = -10.0, hi = 40.0;
+    for (int i = 0; i < 200; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (0.5 * erfc(mid / sqrt(2.0)) > p->pfa)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double k = 0.5 * (lo + hi);
+    return (float)(p->score_at_threshold / (k > 1e-3 ? k : 1e-3));
 }
 
 static int check(const ms_params *values)
@@ -84,13 +115,13 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     const cfar_params *p = MS_P(ctx, cfar_params);
     int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1], g, w;
     window(ctx, &g, &w);
-    float scale = (float)(p->score_at_threshold / -log(p->pfa));
+    float scale = out_scale(p);
     const float *v = in[0], *hits = in[1];
     for (int y = 0; y < ny; y++)
         for (int x = 0; x < nx; x++) {
             size_t i = (size_t)y * nx + x;
             float c = v[i];
-            if (!(hits[i] > 0.0f) || !(c > 0.0f)) {
+            if (!(hits[i] > 0.0f) || (!p->model && !(c > 0.0f))) {
                 out[0][i] = 0.0f;
                 continue;
             }
@@ -103,13 +134,27 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                         continue;
                     size_t j = (size_t)yy * nx + xx;
                     if (hits[j] > 0.0f) {
-                        sum += fmaxf(v[j], 0.0f);
+                        sum += p->model ? v[j] : fmaxf(v[j], 0.0f);
                         n += 1.0f;
                     }
                 }
-            out[0][i] = n > 0.0f && sum > 0.0f
-                            ? scale * n * log1pf(c / sum)
-                            : 0.0f;
+            if (!p->model) {
+                out[0][i] = n > 0.0f && sum > 0.0f
+                                ? scale * n * log1pf(c / sum)
+                                : 0.0f;
+                continue;
+            }
+            float mu = n > 0.0f ? sum / n : 0.0f, ss = 0.0f;
+            for (int yy = y0; yy <= y1; yy++)
+                for (int xx = x0; xx <= x1; xx++) {
+                    if (abs(yy - y) <= g && abs(xx - x) <= g)
+                        continue;
+                    size_t j = (size_t)yy * nx + xx;
+                    if (hits[j] > 0.0f)
+                        ss += (v[j] - mu) * (v[j] - mu);
+                }
+            float sd = n > 1.0f ? sqrtf(ss / n) : 0.0f;
+            out[0][i] = sd > 0.0f ? scale * (c - mu) / sd : 0.0f;
         }
     return 0;
 }
@@ -123,9 +168,9 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
                         MS_CL_INT(nx), MS_CL_INT(ny), MS_CL_INT(g),
                         MS_CL_INT(w),
-                        MS_CL_FLOAT(p->score_at_threshold / -log(p->pfa))};
+                        MS_CL_FLOAT(out_scale(p)), MS_CL_INT(p->model)};
     size_t global[2] = {(size_t)nx, (size_t)ny};
-    return ms_cl_launch(cl, "cfar", "cfar", 2, global, NULL, args, 8);
+    return ms_cl_launch(cl, "cfar", "cfar", 2, global, NULL, args, 9);
 }
 
 const ms_stage_decl ms_stage_cfar = {
@@ -137,7 +182,7 @@ const ms_stage_decl ms_stage_cfar = {
     .in_slots = {"gpr_map", "gpr_hits"},
     .out_slots = {"gpr_z"},
     .in_kinds = {MS_ARRAY_MAP, MS_ARRAY_MAP},
-    .params = params, .n_params = 4,
+    .params = params, .n_params = 5,
     .check = check,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .tolerance = 1e-5,

@@ -6,7 +6,7 @@
  * outside the trace are missing (mask 0). Outputs: traces and their mask.
  *
  * The bounce must be there to be aligned. The default recipe removes the
- * background (201 traces) first, so over flat ground (a gprMax model, a
+ * background (2.7 m of track) first, so over flat ground (a gprMax model, a
  * cart on smooth ground) the bounce is gone and the strongest sample of
  * the window is a target's own echo or noise: aligning on it would put the
  * target's apex on the surface, where the next background removal erases
@@ -14,7 +14,9 @@
  * the median over traces of the rms in the search window must be at least
  * `min_bounce_ratio` times the median rms after it (medians: a few
  * targets do not decide). If not, every trace keeps its place (shift 0).
- * A recording with no samples after the window is aligned as before. */
+ * A recording with no samples after the window is aligned as before.
+ * Whether it aligned goes into summary.json's estimates ("aligned": 1 or
+ * 0), so that a B-scan left in place says so. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,7 +166,9 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     for (size_t i = 0; i < nt; i++)
         trace_rms(in[0] + i * ns, in[1] + i * ns, (int)ns, lo, hi, stats + i,
                   stats + nt + i);
-    if (!bounce_present(ctx, stats, nt))
+    int aligned = bounce_present(ctx, stats, nt);
+    ms_stage_estimate(ctx, "aligned", aligned);
+    if (!aligned)
         hi = lo; /* no bounce: no peak, shift 0 */
     for (size_t i = 0; i < nt; i++)
         align_trace(in[0] + i * ns, in[1] + i * ns, out[0] + i * ns,
@@ -202,6 +206,11 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     if (p->min_bounce_ratio <= 0.0 && /* always align */
         (rc = ms_cl_upload(cl, dgate, &(cl_int){1}, sizeof(cl_int))))
         return rc;
+    cl_int gate = 1;
+    if (ctx->estimates && /* one int back, only when someone asks */
+        (rc = ms_cl_download(cl, dgate, &gate, sizeof gate)))
+        return rc;
+    ms_stage_estimate(ctx, "aligned", gate != 0);
     ms_cl_arg args[] = {MS_CL_MEM(in[0]),  MS_CL_MEM(in[1]),
                         MS_CL_MEM(out[0]), MS_CL_MEM(out[1]),
                         MS_CL_INT(nt),     MS_CL_INT(ns),

@@ -11,6 +11,7 @@ extern const ms_stage_decl ms_stage_lms_residual;
 extern const ms_stage_decl ms_stage_migrate_kirchhoff, ms_stage_volume_energy;
 extern const ms_stage_decl ms_stage_cfar, ms_stage_emi_decay,
     ms_stage_dipole_filter, ms_stage_depth_cfar;
+extern const ms_stage_decl ms_stage_migrate_stolt;
 
 const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_dewow,
@@ -26,6 +27,7 @@ const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_depth_slice,
     &ms_stage_migrate_kirchhoff,
     &ms_stage_volume_energy,
+    &ms_stage_migrate_stolt,
     &ms_stage_zscore,
     &ms_stage_fuse,
     &ms_stage_cfar,

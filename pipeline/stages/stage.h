@@ -56,6 +56,10 @@ typedef struct ms_env {
      * time parameters. */
     double centre_frequency_hz;
     double lane_x_min, lane_x_max, lane_y_min, lane_y_max; /* metres */
+    /* Median distance between consecutive GPR traces (metres); 0 when not
+     * known: stages with windows in metres along the track then fall back
+     * to their trace counts. */
+    double trace_spacing_m;
 } ms_env;
 
 /* A parameter is a field of the stage's own parameter struct: an `int`

@@ -10,6 +10,7 @@ import html.parser
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import unittest
@@ -182,7 +183,49 @@ class Course(unittest.TestCase):
         pages = [h for h in p.hrefs if h.endswith("index.html")]
         self.assertEqual(sorted(pages),
                          sorted(r["lane_page"] for r in self.rows))
-        self.assertEqual(p.tags.count("table"), 3)
+        # the answer first (a row per trainee), then a table per trainee
+        self.assertEqual(p.tags.count("table"), 4)
+        self.assertEqual([h for h in p.hrefs if h.startswith("#")],
+                         ["#trainee-1", "#trainee-2", "#trainee-3"])
+
+    def test_html_answer_first_with_cues(self):
+        with open(os.path.join(self.out, "course.html"),
+                  encoding="utf-8") as f:
+            page = f.read()
+        self.assertIn('http-equiv="Content-Security-Policy"', page)
+        self.assertIn("default-src 'none'", page)
+        self.assertRegex(page, r"@page\{size:A4 landscape")
+        self.assertLess(page.index('class="summary"'),
+                        page.index('id="trainee-1"'))
+        summary = page[page.index('class="summary"'):
+                       page.index("</table>")]
+        rows = summary.split("<tr>")[2:]
+        self.assertEqual(len(rows), 3)
+        by = {r["operator_id"]: [x for x in self.rows
+                                 if x["operator_id"] == r["operator_id"]]
+              for r in self.rows}
+        for tid, row in zip(("trainee-01", "trainee-02", "trainee-03"), rows):
+            self.assertIn(f">{tid}</a>", row)
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+            missed = sum(int(x["missed"]) for x in by[tid])
+            fm = sum(int(x["false_marks"]) for x in by[tid])
+            # a bad value carries a symbol (and a class), not only colour
+            self.assertEqual("\u2717" in cells[3], missed > 0, cells[3])
+            self.assertEqual("\u2713" in cells[3], missed == 0, cells[3])
+            self.assertEqual("\u2717" in cells[4], fm > 0, cells[4])
+            found = sum(int(x["found_by_trainee"]) for x in by[tid])
+            mines = sum(int(x["mines"]) for x in by[tid])
+            self.assertIn(f"{found} of {mines}", cells[2])
+        # each lane row: a missed mine or a false mark is flagged (cells
+        # after the date: lane, title, mines, found, missed, false marks)
+        lanes = page.split('<tr><td class="d">')[1:]
+        self.assertEqual(len(lanes), 6)
+        for part in lanes:
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", part)
+            for cell in (cells[4], cells[5]):
+                n = int(re.sub(r"<[^>]*>|\u2717|\u2713| ", "", cell))
+                self.assertEqual("\u2717" in cell, n > 0, cell)
+                self.assertEqual("\u2713" in cell, n == 0, cell)
 
     def test_current_lanes_not_recomputed(self):
         before = {r["lane_page"]: os.path.getmtime(

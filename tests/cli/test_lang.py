@@ -130,6 +130,26 @@ class LangTests(unittest.TestCase):
                   if n.startswith("evidence_")]
         self.assertTrue(panels)
 
+    def test_course_page_follows_the_language(self):
+        # course.html's labels (course_labels.c) come from the catalogues
+        titles = {"en": "Training course", "uk": "Навчальний курс",
+                  "km": "វគ្គបណ្តុះបណ្តាល"}
+        for lang, title in titles.items():
+            out = os.path.join(TMP, "course-" + lang)
+            r = run("course", self.out[lang], "-o", out, "--lang", lang)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(out, "course.html"),
+                      encoding="utf-8") as f:
+                page = f.read()
+            self.assertIn(f'<html lang="{lang}">', page)
+            self.assertIn(f"<h1>{title}</h1>", page)
+            if lang != "en":
+                for word in ("Training course", "Trainee", "Found by",
+                             "Coverage", "Time over speed limit", "open"):
+                    self.assertNotIn(word, page)
+                script = CYRILLIC if lang == "uk" else KHMER
+                self.assertGreater(len(script.findall(page)), 200)
+
     def test_batch_redoes_a_folder_in_another_language(self):
         out = os.path.join(TMP, "batch")
         for lang, skipped in (("en", 0), ("en", 1), ("km", 0)):

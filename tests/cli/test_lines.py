@@ -430,6 +430,9 @@ class Lines(unittest.TestCase):
                 # flat ground: ground_align leaves the traces in place, so
                 # each hyperbola keeps its apex: one alarm per target, on
                 # it (aligning on the apex split each into two, 10 cm off)
+                est = load_json(os.path.join(out, "summary.json"))[
+                    "estimates"]
+                self.assertEqual(est.get("ground_align#1.aligned"), 0.0, est)
                 got = sorted(a[0] for a in alarms)
                 self.assertEqual(len(got), len(TARGETS), f"alarms {alarms}")
                 for g, t in zip(got, TARGETS):

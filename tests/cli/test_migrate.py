@@ -79,6 +79,23 @@ class MigrateTests(unittest.TestCase):
         self.assertEqual([f for f in os.listdir(self.out + "-again")
                           if f.startswith("slice_")], [])
 
+    def test_volume_without_a_time_axis_is_refused_naming_the_line(self):
+        # window_energy's one value per trace, gridded: a volume of one
+        # plane that is not time
+        recipe = os.path.join(TMP, "no-time-axis.recipe")
+        with open(recipe, "w") as f:
+            f.write("stage window_energy in=gpr,gpr_valid\n"
+                    "stage grid_volume in=gpr_score,gpr_score_valid,gpr_xy\n"
+                    "stage migrate_kirchhoff\n"
+                    "stage volume_energy\n"
+                    "output anomaly=gpr_menergy\n")
+        r = run("run", self.lane, "-o", os.path.join(TMP, "out-bad"),
+                "--recipe", recipe)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertRegex(r.stderr, r"no-time-axis.recipe:3: migrate_kirchhoff: "
+                                   r"the input volume has no time axis")
+        self.assertNotIn("Traceback", r.stderr)
+
     def test_opencl_gives_the_same_map(self):
         self.assertEqual(self.r.returncode, 0, self.r.stderr)
         out = os.path.join(TMP, "out-opencl")

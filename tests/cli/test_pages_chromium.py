@@ -36,7 +36,7 @@ class DevTools:
     """A Chromium with its DevTools protocol on fds 3 (commands in) and 4
     (replies and events out), messages separated by NUL bytes."""
 
-    def __init__(self, profile):
+    def __init__(self, profile, log=None):
         # the pipe ends above fd 9, so that dup2 onto 3 and 4 neither
         # overwrites one of them nor keeps a close-on-exec flag (dup2 onto
         # itself would)
@@ -56,10 +56,11 @@ class DevTools:
         if os.geteuid() == 0:
             args.insert(1, "--no-sandbox")  # root: no setuid sandbox
         # close_fds would close fds 3 and 4 after preexec_fn set them up
-        with open(os.path.join(TMP, "chromium.log"), "wb") as log:
+        log = log or os.path.join(TMP, "chromium.log")
+        with open(log, "wb") as logf:
             self.proc = subprocess.Popen(args, preexec_fn=fds, close_fds=False,
                                          stdout=subprocess.DEVNULL,
-                                         stderr=log)
+                                         stderr=logf)
         os.close(to_r)
         os.close(from_w)
         self.buf = b""

@@ -103,22 +103,27 @@ class GprMaxScenes(unittest.TestCase):
                      if any(abs(a[0] - m["x"]) <= ALONG for a in alarms)]
             false = [a for a in alarms
                      if not any(abs(a[0] - m["x"]) <= ALONG for m in mines)]
+            # the score at which each mine would be detected, and each
+            # clutter object's strongest false alarm (any threshold)
             with open(os.path.join(out, "targets.csv")) as f:
-                scores = {int(t["index"]): t["detect_score"]
-                          for t in csv.DictReader(f)}
+                tgt = {int(t["index"]): t for t in csv.DictReader(f)}
+
+            def zs(key, mine):
+                return ",".join(f"{float(tgt[i][key]):.2f}"
+                                if tgt[i][key] else "-"
+                                for i, t in enumerate(truth)
+                                if bool(t["is_mine"]) == mine)
             rows.append((name, len(mines), len(found), len(false),
-                         ",".join(f"{float(scores[i]):.2f}"
-                                  if scores.get(i) else "-"
-                                  for i, t in enumerate(truth)
-                                  if t["is_mine"]),
+                         zs("detect_score", True),
+                         zs("max_false_alarm_score", False),
                          ", ".join(f"{a[0]:.3f}:{a[2]:.1f}" for a in alarms)))
         print(f"\ngprMax tune scenes, recipe {RECIPE}, threshold 3, "
               f"a mine found within {ALONG * 100:g} cm along the line")
         print(f"{'scene':26s} {'mines':>5s} {'found':>5s} {'false':>5s}  "
-              f"{'mine z':10s} alarms (x m: z)")
+              f"{'mine z':8s} {'clutter z':10s} alarms (x m: z)")
         for row in rows:
             print(f"{row[0]:26s} {row[1]:5d} {row[2]:5d} {row[3]:5d}  "
-                  f"{row[4]:10s} {row[5]}")
+                  f"{row[4]:8s} {row[5]:10s} {row[6]}")
         n_m = sum(r[1] for r in rows)
         n_f = sum(r[2] for r in rows)
         fa_nomine = sum(r[3] for r in rows if r[1] == 0)

@@ -126,3 +126,69 @@ if len(sys.argv) > 2:
 for name, text in recipes.items():
     with open(os.path.join(recipe_dir, name), "w") as f:
         f.write(text)
+
+# ---- vendor formats (fuzz_formats; layout in fuzz_formats_input.h) ------
+# written by the tests' independent writers into a scratch folder, then
+# packed as [parser, flags, text length (2 bytes LE), text, data]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "io"))
+import struct  # noqa: E402
+import tempfile  # noqa: E402
+
+import formats_writers as fw  # noqa: E402
+
+fmt_dir = os.path.join(out, "formats")
+os.makedirs(fmt_dir, exist_ok=True)
+
+
+def pack(name, parser, flags, text, data):
+    with open(os.path.join(fmt_dir, name), "wb") as f:
+        f.write(bytes([parser, flags]) + struct.pack("<H", len(text)) +
+                text + data)
+
+
+def slurp(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    t = lambda n: os.path.join(tmp, n)  # noqa: E731
+    for bits in (8, 16, 32):
+        fw.write_dzt(t("a.dzt"), rng.integers(0, 200, (2, 6, 16)), bits=bits)
+        pack(f"dzt{bits}", 0, 0, b"", slurp(t("a.dzt")))
+    fw.write_dzt(t("tm.dzt"), rng.integers(0, 65535, (1, 6, 16)), spm=0.0)
+    dzg = (b"$GSSIS,0,0.0\r\n$GPGGA,120000.00,4530.0000,N,00700.0000,E,1,"
+           b"08,1.0,100.0,M,47.0,M,,*47\r\n\r\n$GSSIS,5,0.0\r\n$GPGGA,"
+           b"120001.00,4530.0100,N,00700.0000,E,1,08,1.0,100.0,M,47.0,M,,"
+           b"*47\r\n")
+    pack("dzt_dzg", 0, 0, dzg, slurp(t("tm.dzt")))
+    pack("dzt_dx", 0, 1, b"", slurp(t("tm.dzt")))
+    dzx = (b'<DZX xmlns="www.geophysical.com/DZX/1.02"><File><Profile>'
+           b"<WayPt><scan>0</scan><distance>0</distance></WayPt>"
+           b"<WayPt><scan>5</scan><distance>2.5</distance></WayPt>"
+           b"</Profile></File></DZX>")
+    pack("dzt_dzx", 0, 0, dzg + b"\0" + dzx, slurp(t("tm.dzt")))
+    for fl in (False, True):
+        fw.write_hd_dt1(t("l"), rng.integers(-99, 99, (5, 16)),
+                        np.arange(5, dtype=np.float32), float_samples=fl,
+                        shuffle_seed=3, units="ft")
+        pack(f"dt1_{int(fl)}", 1, 0, slurp(t("l.HD")), slurp(t("l.DT1")))
+    for bps in (2, 4):
+        fw.write_mala(t("m"), rng.integers(-99, 99, (5, 16)),
+                      bytes_per_sample=bps)
+        pack(f"mala{bps}", 2, 4 if bps == 4 else 0, slurp(t("m.rad")),
+             slurp(t(f"m.rd{3 if bps == 2 else 7}")))
+    fw.write_mala(t("m"), rng.integers(-99, 99, (5, 16)), dist=0)
+    fw.write_mala_cor(t("m.cor"), [(1, 59.3, 18.0), (5, 59.30001, 18.0)])
+    pack("mala_cor", 2, 0, slurp(t("m.rad")) + b"\0" + slurp(t("m.cor")),
+         slurp(t("m.rd3")))
+    tr = rng.normal(size=(4, 16)).astype(np.float32)
+    fw.write_segy(t("s.sgy"), tr, np.arange(4) * 0.1)
+    pack("segy_be", 3, 0, b"", slurp(t("s.sgy")))
+    fw.write_segy(t("s.sgy"), tr, np.arange(4) * 0.1, endian="little")
+    pack("segy_le", 3, 0, b"", slurp(t("s.sgy")))
+    fw.write_segy_struct(t("s.sgy"), tr, np.arange(4) * 0.1, order="<",
+                         rev2=True, samples_field=0, ext_samples=16,
+                         ext_interval=1e-4, order_constant=True)
+    pack("segy_rev2", 3, 0, b"", slurp(t("s.sgy")))

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Fuzz the recording reader and the recipe parser briefly with libFuzzer
+# Fuzz the recording reader, the recipe parser and the vendor header parsers (fuzz_formats) briefly with libFuzzer
 # (clang, -fsanitize=fuzzer,address) in build-fuzz/, and fail only on a
 # crash whose top frame (past the sanitizer's and libc's) is minescan's
 # own code. Crashes, timeouts and OOMs inside libhdf5 are reported and
 # kept in build-fuzz/fuzz/TARGET/artifacts/, not failed: batch contains
 # them in a worker process (tests/fuzz/test_fuzz_contained.py replays the
 # samples kept in tests/fuzz/hdf5-crash/).
-#   FUZZ_SECONDS=60 (per target)  FUZZ_TARGETS="recording recipe"
+#   FUZZ_SECONDS=60 (per target)  FUZZ_TARGETS="recording recipe formats"
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 src=$(pwd)
 secs="${FUZZ_SECONDS:-60}"
-targets="${FUZZ_TARGETS:-recording recipe}"
+targets="${FUZZ_TARGETS:-recording recipe formats}"
 build=build-fuzz
 
 echo "== building the fuzz targets ($build/, clang)"
@@ -36,7 +36,7 @@ for t in $targets; do
   # ASan runs the suite with leak checks.
   ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
     "$build/fuzz_$t" -max_total_time="$secs" -fork=1 -ignore_crashes=1 \
-    -ignore_timeouts=1 -ignore_ooms=1 -timeout=10 -rss_limit_mb=2048 \
+    -ignore_timeouts=1 -ignore_ooms=1 -timeout=3 -rss_limit_mb=1024 \
     -max_len=65536 -artifact_prefix="$dir/artifacts/" \
     "$dir/corpus" "$work/seeds/$t" "tests/fuzz/regress/$t" \
     >"$dir/log.txt" 2>&1 || true

@@ -1,6 +1,6 @@
-/* Replays the inputs the fuzzers found (tests/fuzz/regress/recording/ and
- * recipe/, each a crash in minescan's code, since fixed) and the seed
- * kinds through the same entry points as the fuzz targets, built
+/* Replays the inputs the fuzzers found (tests/fuzz/regress/recording/,
+ * recipe/ and formats/, each a crash in minescan's code, since fixed, or
+ * a sample kept for the parsers' paths) and the seed kinds through the same entry points as the fuzz targets, built
  * normally: each must give a result or a message naming the input, and
  * never crash. */
 #include <dirent.h>
@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "fuzz_formats_input.h"
 #include "minescan/recording.h"
 #include "recipe/recipe.h"
 
@@ -90,6 +91,25 @@ static void parse_recipe(const char *name, const char *buf, size_t len)
     ms_recipe_free(&r);
 }
 
+static void parse_format(const char *name, const char *buf, size_t len)
+{
+    int rc = ms_fuzz_formats_one((const uint8_t *)buf, len, name);
+    /* a result, or one message that names the input */
+    if (rc < 0)
+        assert_non_null(strstr(ms_error_message(), name));
+    else
+        assert_true(rc == 0 || rc == 1);
+}
+
+static void formats(void **state)
+{
+    (void)state;
+    /* too short to select a parser; an empty DZT; a SEG-Y of headers only */
+    parse_format("short", "\x00\x00", 2);
+    parse_format("empty_dzt", "\x00\x00\x00\x00", 4);
+    replay("formats", parse_format);
+}
+
 static void recordings(void **state)
 {
     (void)state;
@@ -110,6 +130,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(recordings),
         cmocka_unit_test(recipes),
+        cmocka_unit_test(formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,11 +124,12 @@ def write_mala(stem, traces, bytes_per_sample=2, freq_mhz=10000.0,
 
 
 def write_segy(path, traces, xs, ys=None, interval=100, fmt=5,
-               scalar=-100):
+               scalar=-100, endian="big"):
     """traces [n][samples] float32, positions xs (and ys) in metres, stored
     as source X/Y integers with coordinate scalar `scalar` (negative
     divides). interval in the binary header (units as the caller means
-    them). fmt 1 IBM float, 5 IEEE float, 3 int16."""
+    them). fmt 1 IBM float, 5 IEEE float, 3 int16. endian "little" writes
+    a little-endian file (segyio's option; no byte-order constant)."""
     import segyio
     traces = np.asarray(traces, np.float32)
     n, ns = traces.shape
@@ -137,6 +138,7 @@ def write_segy(path, traces, xs, ys=None, interval=100, fmt=5,
     spec.format = fmt
     spec.samples = list(range(ns))
     spec.tracecount = n
+    spec.endian = endian
     mult = -scalar if scalar < 0 else 1.0 / scalar
     with segyio.create(path, spec) as f:
         f.bin.update({segyio.BinField.Interval: interval,
@@ -153,3 +155,68 @@ def write_segy(path, traces, xs, ys=None, interval=100, fmt=5,
                 segyio.TraceField.TRACE_SAMPLE_INTERVAL: interval,
             }
             f.trace[i] = traces[i]
+
+
+def write_segy_struct(path, traces, xs, order=">", fmt=5, interval=0,
+                      samples_field=None, rev2=False, ext_samples=0,
+                      ext_interval=0.0, order_constant=False, scalar=-100,
+                      first_trace_offset=0, n_ext_text=0):
+    """SEG-Y written byte by byte from the standard's layout (rev 1 and
+    rev 2), in either byte order (`order` ">" or "<"), independent of
+    segyio: traces [n][samples] float32 (fmt 5) or int16/int32 values
+    (fmt 3/2). rev 2: extended sample count (byte 3269), extended sample
+    interval as an IEEE double (3273), the byte-order constant 0x01020304
+    (3297) when order_constant, the first trace's byte offset (3521)."""
+    traces = np.asarray(traces)
+    n, ns = traces.shape
+    o = order
+    text = bytearray(b"C 1 written by formats_writers.write_segy_struct"
+                     .ljust(3200, b" "))
+    b = bytearray(400)  # index = SEG-Y byte - 3201
+    struct.pack_into(o + "H", b, 3217 - 3201, interval)
+    struct.pack_into(o + "H", b, 3221 - 3201,
+                     ns if samples_field is None else samples_field)
+    struct.pack_into(o + "H", b, 3225 - 3201, fmt)
+    struct.pack_into(o + "H", b, 3255 - 3201, 1)  # metres
+    if rev2:
+        b[3501 - 3201], b[3502 - 3201] = 2, 0
+        struct.pack_into(o + "I", b, 3269 - 3201, ext_samples)
+        struct.pack_into(o + "d", b, 3273 - 3201, ext_interval)
+        struct.pack_into(o + "Q", b, 3521 - 3201, first_trace_offset)
+    else:
+        b[3501 - 3201] = 1
+    if order_constant:
+        struct.pack_into(o + "I", b, 3297 - 3201, 0x01020304)
+    struct.pack_into(o + "H", b, 3503 - 3201, 1)  # fixed-length traces
+    struct.pack_into(o + "h", b, 3505 - 3201, n_ext_text)
+    dtype = {5: "f4", 3: "i2", 2: "i4"}[fmt]
+    mult = -scalar if scalar < 0 else 1.0 / scalar
+    with open(path, "wb") as f:
+        f.write(bytes(text))
+        f.write(bytes(b))
+        f.write(b" " * 3200 * n_ext_text)
+        if first_trace_offset:
+            f.write(b"\0" * (first_trace_offset - f.tell()))
+        for i in range(n):
+            h = bytearray(240)
+            struct.pack_into(o + "i", h, 0, i + 1)
+            struct.pack_into(o + "h", h, 70, scalar)
+            struct.pack_into(o + "i", h, 72, int(round(xs[i] * mult)))
+            struct.pack_into(o + "h", h, 88, 1)  # coordinate units: length
+            struct.pack_into(o + "H", h, 114, min(ns, 65535))
+            struct.pack_into(o + "H", h, 116, interval)
+            f.write(bytes(h))
+            f.write(traces[i].astype(o + dtype).tobytes())
+
+
+def write_mala_cor(path, fixes):
+    """MALA .cor GPS sidecar: fixes [(trace counted from 1, lat, lon)] in
+    decimal degrees (negative: S / W), one tab-separated line each:
+    TRACE DATE TIME LAT N|S LON E|W ALTITUDE M QUALITY."""
+    with open(path, "w", newline="\r\n") as f:
+        for i, (tr, lat, lon) in enumerate(fixes):
+            f.write("\t".join([
+                str(tr), "2026-12-02", f"12:00:{i % 60:02d}:000",
+                f"{abs(lat):.9f}", "S" if lat < 0 else "N",
+                f"{abs(lon):.9f}", "W" if lon < 0 else "E", "100.00", "M",
+                "1"]) + "\n")

@@ -179,6 +179,38 @@ class DZT(Base):
                                    rtol=1e-6, atol=1e-6)
         self.assertIn(".DZG", r.stderr)
 
+    def test_time_mode_positions_from_the_dzx_waypoints(self):
+        """A .DZX whose waypoints carry distances gives x in time mode
+        (before the .DZG's GPS track); a .DZX of user marks alone does
+        not, and the line asks for --dx."""
+        raw = self.raw(16, (1, 21, 32), seed=15)
+        stem = self.path("dzx")
+        fw.write_dzt(stem + ".DZT", raw, spm=0.0)
+        way = "".join(f"<WayPt><scan>{s}</scan><mark>User</mark>"
+                      f"<distance>{d}</distance></WayPt>\n"
+                      for s, d in ((0, 0.0), (10, 1.0), (20, 3.0)))
+        xml = ('<?xml version="1.0"?>\n<DZX xmlns="www.geophysical.com/'
+               'DZX/1.02">\n<ProfileGroup><File><Profile>\n' + way +
+               "</Profile></File></ProfileGroup></DZX>\n")
+        with open(stem + ".DZX", "w") as f:
+            f.write(xml)
+        with open(stem + ".DZG", "w") as f:  # a track the DZX wins over
+            f.write("$GSSIS,0,0.0\n$GPGGA,120000.00,4530.0000,N,00700.0000"
+                    ",E,1,08,1.0,100.0,M,47.0,M,,*47\n$GSSIS,20,0.0\n"
+                    "$GPGGA,120000.00,4531.0000,N,00700.0000,E,1,08,1.0,"
+                    "100.0,M,47.0,M,,*47\n")
+        g, r = self.imported(stem + ".DZT")
+        want = np.concatenate([np.arange(11) * 0.1,
+                               1.0 + np.arange(1, 11) * 0.2])
+        np.testing.assert_allclose(g["x"], want, atol=1e-12)
+        self.assertIn(".DZX", r.stderr)
+        os.remove(stem + ".DZG")
+        with open(stem + ".DZX", "w") as f:
+            f.write(xml.replace("<distance>", "<name>")
+                    .replace("</distance>", "</name>"))
+        self.refused("import", stem + ".DZT", "-o", self.path("x.h5"),
+                     contains="--dx")
+
     def test_unknown_antenna_is_a_warning(self):
         raw = self.raw(16, (1, 10, 32), seed=12)
         src = self.path("odd_antenna.dzt")
@@ -277,6 +309,33 @@ class MALA(Base):
         g, _ = self.imported(stem + ".rd3", "--dx", "0.1")
         np.testing.assert_allclose(g["x"], np.arange(5) * 0.1, atol=1e-12)
 
+    def test_time_mode_positions_from_the_cor_track(self):
+        """DISTANCE INTERVAL 0 and a .cor beside the data: x is the
+        distance along the GPS fixes, interpolated per trace; --dx still
+        wins; a .cor with no readable fix leaves the line asking for
+        --dx."""
+        rng = np.random.default_rng(22)
+        stem = self.path("cor_line")
+        fw.write_mala(stem, rng.integers(-2000, 2000, (21, 32)), dist=0)
+        # fixes at traces 1, 11 and 21 (0-based 0, 10, 20), going south
+        # 1e-5 degree then 2e-5
+        fw.write_mala_cor(stem + ".cor", [(1, -33.0, 151.0),
+                                          (11, -33.00001, 151.0),
+                                          (21, -33.00003, 151.0)])
+        g, r = self.imported(stem + ".rd3")
+        metre_per_degree = 6371000.0 * np.pi / 180
+        want = np.concatenate([np.arange(11) * 1e-6,
+                               1e-5 + np.arange(1, 11) * 2e-6])
+        np.testing.assert_allclose(g["x"], want * metre_per_degree,
+                                   rtol=1e-6, atol=1e-6)
+        self.assertIn(".cor", r.stderr)
+        g, _ = self.imported(stem + ".rd3", "--dx", "0.1", name="cor_dx")
+        np.testing.assert_allclose(g["x"], np.arange(21) * 0.1, atol=1e-12)
+        with open(stem + ".cor", "w") as f:
+            f.write("not a fix\n1\t2026-12-02\t12:00\tx\tN\t1\tE\n")
+        self.refused("import", stem + ".rd3", "-o", self.path("c.h5"),
+                     contains="--dx")
+
     def test_last_trace_beyond_the_data(self):
         tr = np.ones((5, 20), np.int64)
         stem = self.path("mala_short")
@@ -302,6 +361,75 @@ class SEGY(Base):
                 self.assertAlmostEqual(g["sample_interval_s"], 100e-12,
                                        delta=1e-24)
                 self.assertIn("picoseconds", r.stderr)
+
+
+    def test_little_endian(self):
+        """Little-endian files (segyio's writer, no byte-order constant):
+        the order comes from the plausible format code and sample count."""
+        rng = np.random.default_rng(16)
+        tr = (rng.integers(-4096, 4096, (12, 150)) / 64.0).astype(np.float32)
+        xs = np.arange(12) * 0.05
+        # not int16: Debian's segyio 1.8.3 swaps 4-byte words in a little-
+        # endian int16 file (sample pairs change places); the hand-written
+        # writer covers int16 below
+        for fmt, data in ((5, tr), (1, tr)):
+            with self.subTest(fmt=fmt):
+                src = self.path(f"le_{fmt}.sgy")
+                fw.write_segy(src, data, xs, interval=100, fmt=fmt,
+                              endian="little")
+                with open(src, "rb") as f:  # really little-endian
+                    f.seek(3224)
+                    self.assertEqual(f.read(2), bytes([fmt, 0]))
+                g, r = self.imported(src)
+                np.testing.assert_array_equal(g["data"], data)
+                np.testing.assert_allclose(g["x"], xs, atol=1e-9)
+                self.assertIn("little-endian", r.stderr)
+                self.assertEqual(g["header"]["byte_order"], "little-endian")
+        # the same samples big-endian: not called little-endian
+        fw.write_segy(self.path("be.sgy"), tr, xs, interval=100)
+        g, r = self.imported(self.path("be.sgy"))
+        np.testing.assert_array_equal(g["data"], tr)
+        self.assertEqual(g["header"]["byte_order"], "big-endian")
+
+    def test_rev2_extended_fields_both_orders(self):
+        """rev 2: 70000 samples (more than the 16-bit field holds) from
+        byte 3269, a 100 ps interval as a double in microseconds from byte
+        3273, the byte order from the constant at 3297, the first trace
+        at the offset of byte 3521."""
+        rng = np.random.default_rng(17)
+        ns = 70000
+        tr = (rng.integers(-4096, 4096, (3, ns)) / 64.0).astype(np.float32)
+        xs = np.arange(3) * 0.1
+        for order in (">", "<"):
+            with self.subTest(order=order):
+                src = self.path(f"rev2_{'be' if order == '>' else 'le'}.sgy")
+                fw.write_segy_struct(src, tr, xs, order=order, rev2=True,
+                                     samples_field=0, ext_samples=ns,
+                                     interval=0, ext_interval=1e-4,
+                                     order_constant=True,
+                                     first_trace_offset=4400)
+                g, r = self.imported(src)
+                np.testing.assert_array_equal(g["data"], tr)
+                np.testing.assert_allclose(g["x"], xs, atol=1e-9)
+                self.assertAlmostEqual(g["sample_interval_s"], 1e-10,
+                                       delta=1e-22)
+                self.assertIn("revision 2.0", g["source"]["detail"])
+                self.assertIn("extended sample count and interval",
+                              g["source"]["detail"])
+                self.assertNotIn("picoseconds", r.stderr)
+        # int16 little-endian rev 1 written by hand, no constant
+        ints = rng.integers(-30000, 30000, (5, 40))
+        src = self.path("le_int16.sgy")
+        fw.write_segy_struct(src, ints, np.arange(5) * 0.2, order="<",
+                             fmt=3, interval=2)
+        g, r = self.imported(src)
+        np.testing.assert_array_equal(g["data"], ints)
+        self.assertAlmostEqual(g["sample_interval_s"], 2e-6, delta=1e-18)
+        # a rev 2 sample count beyond what minescan reads: one line
+        fw.write_segy_struct(self.path("huge.sgy"), tr[:, :10], xs,
+                             rev2=True, ext_samples=2 ** 31, interval=1)
+        self.refused("import", self.path("huge.sgy"), "-o",
+                     self.path("huge.h5"), contains="byte 3269")
 
 
 class GprMax(Base):
@@ -347,6 +475,12 @@ class Lines(Base):
         self.assertEqual(sorted(set(gpr(out2)["y"])), [1.0, 1.5, 3.0])
         self.refused("import", *files, "--y", "1,2", "-o",
                      self.path("bad.h5"), contains="--y")
+        self.refused("import", *files, "-o", self.path("several.h5"),
+                     contains="--line-spacing")
+        r = run("import", *files, "-o", self.path("each"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(os.listdir(self.path("each"))),
+                         ["grid_0.h5", "grid_1.h5", "grid_2.h5"])
 
 
 class Direct(Base):
@@ -386,6 +520,107 @@ class Direct(Base):
         self.assertEqual(rows["direct_mala.rd3"], "ok")
         self.assertNotEqual(rows["broken.dzt"], "ok")
         self.refused("info", bad, contains="broken.dzt")
+
+    def test_batch_leaves_out_named_sidecars(self):
+        """batch LINE.DT1 LINE.HD (a shell glob LINE.*) is one recording:
+        the sidecar named beside its data file is not a second input, in
+        either order; a header named alone is still processed."""
+        rng = np.random.default_rng(21)
+        d = self.path("sidecars")
+        os.makedirs(d, exist_ok=True)
+        fw.write_hd_dt1(os.path.join(d, "LINE"),
+                        rng.integers(-2000, 2000, (60, 64)),
+                        (np.arange(60) * 0.02).astype(np.float32))
+        fw.write_hd_dt1(os.path.join(d, "alone"),
+                        rng.integers(-2000, 2000, (60, 64)),
+                        (np.arange(60) * 0.02).astype(np.float32))
+        fw.write_mala(os.path.join(d, "m"),
+                      rng.integers(-2000, 2000, (60, 64)))
+        fw.write_dzt(os.path.join(d, "g.DZT"),
+                     rng.integers(30000, 35000, (1, 60, 64)))
+        with open(os.path.join(d, "g.DZG"), "w") as f:
+            f.write("$GSSIS,0,0.0\n")
+        fw.write_mala_cor(os.path.join(d, "m.cor"), [(1, 59.3, 18.0)])
+        inputs = [os.path.join(d, n) for n in
+                  ("LINE.HD", "LINE.DT1", "m.rd3", "m.rad", "m.cor",
+                   "g.DZG", "g.DZT", "alone.HD")]
+        out = self.path("sidecar_batch")
+        r = run("batch", *inputs, "-o", out, "--recipe", "gpr", "--device",
+                "cpu", "-j", "1", "--verbose")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        rows = self.batch_rows(out)
+        self.assertEqual(sorted(rows), ["LINE.DT1", "alone.HD", "g.DZT",
+                                        "m.rd3"])
+        self.assertEqual({v["status"] for v in rows.values()}, {"ok"})
+        self.assertIn("4 header/GPS sidecar", r.stdout)
+
+    def batch_rows(self, out):
+        with open(os.path.join(out, "batch.csv")) as f:
+            return {os.path.basename(x["input"]): x
+                    for x in csv.DictReader(f)}
+
+    def test_time_mode_files_take_dx(self):
+        """A DZT with rhf_spm 0 and a .rd3 with DISTANCE INTERVAL 0 go
+        through info, run and batch directly with --dx; without it, one
+        line that asks for it. --dx counts in batch's skip check."""
+        rng = np.random.default_rng(20)
+        src = self.path("tm.dzt")
+        fw.write_dzt(src, rng.integers(30000, 35000, (1, 90, 64)), spm=0.0)
+        stem = self.path("tm_mala")
+        fw.write_mala(stem, rng.integers(-2000, 2000, (70, 64)), dist=0)
+        for f in (src, stem + ".rd3"):
+            with self.subTest(f=f):
+                line = self.refused("run", f, "-o", self.path("tm_no_dx"),
+                                    "--recipe", "gpr", "--device", "cpu",
+                                    contains=os.path.basename(f))
+                self.assertIn("--dx", line)
+                self.assertIn("run", line)
+                self.refused("info", f, contains="--dx")
+                j = json.loads(run("info", "--json", "--dx", "0.04",
+                                   f).stdout)
+                self.assertEqual(j["problems"], [])
+                ext = j["gpr"]["extent"]
+                self.assertAlmostEqual(ext["x_max"] - ext["x_min"],
+                                       (j["gpr"]["n_traces"] - 1) * 0.04,
+                                       places=9)
+        out = self.path("tm_run")
+        r = run("run", src, "-o", out, "--dx", "0.04", "--recipe", "gpr",
+                "--device", "cpu")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "summary.json")) as f:
+            self.assertEqual(json.load(f)["input"]["dx_m"], 0.04)
+        with h5py.File(os.path.join(out, "maps.h5"), "r") as f:
+            self.assertTrue(len(f.keys()) > 0)
+        self.refused("run", src, "-o", out, "--dx", "-1", contains="--dx")
+
+        bout = self.path("tm_batch")
+        common = ("-o", bout, "--recipe", "gpr", "--device", "cpu", "-j",
+                  "1", "--quiet")
+        r = run("batch", src, stem + ".rd3", *common)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        rows = self.batch_rows(bout)
+        for name in ("tm.dzt", "tm_mala.rd3"):
+            self.assertEqual(rows[name]["status"], "failed", rows[name])
+            self.assertIn("--dx", rows[name]["reason"])
+        r = run("batch", src, stem + ".rd3", "--dx", "0.04", *common)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({k: v["status"] for k, v in
+                          self.batch_rows(bout).items()},
+                         {"tm.dzt": "ok", "tm_mala.rd3": "ok"})
+        # the same --dx: current, skipped; another: the positions change,
+        # processed again
+        r = run("batch", src, stem + ".rd3", "--dx", "0.04", *common)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({v["status"] for v in self.batch_rows(bout).values()},
+                         {"skipped"})
+        r = run("batch", src, stem + ".rd3", "--dx", "0.05", *common)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({v["status"] for v in self.batch_rows(bout).values()},
+                         {"ok"})
+        summ = os.path.join(self.batch_rows(bout)["tm_mala.rd3"]
+                            ["output_dir"], "summary.json")
+        with open(summ) as f:
+            self.assertEqual(json.load(f)["input"]["dx_m"], 0.05)
 
 
 class Fuzz(Base):
@@ -506,6 +741,76 @@ class RoundTrip(Base):
             self.assertAlmostEqual(x0, x1, delta=0.011)
             self.assertAlmostEqual(y0, y1, delta=0.011)
             self.assertAlmostEqual(s0, s1, delta=1e-5 * abs(s0))
+
+    def test_dzt32_lines_give_the_same_alarms(self):
+        """The same survey exported line by line to 32-bit GSSI DZT (signed
+        int32 samples scaled by 2^31 / 2 over the peak, rh_nsamp 128,
+        rhf_range the window, rhf_position minus the time zero, rhf_spm 50
+        for 2 cm traces, an antenna name the table does not know with the
+        centre frequency given by --centre-frequency) and imported
+        back as parallel lines gives the reference's alarms, within the
+        quantisation. A DZT holds neither missing samples nor decreasing
+        positions: the reference has its missing samples at 0 and its
+        back-and-forth lines turned to run forward (trace order reversed),
+        as the export writes them."""
+        with h5py.File(os.path.join(DATASETS, "cart-dual.h5"), "r") as f:
+            g = f["gpr"]
+            data, x, y = g["data"][()], g["x"][()], g["y"][()]
+            attrs = dict(g.attrs)
+        dt = attrs["sample_interval_s"]
+        data = np.nan_to_num(data, nan=0.0)
+        ys = sorted(set(np.round(y, 6)))
+        spacing = ys[1] - ys[0]
+        scale = 2.0 ** 30 / np.abs(data).max()
+        lines = []
+        for i, yl in enumerate(ys):
+            idx = np.nonzero(np.round(y, 6) == yl)[0]
+            if x[idx[-1]] < x[idx[0]]:
+                idx = idx[::-1]
+            xl = x[idx]
+            self.assertAlmostEqual(xl[0], 0.0, places=9)
+            np.testing.assert_allclose(np.diff(xl), 0.02, atol=1e-9)
+            lines.append(idx)
+        order = np.concatenate(lines)
+        ref = self.path("dzt_reference.h5")
+        with h5py.File(ref, "w") as f:
+            f.attrs["format"] = "minescan-recording"
+            f.attrs["format_version"] = 1
+            r = f.create_group("gpr")
+            for k, v in attrs.items():
+                r.attrs[k] = v
+            r["data"], r["x"], r["y"] = data[order], x[order], y[order]
+        files = []
+        for i, idx in enumerate(lines):
+            raw = np.round(data[idx] * scale).astype(np.int64)
+            src = self.path(f"cart_{i:02d}.DZT")
+            fw.write_dzt(src, raw[None], bits=32, spm=50.0,
+                         range_ns=data.shape[1] * dt * 1e9,
+                         position_ns=-attrs["time_zero_s"] * 1e9,
+                         antennas=("unknown",))
+            files.append(src)
+        out = self.path("cart_dzt.h5")
+        r = run("import", *files, "--line-spacing", repr(spacing),
+                "--centre-frequency",
+                repr(attrs["centre_frequency_hz"] / 1e6),
+                "--keep-header-words", "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        imp = gpr(out)
+        self.assertEqual(imp["data"].shape, data.shape)
+        self.assertAlmostEqual(imp["sample_interval_s"], dt, delta=1e-9 * dt)
+        self.assertAlmostEqual(imp["time_zero_s"], attrs["time_zero_s"],
+                               delta=1e-15)
+        # int32 samples, signed, exact up to float32's rounding
+        np.testing.assert_allclose(imp["data"] / scale, data[order],
+                                   rtol=0, atol=2e-7)
+        a_ref = self.alarms(ref, "run_dzt_ref")
+        a_imp = self.alarms(out, "run_dzt_imp")
+        self.assertGreater(len(a_ref), 0)
+        self.assertEqual(len(a_ref), len(a_imp), (a_ref, a_imp))
+        for (x0, y0, s0), (x1, y1, s1) in zip(a_ref, a_imp):
+            self.assertAlmostEqual(x0, x1, delta=0.011)
+            self.assertAlmostEqual(y0, y1, delta=0.011)
+            self.assertAlmostEqual(s0, s1, delta=1e-4 * abs(s0))
 
 
 if __name__ == "__main__":

@@ -218,9 +218,10 @@ static void gpr_only_recording_skips_emi_stages(void **state)
     const ms_stage_report *rep = ms_run_reports(run, &n);
     assert_int_equal(n, recipe.n_steps);
     for (size_t i = 0; i < n; i++) {
-        const char *name = rep[i].step->decl->name;
-        int emi_side = !strcmp(name, "emi_detrend") || !strcmp(name, "fuse") ||
-                       (rep[i].step->in[0][0] == 'e');
+        /* a stage skips exactly when it reads a metal-detector slot */
+        int emi_side = 0;
+        for (unsigned k = 0; k < rep[i].step->decl->n_in; k++)
+            emi_side |= !strncmp(rep[i].step->in[k], "emi", 3);
         assert_string_equal(rep[i].device, emi_side ? "skipped" : "cpu");
     }
     assert_string_equal(ms_run_final_map(run), "gpr_z");
@@ -308,16 +309,16 @@ static void bad_recipes_name_the_line(void **state)
     ms_recipe_free(&r);
     /* the default recipe removes the background twice: #2 is the second */
     r = default_recipe();
-    assert_int_equal(ms_recipe_override(&r, "background_removal#2.window_traces=31"), 0);
+    assert_int_equal(ms_recipe_override(&r, "background_removal#2.window_m=0.31"), 0);
     int seen = 0;
     for (size_t i = 0; i < r.n_steps; i++)
         if (!strcmp(r.steps[i].decl->name, "background_removal"))
-            assert_float_equal(step_param(&r.steps[i], "window_traces"), ++seen == 2 ? 31.0 : 201.0, 0);
+            assert_float_equal(step_param(&r.steps[i], "window_m"), ++seen == 2 ? 0.31 : 2.7, 0);
     assert_int_equal(seen, 2);
-    assert_int_equal(ms_recipe_override(&r, "background_removal.window_traces=11"), 0);
+    assert_int_equal(ms_recipe_override(&r, "background_removal.window_m=0.11"), 0);
     for (size_t i = 0; i < r.n_steps; i++)
         if (!strcmp(r.steps[i].decl->name, "background_removal"))
-            assert_float_equal(step_param(&r.steps[i], "window_traces"), 11.0, 0);
+            assert_float_equal(step_param(&r.steps[i], "window_m"), 0.11, 0);
     assert_int_equal(ms_recipe_override(&r, "time_bins.bin_ns=1"), MS_ERR_USAGE);
     ms_recipe_free(&r);
 }

@@ -73,6 +73,42 @@ static void background_removal_cancels_identical_traces(void **state)
     assert_float_equal(out[7], 4.0f - 17.0f / 3.0f, 1e-5);
 }
 
+/* window_m is metres of track: at 1 cm per trace 0.03 m is the 3-trace
+ * window, at 3 mm it is 10 traces (all 5 here); both windows at once are
+ * refused. */
+static void background_removal_window_in_metres(void **state)
+{
+    (void)state;
+    float s[5 * 2] = {1, 2, 7, 3, 2, 8, 4, 1, 0, 5}, m[10], a[10], b[10];
+    for (int i = 0; i < 10; i++)
+        m[i] = 1;
+    const ms_stage_decl *d = ms_stage_find("background_removal");
+    assert_non_null(d);
+    ms_env e = env;
+    ms_stage_ctx ctx = {.decl = d, .env = &e};
+    ctx.in[0] = (ms_shape){MS_ARRAY_TRACES, {5, 2, 1}};
+    ctx.in[1] = (ms_shape){MS_ARRAY_MASK, {5, 2, 1}};
+    const float *in[2] = {s, m};
+    float *oa[1] = {a}, *ob[1] = {b};
+    ms_stage_defaults(d, &ctx.params);
+    assert_int_equal(ms_param_set_named(d, &ctx.params, "window_traces", 3), 0);
+    assert_int_equal(d->shape(&ctx), 0);
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, oa), 0);
+    ms_stage_defaults(d, &ctx.params);
+    assert_int_equal(ms_param_set_named(d, &ctx.params, "window_m", 0.03), 0);
+    assert_int_equal(d->check(&ctx.params), 0);
+    e.trace_spacing_m = 0.01;
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, ob), 0);
+    for (int i = 0; i < 10; i++)
+        assert_float_equal(a[i], b[i], 1e-6);
+    e.trace_spacing_m = 0.003; /* 10 traces, the whole line: minus the mean */
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, ob), 0);
+    assert_float_equal(b[0], 1.0f - 14.0f / 5.0f, 1e-5);
+    assert_true(fabsf(a[0] - b[0]) > 0.1f);
+    assert_int_equal(ms_param_set_named(d, &ctx.params, "window_traces", 3), 0);
+    assert_int_not_equal(d->check(&ctx.params), 0);
+}
+
 static void envelope_of_a_sinusoid_is_its_amplitude(void **state)
 {
     enum { N = 200 };
@@ -544,6 +580,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dewow_removes_offset_and_keeps_gaps),
         cmocka_unit_test(background_removal_cancels_identical_traces),
+        cmocka_unit_test(background_removal_window_in_metres),
         cmocka_unit_test(envelope_of_a_sinusoid_is_its_amplitude),
         cmocka_unit_test(window_energy_averages_present_samples),
         cmocka_unit_test(grid_averages_and_counts_hits),

@@ -196,7 +196,8 @@ int ms_dt1_parse(const char *name, const char *hd, size_t hd_len,
             ms_recording_free(rec);
             return ms_fail(MS_ERR_USAGE, "%s: STEP SIZE USED: no distance "
                            "calibration (every trace at one position); give "
-                           "the trace spacing with --dx M (minescan import)",
+                           "the trace spacing with --dx M (import, info, "
+                           "run, batch)",
                            name);
         }
     }

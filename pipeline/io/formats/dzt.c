@@ -108,9 +108,12 @@ static size_t dzg_positions(const char *dzg, size_t len, size_t n_scans,
                 if (s)
                     *s++ = 0;
             }
-            if (!f[5] || cur_scan < 0 || !f[2][0] || !f[4][0])
+            if (!f[5] || !(cur_scan >= 0 && cur_scan <= 1e12) || !f[2][0] ||
+                !f[4][0])
                 continue;
             double la = strtod(f[2], NULL), lo = strtod(f[4], NULL);
+            if (!(fabs(la) <= 9000) || !(fabs(lo) <= 18000))
+                continue; /* ddmm.mmmm and dddmm.mmmm */
             la = floor(la / 100) + fmod(la, 100) / 60;
             lo = floor(lo / 100) + fmod(lo, 100) / 60;
             if (f[3][0] == 'S')
@@ -140,32 +143,8 @@ static size_t dzg_positions(const char *dzg, size_t len, size_t n_scans,
             cur_scan = -1;
         }
     }
-    if (n >= 2) {
-        const double r = 6371000.0, deg = 3.14159265358979323846 / 180;
-        double coslat = cos(lat[0] * deg);
-        double *dist = malloc(n * sizeof *dist);
-        if (!dist) {
-            n = 0;
-        } else {
-            dist[0] = 0;
-            for (size_t i = 1; i < n; i++) {
-                double dn = (lat[i] - lat[i - 1]) * deg * r;
-                double de = (lon[i] - lon[i - 1]) * deg * r * coslat;
-                dist[i] = dist[i - 1] + hypot(dn, de);
-            }
-            size_t k = 0;
-            for (size_t s = 0; s < n_scans; s++) {
-                double sc = (double)s;
-                while (k + 2 < n && scan[k + 1] < sc)
-                    k++;
-                double t = (sc - scan[k]) / (scan[k + 1] - scan[k]);
-                x[s] = dist[k] + t * (dist[k + 1] - dist[k]);
-            }
-            free(dist);
-        }
-    } else {
+    if (n < 2 || ms_track_positions(scan, lat, lon, n, n_scans, x) != 0)
         n = 0;
-    }
     free(scan);
     free(lat);
     free(lon);
@@ -219,9 +198,88 @@ static size_t header_words(const uint8_t *data, unsigned bytes, size_t nsamp,
     return (b_const || b_count) && c_varies ? 2 : 0;
 }
 
+/* The first `needle` in [b, e), or NULL. */
+static const char *find_in(const char *b, const char *e, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; b && (size_t)(e - b) >= n; b++)
+        if (!memcmp(b, needle, n))
+            return b;
+    return NULL;
+}
+
+/* Positions from the .DZX sidecar (GSSI's XML): each <WayPt> element with
+ * a <scan> and a <distance> (processed files; user marks alone have no
+ * distance) is a known position; x is interpolated per scan between them.
+ * Distances are taken as metres. Returns the waypoints used (0: fewer
+ * than two). */
+static size_t dzx_positions(const char *dzx, size_t len, size_t n_scans,
+                            double *x)
+{
+    size_t cap = 0, n = 0;
+    double *at = NULL, *dist = NULL;
+    const char *p = dzx, *end = dzx + len;
+    while ((p = find_in(p, end, "<WayPt>")) != NULL) {
+        const char *close = find_in(p, end, "</WayPt>");
+        const char *stop = close ? close : end;
+        const char *sc = find_in(p, stop, "<scan>");
+        const char *di = find_in(p, stop, "<distance>");
+        p = close ? close + 8 : end;
+        if (!sc || !di)
+            continue;
+        char a[64], b[64];
+        size_t la = (size_t)(stop - (sc + 6)), lb = (size_t)(stop - (di + 10));
+        memcpy(a, sc + 6, la < 63 ? la : 63);
+        a[la < 63 ? la : 63] = 0;
+        memcpy(b, di + 10, lb < 63 ? lb : 63);
+        b[lb < 63 ? lb : 63] = 0;
+        char *ea, *eb;
+        double scan = strtod(a, &ea), d = strtod(b, &eb);
+        while (*ea == ' ' || *ea == '\t' || *ea == '\r' || *ea == '\n')
+            ea++;
+        while (*eb == ' ' || *eb == '\t' || *eb == '\r' || *eb == '\n')
+            eb++;
+        if (ea == a || eb == b || *ea != '<' || *eb != '<' ||
+            !(scan >= 0 && scan <= 1e12) || !(fabs(d) <= 1e9))
+            continue;
+        if (n && scan <= at[n - 1])
+            continue; /* scans must go forward */
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            double *na = realloc(at, cap * sizeof *na);
+            if (na)
+                at = na;
+            double *nd = realloc(dist, cap * sizeof *nd);
+            if (nd)
+                dist = nd;
+            if (!na || !nd)
+                break;
+        }
+        at[n] = scan;
+        dist[n] = d;
+        n++;
+    }
+    if (n >= 2)
+        ms_positions_interpolate(at, dist, n, n_scans, x);
+    else
+        n = 0;
+    free(at);
+    free(dist);
+    return n;
+}
+
 int ms_dzt_parse(const char *name, const uint8_t *buf, size_t len,
                  const char *dzg, size_t dzg_len,
                  const ms_import_options *opt_in, ms_import *im)
+{
+    return ms_dzt_parse_sidecars(name, buf, len, dzg, dzg_len, NULL, 0,
+                                 opt_in, im);
+}
+
+int ms_dzt_parse_sidecars(const char *name, const uint8_t *buf, size_t len,
+                          const char *dzg, size_t dzg_len, const char *dzx,
+                          size_t dzx_len, const ms_import_options *opt_in,
+                          ms_import *im)
 {
     ms_import_options opt = opt_in ? *opt_in : ms_import_options_default();
     im->format = MS_FORMAT_DZT;
@@ -285,6 +343,7 @@ int ms_dzt_parse(const char *name, const uint8_t *buf, size_t len,
     if (!x)
         return ms_fail(MS_ERR_NOMEM, "%s: out of memory", name);
     char pos_note[200] = "";
+    size_t fixes = 0;
     if (opt.dx_m > 0) {
         for (size_t s = 0; s < n_scans; s++)
             x[s] = (double)s * opt.dx_m;
@@ -293,13 +352,18 @@ int ms_dzt_parse(const char *name, const uint8_t *buf, size_t len,
     } else if (spm > 0) {
         for (size_t s = 0; s < n_scans; s++)
             x[s] = (double)s / spm;
+    } else if (dzx && (fixes = dzx_positions(dzx, dzx_len, n_scans, x))) {
+        snprintf(pos_note, sizeof pos_note, "recorded in time mode: x from "
+                 "the distances of the .DZX sidecar's %zu waypoints (taken "
+                 "as metres), interpolated per scan", fixes);
     } else {
-        size_t fixes = dzg ? dzg_positions(dzg, dzg_len, n_scans, x) : 0;
+        fixes = dzg ? dzg_positions(dzg, dzg_len, n_scans, x) : 0;
         if (!fixes) {
             free(x);
             return ms_fail(MS_ERR_USAGE, "%s: rhf_spm: 0: recorded in time "
                            "mode without distance calibration; give the "
-                           "trace spacing with --dx M (minescan import)",
+                           "trace spacing with --dx M (import, info, run, "
+                           "batch)",
                            name);
         }
         snprintf(pos_note, sizeof pos_note, "recorded in time mode: x is "

@@ -97,6 +97,14 @@ int ms_dzt_parse(const char *name, const uint8_t *buf, size_t len,
                  const char *dzg, size_t dzg_len,
                  const ms_import_options *opt, ms_import *im);
 
+/* The same with the optional .DZX (XML) sidecar too: in a time-mode file
+ * without --dx, its waypoints' <scan>/<distance> pairs give x before the
+ * .DZG's GPS track does. */
+int ms_dzt_parse_sidecars(const char *name, const uint8_t *buf, size_t len,
+                          const char *dzg, size_t dzg_len, const char *dzx,
+                          size_t dzx_len, const ms_import_options *opt,
+                          ms_import *im);
+
 /* Sensors & Software: the .HD text and the .DT1 bytes. */
 int ms_dt1_parse(const char *name, const char *hd, size_t hd_len,
                  const uint8_t *dt1, size_t dt1_len,
@@ -106,6 +114,13 @@ int ms_dt1_parse(const char *name, const char *hd, size_t hd_len,
 int ms_mala_parse(const char *name, const char *rad, size_t rad_len,
                   const uint8_t *data, size_t data_len, int bytes_per_sample,
                   const ms_import_options *opt, ms_import *im);
+
+/* The same with the optional .cor GPS sidecar text (NULL, 0 when absent;
+ * only used when the .rad has no distance calibration and no --dx). */
+int ms_mala_parse_cor(const char *name, const char *rad, size_t rad_len,
+                      const uint8_t *data, size_t data_len,
+                      int bytes_per_sample, const char *cor, size_t cor_len,
+                      const ms_import_options *opt, ms_import *im);
 
 /* SEG-Y: the whole file (textual, binary and trace headers read with
  * libsegyio's field accessors and sample converters). */
@@ -122,6 +137,20 @@ int ms_text_header_next(const char **pos, const char *end, char sep,
                         char *key, size_t key_sz, char *val, size_t val_sz);
 /* A finite number at the start of `s` (units may follow); 0 or -1. */
 int ms_parse_number(const char *s, double *out);
+
+/* x along a GPS track, for files recorded in time mode with a GPS
+ * sidecar (.DZG, .cor): n_fixes >= 2 fixes at increasing trace indices
+ * `at` (latitude and longitude in degrees); x is the distance along the
+ * fixes (metres, flat earth at the first fix's latitude), interpolated
+ * linearly per trace and extrapolated before the first and after the last
+ * fix. 0, or -1 when out of memory. */
+/* x per trace from distances `dist` at n >= 2 increasing trace indices
+ * `at`: linear between them, extrapolated beyond. */
+void ms_positions_interpolate(const double *at, const double *dist,
+                              size_t n, size_t n_traces, double *x);
+int ms_track_positions(const double *at, const double *lat,
+                       const double *lon, size_t n_fixes, size_t n_traces,
+                       double *x);
 
 /* Non-finite float samples (NaN, Inf: dropped data) become missing: 0 in
  * data, 0 in valid (allocated on the first one). Returns how many. */
@@ -155,6 +184,13 @@ int ms_import_lines(const char *const *paths, const double *y_m, size_t n,
  * assumption in `diag`. `format_out` (may be NULL) receives the format. */
 int ms_recording_load(const char *path, ms_recording **out, ms_diag *diag,
                       ms_format *format_out);
+/* The same with import options (NULL: the defaults), for run, batch and
+ * info with --dx: a time-mode field file processes directly. Options do
+ * not change how a minescan recording or gprMax output is read; --dx on
+ * one adds a warning line that it was not used. */
+int ms_recording_load_opt(const char *path, const ms_import_options *opt,
+                          ms_recording **out, ms_diag *diag,
+                          ms_format *format_out);
 
 /* Write an imported recording to `path` atomically, with /source (format,
  * file, antenna, detail, assumptions) and /source/header (the original

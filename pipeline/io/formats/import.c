@@ -148,12 +148,20 @@ static int import_dzt(const char *path, const ms_import_options *opt,
     int rc = ms_read_whole_file(path, &buf, &len);
     if (rc)
         return rc;
-    static const char *const ext[] = {"DZG", NULL};
-    char *side = find_sidecar(path, ext);
+    static const char *const ext[] = {"DZG", NULL}, *const xext[] = {"DZX",
+                                                                     NULL};
+    char *side = find_sidecar(path, ext), *xside = find_sidecar(path, xext);
+    uint8_t *dzx = NULL;
+    size_t dzx_len = 0;
     if (side && ms_read_whole_file(side, &dzg, &dzg_len) != 0)
         dzg = NULL, dzg_len = 0;
-    rc = ms_dzt_parse(path, buf, len, (const char *)dzg, dzg_len, opt, im);
+    if (xside && ms_read_whole_file(xside, &dzx, &dzx_len) != 0)
+        dzx = NULL, dzx_len = 0;
+    rc = ms_dzt_parse_sidecars(path, buf, len, (const char *)dzg, dzg_len,
+                               (const char *)dzx, dzx_len, opt, im);
     free(side);
+    free(xside);
+    free(dzx);
     free(dzg);
     free(buf);
     return rc;
@@ -192,11 +200,16 @@ static int import_mala(const char *path, const ms_import_options *opt,
 {
     static const char *const rad_ext[] = {"rad", NULL};
     static const char *const data_ext[] = {"rd3", "rd7", NULL};
+    static const char *const cor_ext[] = {"cor", NULL};
     int given_rad = ext_is(path, "rad");
     char *rad_path = given_rad ? strdup(path) : find_sidecar(path, rad_ext);
     char *data_path = given_rad ? find_sidecar(path, data_ext) : strdup(path);
-    uint8_t *rad = NULL, *data = NULL;
-    size_t rad_len = 0, data_len = 0;
+    uint8_t *rad = NULL, *data = NULL, *cor = NULL;
+    size_t rad_len = 0, data_len = 0, cor_len = 0;
+    char *cor_path = data_path ? find_sidecar(data_path, cor_ext) : NULL;
+    if (cor_path && ms_read_whole_file(cor_path, &cor, &cor_len) != 0)
+        cor = NULL, cor_len = 0;
+    free(cor_path);
     int rc;
     if (!rad_path)
         rc = ms_fail(MS_ERR_INVALID_INPUT, "%s: no .rad header file beside "
@@ -206,9 +219,10 @@ static int import_mala(const char *path, const ms_import_options *opt,
                      "beside it", path);
     else if (!(rc = ms_read_whole_file(rad_path, &rad, &rad_len)) &&
              !(rc = ms_read_whole_file(data_path, &data, &data_len)))
-        rc = ms_mala_parse(data_path, (const char *)rad, rad_len, data,
-                           data_len, ext_is(data_path, "rd7") ? 4 : 2, opt,
-                           im);
+        rc = ms_mala_parse_cor(data_path, (const char *)rad, rad_len, data,
+                               data_len, ext_is(data_path, "rd7") ? 4 : 2,
+                               (const char *)cor, cor_len, opt, im);
+    free(cor);
     free(rad);
     free(data);
     free(rad_path);
@@ -365,18 +379,31 @@ int ms_import_lines(const char *const *paths, const double *y_m, size_t n,
 int ms_recording_load(const char *path, ms_recording **out, ms_diag *diag,
                       ms_format *format_out)
 {
+    return ms_recording_load_opt(path, NULL, out, diag, format_out);
+}
+
+int ms_recording_load_opt(const char *path, const ms_import_options *opt_in,
+                          ms_recording **out, ms_diag *diag,
+                          ms_format *format_out)
+{
     *out = NULL;
     ms_format fmt = ms_format_detect(path);
     if (format_out)
         *format_out = fmt;
+    ms_import_options opt = opt_in ? *opt_in : ms_import_options_default();
     /* gprMax output goes through the reader, which says how to import it
      * (its time zero and trace spacing need the user's word) */
     if (fmt == MS_FORMAT_MINESCAN || fmt == MS_FORMAT_GPRMAX ||
-        fmt == MS_FORMAT_UNKNOWN)
-        return ms_recording_read(path, out, diag);
+        fmt == MS_FORMAT_UNKNOWN) {
+        int rc = ms_recording_read(path, out, diag);
+        if (!rc && opt.dx_m > 0 && diag)
+            ms_diag_add(diag, "%s: --dx %g not used: a recording holds its "
+                        "own positions (--dx is for radar field files)",
+                        path, opt.dx_m);
+        return rc;
+    }
     ms_import im;
     ms_import_init(&im);
-    ms_import_options opt = ms_import_options_default();
     ms_isolated_input_begin();
     int rc = ms_import_file(path, &opt, &im);
     ms_isolated_input_end();
@@ -481,6 +508,39 @@ int ms_import_write(const char *path, const char *input, const ms_import *im)
         return ms_fail(MS_ERR_IO, "%s: cannot write: %s", path, strerror(e));
     }
     return 0;
+}
+
+int ms_track_positions(const double *at, const double *lat,
+                       const double *lon, size_t n, size_t n_traces,
+                       double *x)
+{
+    const double r = 6371000.0, deg = 3.14159265358979323846 / 180;
+    double coslat = cos(lat[0] * deg);
+    double *dist = malloc(n * sizeof *dist);
+    if (!dist)
+        return -1;
+    dist[0] = 0;
+    for (size_t i = 1; i < n; i++) {
+        double dn = (lat[i] - lat[i - 1]) * deg * r;
+        double de = (lon[i] - lon[i - 1]) * deg * r * coslat;
+        dist[i] = dist[i - 1] + hypot(dn, de);
+    }
+    ms_positions_interpolate(at, dist, n, n_traces, x);
+    free(dist);
+    return 0;
+}
+
+void ms_positions_interpolate(const double *at, const double *dist,
+                              size_t n, size_t n_traces, double *x)
+{
+    size_t k = 0;
+    for (size_t s = 0; s < n_traces; s++) {
+        double sc = (double)s;
+        while (k + 2 < n && at[k + 1] < sc)
+            k++;
+        double t = (sc - at[k]) / (at[k + 1] - at[k]);
+        x[s] = dist[k] + t * (dist[k + 1] - dist[k]);
+    }
 }
 
 size_t ms_import_mark_missing(ms_gpr *g)

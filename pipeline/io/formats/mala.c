@@ -30,9 +30,83 @@ static double antenna_mhz(const char *s)
     return 0;
 }
 
+/* Positions from the .cor sidecar: one fix a line, "TRACE DATE TIME LAT
+ * N|S LON E|W ALT M QUALITY" separated by tabs (or blanks), the trace
+ * counted from 1, latitude and longitude in decimal degrees. Lines that
+ * do not read so, and fixes whose trace does not go forward, are skipped.
+ * x along the track as for the .DZG. Returns the fixes used (0: none). */
+static size_t cor_positions(const char *cor, size_t len, size_t n_traces,
+                            double *x)
+{
+    size_t cap = 0, n = 0;
+    double *at = NULL, *lat = NULL, *lon = NULL;
+    const char *p = cor, *end = cor + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        size_t ll = eol ? (size_t)(eol - p) : (size_t)(end - p);
+        char line[256];
+        if (ll >= sizeof line)
+            ll = sizeof line - 1;
+        memcpy(line, p, ll);
+        line[ll] = 0;
+        p = eol ? eol + 1 : end;
+        char *tok[7], *save = NULL;
+        int k = 0;
+        for (char *s = strtok_r(line, " \t\r", &save); s && k < 7;
+             s = strtok_r(NULL, " \t\r", &save))
+            tok[k++] = s;
+        if (k < 7)
+            continue;
+        char *e0, *e3, *e5;
+        double tr = strtod(tok[0], &e0), la = strtod(tok[3], &e3),
+               lo = strtod(tok[5], &e5);
+        char ns = (char)toupper((unsigned char)tok[4][0]),
+             ew = (char)toupper((unsigned char)tok[6][0]);
+        if (*e0 || *e3 || *e5 || !(tr >= 1 && tr <= 1e12) ||
+            !(fabs(la) <= 90) || !(fabs(lo) <= 180) ||
+            (ns != 'N' && ns != 'S') || (ew != 'E' && ew != 'W'))
+            continue;
+        if (n && tr - 1 <= at[n - 1])
+            continue; /* traces must go forward */
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            double *a = realloc(at, cap * sizeof *a);
+            if (a)
+                at = a;
+            double *b = realloc(lat, cap * sizeof *b);
+            if (b)
+                lat = b;
+            double *c = realloc(lon, cap * sizeof *c);
+            if (c)
+                lon = c;
+            if (!a || !b || !c)
+                break;
+        }
+        at[n] = tr - 1;
+        lat[n] = ns == 'S' ? -la : la;
+        lon[n] = ew == 'W' ? -lo : lo;
+        n++;
+    }
+    if (n < 2 || ms_track_positions(at, lat, lon, n, n_traces, x) != 0)
+        n = 0;
+    free(at);
+    free(lat);
+    free(lon);
+    return n;
+}
+
 int ms_mala_parse(const char *name, const char *rad, size_t rad_len,
                   const uint8_t *data, size_t data_len, int bps,
                   const ms_import_options *opt_in, ms_import *im)
+{
+    return ms_mala_parse_cor(name, rad, rad_len, data, data_len, bps, NULL,
+                             0, opt_in, im);
+}
+
+int ms_mala_parse_cor(const char *name, const char *rad, size_t rad_len,
+                      const uint8_t *data, size_t data_len, int bps,
+                      const char *cor, size_t cor_len,
+                      const ms_import_options *opt_in, ms_import *im)
 {
     ms_import_options opt = opt_in ? *opt_in : ms_import_options_default();
     im->format = MS_FORMAT_MALA;
@@ -86,16 +160,8 @@ int ms_mala_parse(const char *name, const char *rad, size_t rad_len,
         return ms_fail(MS_ERR_INVALID_INPUT, "%s: .rad LAST TRACE: %g, but "
                        "the file holds %zu complete traces (truncated?)",
                        name, last, n);
-    if (!(dist >= 0) && !(opt.dx_m > 0))
-        return ms_fail(MS_ERR_USAGE, "%s: .rad: no DISTANCE INTERVAL; give "
-                       "the trace spacing with --dx M (minescan import)",
-                       name);
-    if (dist == 0 && !(opt.dx_m > 0))
-        return ms_fail(MS_ERR_USAGE, "%s: .rad DISTANCE INTERVAL: 0: "
-                       "recorded in time mode; give the trace spacing with "
-                       "--dx M (minescan import)", name);
-    double dx = opt.dx_m > 0 ? opt.dx_m : dist;
-
+    /* no distance calibration: --dx, else the .cor GPS track */
+    size_t fixes = 0;
     ms_recording *rec = ms_recording_new();
     ms_gpr *g = rec ? ms_gpr_new(n, ns) : NULL;
     if (!g) {
@@ -104,6 +170,21 @@ int ms_mala_parse(const char *name, const char *rad, size_t rad_len,
                        "%zu samples", name, n, ns);
     }
     rec->gpr = g;
+    if (!(dist > 0) && !(opt.dx_m > 0) && cor)
+        fixes = cor_positions(cor, cor_len, n, g->x);
+    if (!(dist >= 0) && !(opt.dx_m > 0) && !fixes) {
+        ms_recording_free(rec);
+        return ms_fail(MS_ERR_USAGE, "%s: .rad: no DISTANCE INTERVAL; give "
+                       "the trace spacing with --dx M (import, info, run, "
+                       "batch)", name);
+    }
+    if (dist == 0 && !(opt.dx_m > 0) && !fixes) {
+        ms_recording_free(rec);
+        return ms_fail(MS_ERR_USAGE, "%s: .rad DISTANCE INTERVAL: 0: "
+                       "recorded in time mode; give the trace spacing with "
+                       "--dx M (import, info, run, batch)", name);
+    }
+    double dx = opt.dx_m > 0 ? opt.dx_m : dist;
     for (size_t t = 0; t < n; t++) {
         const uint8_t *s = data + t * trace_bytes;
         float *row = g->data + t * ns;
@@ -116,7 +197,8 @@ int ms_mala_parse(const char *name, const char *rad, size_t rad_len,
                                           (uint32_t)s[4 * k + 1] << 8 |
                                           (uint32_t)s[4 * k + 2] << 16 |
                                           (uint32_t)s[4 * k + 3] << 24);
-        g->x[t] = (double)t * dx;
+        if (!fixes)
+            g->x[t] = (double)t * dx;
         g->y[t] = 0;
     }
     g->sample_interval_s = dt;
@@ -140,6 +222,10 @@ int ms_mala_parse(const char *name, const char *rad, size_t rad_len,
     if (opt.dx_m > 0)
         ms_diag_add(&im->assumed, "%s: trace spacing %g m from --dx", name,
                     opt.dx_m);
+    else if (fixes)
+        ms_diag_add(&im->assumed, "%s: no distance calibration: x is the "
+                    "distance along the GPS track of the .cor sidecar (%zu "
+                    "fixes, interpolated per trace)", name, fixes);
     if (last >= 0 && last < (double)n)
         ms_diag_add(&im->assumed, "%s: LAST TRACE %g but the file holds %zu "
                     "traces: all imported", name, last, n);

@@ -1,0 +1,349 @@
+/* migrate_stolt: Stolt (F-K) migration of a straight line of traces (a
+ * cart line, a gprMax B-scan) at a constant velocity. The traces from the
+ * ground surface on (surface_ns after time zero) are zero-padded to twice
+ * their size in time and in x (so that nothing wraps round), transformed
+ * over time and x, and each output wavenumber-frequency (kx, w_tau) takes
+ * the input at w = sign(w_tau) sqrt(w_tau^2 + (v kx / 2)^2) (the exploding
+ * reflector's dispersion, two-way time, v/2), interpolated linearly
+ * between frequency bins and scaled by w_tau / w (the obliquity, the
+ * Jacobian of the change of variable); the inverse transform is the image
+ * in vertical two-way time, on the input's samples (what lies above the
+ * surface is passed on as it was). Traces are taken as evenly spaced at
+ * their mean spacing along the path.
+ *
+ * The C reference transforms in double with a plain radix-2 FFT; the
+ * OpenCL path uses VkFFT (single precision) between pack, map and unpack
+ * kernels. The map (source bins and weights) is computed on the host for
+ * both, from the same doubles. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VKFFT_BACKEND 3
+#include <vkFFT.h>
+
+#include "minescan/error.h"
+#include "stages/stage.h"
+
+#define STOLT_PI 3.14159265358979323846
+
+typedef struct migrate_stolt_params {
+    double velocity_m_per_ns;
+    double surface_ns;
+} migrate_stolt_params;
+MS_STAGE_PARAMS(migrate_stolt_params);
+
+static const ms_param_decl params[] = {
+    {"velocity_m_per_ns", MS_PARAM_FLOAT, MS_PARAM_AT(migrate_stolt_params, velocity_m_per_ns), 0.1, 0.03, 0.3, "m/ns",
+     "radar velocity in the soil (0.15 dry sand, 0.1 loam, 0.067 wet clay)"},
+    {"surface_ns", MS_PARAM_FLOAT, MS_PARAM_AT(migrate_stolt_params, surface_ns), 0.5, 0.0, 1000.0, "ns",
+     "time of the ground surface after time zero: ground_align's target_ns"},
+};
+
+/* The sizes of one migration. */
+typedef struct stolt_plan {
+    size_t n, ns;   /* traces, samples */
+    size_t s0;      /* first sample at or below the surface */
+    size_t nxp, ntp; /* padded sizes (powers of two) */
+} stolt_plan;
+
+/* At least 16: VkFFT 1.2.x corrupts the heap planning a 2-point axis
+ * (seen with a single trace on PoCL). */
+static size_t pow2_at_least(size_t n)
+{
+    size_t p = 16;
+    while (p < n)
+        p *= 2;
+    return p;
+}
+
+static stolt_plan plan_of(const ms_stage_ctx *ctx)
+{
+    const migrate_stolt_params *p = MS_P(ctx, migrate_stolt_params);
+    stolt_plan s;
+    s.n = ctx->in[0].dims[0];
+    s.ns = ctx->in[0].dims[1];
+    double first = (p->surface_ns * 1e-9 + ctx->env->time_zero_s) /
+                   ctx->env->dt_s;
+    s.s0 = first <= 0 ? 0 : first >= (double)s.ns ? s.ns : (size_t)ceil(first - 1e-9);
+    s.nxp = pow2_at_least(2 * s.n);
+    s.ntp = pow2_at_least(2 * (s.ns - s.s0));
+    return s;
+}
+
+static int shape(ms_stage_ctx *ctx)
+{
+    if (ctx->env->dt_s <= 0)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "migrate_stolt: sample interval unknown");
+    if (ctx->in[2].dims[0] != ctx->in[0].dims[0])
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "migrate_stolt: %zu traces and %zu positions",
+                       ctx->in[0].dims[0], ctx->in[2].dims[0]);
+    stolt_plan s = plan_of(ctx);
+    if (s.nxp > ((size_t)1 << 26) / s.ntp)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "migrate_stolt: %zu traces of %zu samples are too "
+                       "many for one F-K transform; split the line",
+                       s.n, s.ns);
+    if (s.s0 >= s.ns)
+        snprintf(ctx->warning, sizeof ctx->warning,
+                 "the surface is below the end of the traces: nothing to "
+                 "migrate");
+    ctx->out[0] = ctx->in[0];
+    ctx->out[0].kind = MS_ARRAY_TRACES;
+    return 0;
+}
+
+/* Device memory beyond inputs and outputs: two complex planes and the map. */
+static size_t work_bytes(const ms_stage_ctx *ctx)
+{
+    stolt_plan s = plan_of(ctx);
+    return s.nxp * s.ntp * (2 * 2 * sizeof(float) + 2 * sizeof(int) +
+                            2 * sizeof(float));
+}
+
+/* The mean trace spacing along the path; 1 cm for a single trace or
+ * traces all at one place. */
+static double spacing(const float *xy, size_t n)
+{
+    double len = 0.0;
+    for (size_t i = 1; i < n; i++)
+        len += hypot((double)xy[2 * i] - xy[2 * i - 2],
+                     (double)xy[2 * i + 1] - xy[2 * i - 1]);
+    return n > 1 && len > 0 ? len / (double)(n - 1) : 0.01;
+}
+
+/* The map: output bin e = p * ntp + q takes w0 * in[i0] + w1 * in[i1];
+ * i0 = -1 for nothing. */
+static void build_map(const ms_stage_ctx *ctx, const stolt_plan *s,
+                      double dx, int *i0, int *i1, float *w0, float *w1)
+{
+    const migrate_stolt_params *p = MS_P(ctx, migrate_stolt_params);
+    double u = p->velocity_m_per_ns * 1e9 / 2.0, dt = ctx->env->dt_s;
+    long nxp = (long)s->nxp, ntp = (long)s->ntp;
+    for (long a = 0; a < nxp; a++) {
+        double kx = 2.0 * STOLT_PI * (double)(a < nxp / 2 ? a : a - nxp) /
+                    ((double)nxp * dx);
+        for (long q = 0; q < ntp; q++) {
+            size_t e = (size_t)a * (size_t)ntp + (size_t)q;
+            long kq = q < ntp / 2 ? q : q - ntp;
+            double wt = 2.0 * STOLT_PI * (double)kq / ((double)ntp * dt);
+            i0[e] = i1[e] = -1;
+            w0[e] = w1[e] = 0.0f;
+            if (kq == 0 && kx != 0.0)
+                continue; /* no image at zero vertical frequency */
+            double w = (kq < 0 ? -1.0 : 1.0) * sqrt(wt * wt + u * u * kx * kx);
+            double bin = w * (double)ntp * dt / (2.0 * STOLT_PI);
+            if (fabs(bin) >= (double)(ntp / 2 - 1))
+                continue; /* beyond the band sampled */
+            double lo = floor(bin), fr = bin - lo;
+            double scale = w != 0.0 ? wt / w : 1.0;
+            long b0 = ((long)lo % ntp + ntp) % ntp, b1 = (b0 + 1) % ntp;
+            i0[e] = (int)((size_t)a * (size_t)ntp + (size_t)b0);
+            i1[e] = (int)((size_t)a * (size_t)ntp + (size_t)b1);
+            w0[e] = (float)((1.0 - fr) * scale);
+            w1[e] = (float)(fr * scale);
+        }
+    }
+}
+
+/* In-place radix-2 FFT of n (a power of two) complex values with stride
+ * `step` (re, im interleaved); sign -1 forward, +1 inverse (unscaled). */
+static void fft(double *z, size_t n, size_t step, int sign)
+{
+    for (size_t i = 1, j = 0; i < n; i++) {
+        size_t bit = n >> 1;
+        for (; j & bit; bit >>= 1)
+            j ^= bit;
+        j ^= bit;
+        if (i < j)
+            for (int c = 0; c < 2; c++) {
+                double t = z[2 * i * step + c];
+                z[2 * i * step + c] = z[2 * j * step + c];
+                z[2 * j * step + c] = t;
+            }
+    }
+    for (size_t len = 2; len <= n; len <<= 1) {
+        double ang = sign * 2.0 * STOLT_PI / (double)len;
+        for (size_t i = 0; i < n; i += len)
+            for (size_t k = 0; k < len / 2; k++) {
+                double wr = cos(ang * (double)k), wi = sin(ang * (double)k);
+                double *a = z + 2 * (i + k) * step;
+                double *b = z + 2 * (i + k + len / 2) * step;
+                double br = b[0] * wr - b[1] * wi, bi = b[0] * wi + b[1] * wr;
+                b[0] = a[0] - br;
+                b[1] = a[1] - bi;
+                a[0] += br;
+                a[1] += bi;
+            }
+    }
+}
+
+static void fft2(double *z, const stolt_plan *s, int sign)
+{
+    for (size_t a = 0; a < s->nxp; a++)
+        fft(z + 2 * a * s->ntp, s->ntp, 1, sign);
+    for (size_t q = 0; q < s->ntp; q++)
+        fft(z + 2 * q, s->nxp, s->ntp, sign);
+}
+
+static int cpu(const ms_stage_ctx *ctx, const float *const in[],
+               float *const out[])
+{
+    stolt_plan s = plan_of(ctx);
+    size_t total = s.nxp * s.ntp;
+    memcpy(out[0], in[0], s.n * s.ns * sizeof(float));
+    if (s.s0 >= s.ns || s.n == 0)
+        return 0;
+    double *a = calloc(2 * total, sizeof *a), *b = malloc(2 * total * sizeof *b);
+    int *i0 = malloc(total * sizeof *i0), *i1 = malloc(total * sizeof *i1);
+    float *w0 = malloc(total * sizeof *w0), *w1 = malloc(total * sizeof *w1);
+    int rc = 0;
+    if (!a || !b || !i0 || !i1 || !w0 || !w1) {
+        rc = ms_fail(MS_ERR_NOMEM, "migrate_stolt: out of memory for a %zu x "
+                     "%zu transform", s.nxp, s.ntp);
+        goto done;
+    }
+    build_map(ctx, &s, spacing(in[2], s.n), i0, i1, w0, w1);
+    for (size_t i = 0; i < s.n; i++)
+        for (size_t j = s.s0; j < s.ns; j++)
+            a[2 * (i * s.ntp + j - s.s0)] =
+                (double)in[0][i * s.ns + j] * in[1][i * s.ns + j];
+    fft2(a, &s, -1);
+    for (size_t e = 0; e < total; e++) {
+        b[2 * e] = b[2 * e + 1] = 0.0;
+        if (i0[e] < 0)
+            continue;
+        b[2 * e] = w0[e] * a[2 * (size_t)i0[e]] + w1[e] * a[2 * (size_t)i1[e]];
+        b[2 * e + 1] = w0[e] * a[2 * (size_t)i0[e] + 1] +
+                       w1[e] * a[2 * (size_t)i1[e] + 1];
+    }
+    fft2(b, &s, 1);
+    for (size_t i = 0; i < s.n; i++)
+        for (size_t j = s.s0; j < s.ns; j++)
+            out[0][i * s.ns + j] =
+                (float)(b[2 * (i * s.ntp + j - s.s0)] / (double)total);
+done:
+    free(a);
+    free(b);
+    free(i0);
+    free(i1);
+    free(w0);
+    free(w1);
+    return rc;
+}
+
+/* A VkFFT plan for the padded plane, in place on `buf`. */
+static int vkfft_run(ms_cl *cl, const stolt_plan *s, cl_mem buf, int inverse)
+{
+    cl_command_queue queue = ms_cl_queue(cl);
+    cl_context context = ms_cl_context(cl);
+    cl_device_id device;
+    if (clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof device, &device,
+                              NULL) != CL_SUCCESS)
+        return ms_fail(MS_ERR_OPENCL, "migrate_stolt: no device for VkFFT");
+    VkFFTConfiguration conf = {0};
+    VkFFTApplication app = {0};
+    uint64_t bytes = (uint64_t)s->nxp * s->ntp * 2 * sizeof(float);
+    conf.FFTdim = 2;
+    conf.size[0] = s->ntp;
+    conf.size[1] = s->nxp;
+    conf.device = &device;
+    conf.context = &context;
+    conf.buffer = &buf;
+    conf.bufferSize = &bytes;
+    VkFFTResult r = initializeVkFFT(&app, conf);
+    if (r == VKFFT_SUCCESS) {
+        VkFFTLaunchParams launch = {0};
+        launch.commandQueue = &queue;
+        launch.buffer = &buf;
+        r = VkFFTAppend(&app, inverse ? 1 : -1, &launch);
+    }
+    deleteVkFFT(&app);
+    if (r != VKFFT_SUCCESS)
+        return ms_fail(MS_ERR_OPENCL, "migrate_stolt: VkFFT failed (%d)",
+                       (int)r);
+    return 0;
+}
+
+static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
+                  const cl_mem out[])
+{
+    stolt_plan s = plan_of(ctx);
+    size_t total = s.nxp * s.ntp;
+    float *xy;
+    int *i0, *i1;
+    float *w0, *w1;
+    cl_mem a, b, d_i0, d_i1, d_w0, d_w1;
+    int rc = ms_stage_scratch_host(ctx, (s.n ? s.n : 1) * 2 * sizeof(float),
+                                   (void **)&xy);
+    if (!rc && s.n)
+        rc = ms_cl_download(cl, in[2], xy, s.n * 2 * sizeof(float));
+    if (!rc)
+        rc = ms_stage_scratch_host(ctx, total * sizeof(int), (void **)&i0);
+    if (!rc)
+        rc = ms_stage_scratch_host(ctx, total * sizeof(int), (void **)&i1);
+    if (!rc)
+        rc = ms_stage_scratch_host(ctx, total * sizeof(float), (void **)&w0);
+    if (!rc)
+        rc = ms_stage_scratch_host(ctx, total * sizeof(float), (void **)&w1);
+    if (rc)
+        return rc;
+    if (s.s0 >= s.ns || s.n == 0) {
+        ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(out[0]),
+                            MS_CL_INT(s.n * s.ns)};
+        size_t global[1] = {s.n * s.ns > 0 ? s.n * s.ns : 1};
+        return ms_cl_launch(cl, "migrate_stolt", "stolt_copy", 1, global,
+                            NULL, args, 3);
+    }
+    build_map(ctx, &s, spacing(xy, s.n), i0, i1, w0, w1);
+    if ((rc = ms_stage_scratch_device(ctx, cl, total * 2 * sizeof(float), &a)) ||
+        (rc = ms_stage_scratch_device(ctx, cl, total * 2 * sizeof(float), &b)) ||
+        (rc = ms_stage_scratch_device(ctx, cl, total * sizeof(int), &d_i0)) ||
+        (rc = ms_stage_scratch_device(ctx, cl, total * sizeof(int), &d_i1)) ||
+        (rc = ms_stage_scratch_device(ctx, cl, total * sizeof(float), &d_w0)) ||
+        (rc = ms_stage_scratch_device(ctx, cl, total * sizeof(float), &d_w1)) ||
+        (rc = ms_cl_upload(cl, d_i0, i0, total * sizeof(int))) ||
+        (rc = ms_cl_upload(cl, d_i1, i1, total * sizeof(int))) ||
+        (rc = ms_cl_upload(cl, d_w0, w0, total * sizeof(float))) ||
+        (rc = ms_cl_upload(cl, d_w1, w1, total * sizeof(float))))
+        return rc;
+    ms_cl_arg pack[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(a),
+                        MS_CL_INT(s.n),   MS_CL_INT(s.ns),  MS_CL_INT(s.s0),
+                        MS_CL_INT(s.ntp)};
+    size_t g2[2] = {s.ntp, s.nxp};
+    if ((rc = ms_cl_launch(cl, "migrate_stolt", "stolt_pack", 2, g2, NULL,
+                           pack, 7)) ||
+        (rc = vkfft_run(cl, &s, a, 0)))
+        return rc;
+    ms_cl_arg map[] = {MS_CL_MEM(a),    MS_CL_MEM(b),    MS_CL_MEM(d_i0),
+                       MS_CL_MEM(d_i1), MS_CL_MEM(d_w0), MS_CL_MEM(d_w1),
+                       MS_CL_INT(total)};
+    size_t g1[1] = {total};
+    if ((rc = ms_cl_launch(cl, "migrate_stolt", "stolt_map", 1, g1, NULL, map,
+                           7)) ||
+        (rc = vkfft_run(cl, &s, b, 1)))
+        return rc;
+    ms_cl_arg unpack[] = {MS_CL_MEM(b),    MS_CL_MEM(in[0]), MS_CL_MEM(out[0]),
+                          MS_CL_INT(s.n),  MS_CL_INT(s.ns),  MS_CL_INT(s.s0),
+                          MS_CL_INT(s.ntp), MS_CL_FLOAT(1.0 / (double)total)};
+    size_t gu[2] = {s.ns, s.n};
+    return ms_cl_launch(cl, "migrate_stolt", "stolt_unpack", 2, gu, NULL,
+                        unpack, 8);
+}
+
+const ms_stage_decl ms_stage_migrate_stolt = {
+    .name = "migrate_stolt",
+    .summary = "Stolt (F-K) migration of a straight line of traces at a "
+               "constant velocity (inputs: traces, mask, positions)",
+    .n_in = 3, .n_out = 1,
+    .in_slots = {"gpr", "gpr_valid", "gpr_xy"},
+    .out_slots = {"gpr_stolt"},
+    .in_kinds = {MS_ARRAY_TRACES, MS_ARRAY_MASK, MS_ARRAY_POINTS},
+    .params = params, .n_params = 2,
+    .shape = shape, .cpu = cpu, .opencl = opencl,
+    .work_bytes = work_bytes,
+    .tolerance = 1e-5,
+};
