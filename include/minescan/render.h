@@ -205,4 +205,35 @@ typedef struct ms_evidence_spec {
 
 int ms_render_evidence(const char *path, const ms_evidence_spec *spec);
 
+/* sweep.png: the lane hatched, the recorded track painted over it
+ * footprint_m wide (broken where consecutive positions are more than
+ * join_m apart), so that what stays hatched is what the sensor did not
+ * cover; the gaps' bounding boxes outlined (dashed), and the places the
+ * sweep went faster than the limit as triangles; equal metres per pixel. Text
+ * chunks: "minescan:extent" and "minescan:plot_area" (conventions as for
+ * ms_render_map), "minescan:gaps_fast" = "n_gaps n_fast", then spec->text.
+ * 0 or a negative ms_err. */
+typedef struct ms_sweep_box {
+    double x0, y0, x1, y1;
+} ms_sweep_box;
+typedef struct ms_sweep_spot {
+    double x, y;
+} ms_sweep_spot;
+typedef struct ms_sweep_spec {
+    const char *title;
+    double x_min, x_max, y_min, y_max; /* the lane */
+    const double *track_x, *track_y;
+    size_t n_track;
+    double join_m, footprint_m;
+    const ms_sweep_box *gaps;
+    size_t n_gaps;
+    const ms_sweep_spot *fast;
+    size_t n_fast;
+    const char *fast_label; /* the legend's words for the triangles */
+    const ms_png_text *text;
+    size_t n_text;
+} ms_sweep_spec;
+
+int ms_render_sweep(const char *path, const ms_sweep_spec *spec);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "minescan/error.h"
+#include "minescan/operator.h"
 
 /* Markers for the heatmap: truth (missed mines stand out), the operator's
  * marks, the alarms. */
@@ -245,5 +246,66 @@ int ms_figure_slices(ms_outdir *o, const ms_figures *f, const float *vol,
     }
     free(rms);
     free(text);
+    return rc;
+}
+
+int ms_figure_sweep(ms_outdir *o, const ms_figures *f, double footprint_m,
+                    double speed_limit_m_s)
+{
+    const ms_recording *rec = f->rec;
+    ms_sweep_options so = {footprint_m, speed_limit_m_s};
+    ms_sweep_quality q = {0};
+    if (ms_sweep_quality_recording(rec, &so, &q) != 0) {
+        ms_sweep_quality_free(&q);
+        return 0; /* positions at one spot: no lane to draw */
+    }
+    ms_sweep_box *gaps = malloc((q.n_gaps ? q.n_gaps : 1) * sizeof *gaps);
+    ms_sweep_spot *fast =
+        malloc((q.n_over_limit ? q.n_over_limit : 1) * sizeof *fast);
+    if (!gaps || !fast) {
+        free(gaps);
+        free(fast);
+        ms_sweep_quality_free(&q);
+        return ms_fail(MS_ERR_NOMEM, "out of memory drawing sweep.png");
+    }
+    for (size_t i = 0; i < q.n_gaps; i++)
+        gaps[i] = (ms_sweep_box){q.gaps[i].x0, q.gaps[i].y0, q.gaps[i].x1,
+                                 q.gaps[i].y1};
+    for (size_t i = 0; i < q.n_over_limit; i++)
+        fast[i] = (ms_sweep_spot){q.over_limit[i].x, q.over_limit[i].y};
+    char title[600], fast_label[300];
+    if (isnan(q.speed_median))
+        snprintf(title, sizeof title, _("Sweep: gaps at the sensor "
+                 "footprint (%.2f m); no times recorded, so no speed"),
+                 footprint_m);
+    else
+        snprintf(title, sizeof title, _("Sweep: gaps at the sensor "
+                 "footprint (%.2f m) and speed over %.2f m/s"), footprint_m,
+                 speed_limit_m_s);
+    snprintf(fast_label, sizeof fast_label, _("faster than %.2f m/s"),
+             speed_limit_m_s);
+    const double *tx = rec->gpr ? rec->gpr->x : rec->emi ? rec->emi->x : NULL;
+    const double *ty = rec->gpr ? rec->gpr->y : rec->emi ? rec->emi->y : NULL;
+    size_t nt = rec->gpr ? rec->gpr->n_traces
+                         : rec->emi ? rec->emi->n_readings : 0;
+    ms_sweep_spec spec = {.title = title,
+                          .x_min = q.lane.x_min, .x_max = q.lane.x_max,
+                          .y_min = q.lane.y_min, .y_max = q.lane.y_max,
+                          .track_x = tx, .track_y = ty, .n_track = nt,
+                          .join_m = MS_SWEEP_JOIN_M,
+                          .footprint_m = footprint_m,
+                          .gaps = gaps, .n_gaps = q.n_gaps,
+                          .fast = fast, .n_fast = q.n_over_limit,
+                          .fast_label = isnan(q.speed_median) ? NULL
+                                                              : fast_label,
+                          .text = f->text, .n_text = f->n_text};
+    char path[MS_PATH_MAX];
+    ms_outdir_path(o, "sweep.png", path, sizeof path);
+    int rc = ms_render_sweep(path, &spec);
+    free(gaps);
+    free(fast);
+    ms_sweep_quality_free(&q);
+    if (!rc)
+        ms_outdir_add(o, "sweep.png");
     return rc;
 }

@@ -31,6 +31,12 @@ int ms_figure_heatmap(ms_outdir *o, const ms_figures *f,
 /* coverage.png: the first coverage map, titled for its sensor ("gpr",
  * "emi" or ""). Nothing when there is none. */
 int ms_figure_coverage(ms_outdir *o, const ms_figures *f, const char *sensor);
+/* sweep.png: the recorded track (radar, else metal detector) over the
+ * lane, with the gaps at `footprint_m` and the stretches faster than
+ * `speed_limit_m_s` (ms_sweep_quality_recording). Nothing when the
+ * positions span no area. */
+int ms_figure_sweep(ms_outdir *o, const ms_figures *f, double footprint_m,
+                    double speed_limit_m_s);
 /* bscan.png: filtered traces [n_traces][n_samples] of the recording's
  * radar along the sweep path; `slot` names them in a text chunk. */
 int ms_figure_bscan(ms_outdir *o, const ms_figures *f, const float *traces,

@@ -276,6 +276,16 @@ int ms_index_write(ms_outdir *o, const char *input, const char *recipe_name,
         image(f, "heatmap.png", _("Anomaly map"), legend);
         fputs("</section>\n", f);
     }
+    if (written(o, "sweep.png")) {
+        fputs("<section class=\"sweep\"><h2>", f);
+        put_html(f, _("Sweep: gaps and speed"));
+        fputs("</h2>\n", f);
+        image(f, "sweep.png", _("Sweep: gaps and speed"),
+              _("The recorded track, painted as wide as the sensor's "
+                "footprint; hatched: not covered; dashed boxes: the gaps; "
+                "triangles: sweep faster than the limit."));
+        fputs("</section>\n", f);
+    }
     evidence_section(f, ev);
 
     fputs("<section class=\"technical\"><h2>", f);

@@ -32,7 +32,7 @@
 static const char *const known_outputs[] = {
     "summary.json", "bscan.png", "heatmap.png", "coverage.png",
     "alarms.csv", "alarms.geojson", "score.json", "roc.csv", "roc.png",
-    "targets.csv", "candidates.csv", "maps.h5", "index.html",
+    "targets.csv", "candidates.csv", "maps.h5", "index.html", "sweep.png",
     MS_SLICE_FILES,
     MS_EVIDENCE_FILE_NAMES,
 };
@@ -440,6 +440,9 @@ int ms_process_recording(ms_runner *runner, const char *input,
         rc = ms_figure_coverage(&j.out, &fig,
                                 slot ? coverage_sensor(&j.recipe, slot) : "");
     }
+    if (!rc)
+        rc = ms_figure_sweep(&j.out, &fig, opt->footprint_m,
+                             opt->speed_limit_m_s);
     ms_evidence *ev = NULL;
     if (!rc) {
         ev = malloc(sizeof *ev);

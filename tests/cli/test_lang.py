@@ -161,6 +161,21 @@ class LangTests(unittest.TestCase):
                   encoding="utf-8") as f:
             self.assertRegex(f.read(), KHMER)
 
+    def test_course_page_and_its_lanes_follow_the_language(self):
+        out = os.path.join(TMP, "course-km")
+        r = run("course", self.lane, "-o", out, "--device", "cpu", "--lang",
+                "km")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "course.html"), encoding="utf-8") as f:
+            page = f.read()
+        self.assertIn("វគ្គបណ្តុះបណ្តាល", page)  # "Training course"
+        self.assertNotIn("Training course", page)
+        pages = glob.glob(os.path.join(out, "lanes", "*", "index.html"))
+        self.assertEqual(len(pages), 1)
+        for path in pages:
+            with open(path, encoding="utf-8") as f:
+                self.assertIn('<html lang="km">', f.read())
+
     def test_bad_language_and_missing_catalogue(self):
         r = run("run", self.lane, "-o", os.path.join(TMP, "x"), "--lang",
                 "fr")

@@ -5,6 +5,7 @@ prints on A4 landscape; each evidence panel marks its target at the pixel
 its position predicts, and shows a window of the nearest sweep, not the
 whole track."""
 import html
+import json
 import os
 import re
 import shutil
@@ -197,6 +198,40 @@ class PageTests(unittest.TestCase):
             x, y = (float(v) for v in t["minescan:target"].split())
             self.assertAlmostEqual(
                 near, np.hypot(*(self.gpr_xy - (x, y)).T).min(), places=4)
+
+    def test_sweep_figure_marks_gaps_and_fast_stretches(self):
+        p = self.page
+        self.assertLess(p.index('src="heatmap.png"'),
+                        p.index('src="sweep.png"'))
+        self.assertLess(p.index('src="sweep.png"'), p.index("evidence_"))
+        lane = os.path.join(TMP, "fast.h5")
+        r = run("simulate", "-o", lane, "--seed", "4", "--length", "3",
+                "--operator-profile", "fast", "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = os.path.join(TMP, "fast")
+        r = run("run", lane, "-o", out, "--device", "cpu")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "score.json")) as f:
+            sweep = json.load(f)["sweep"]
+        path = os.path.join(out, "sweep.png")
+        t = png_text(path)
+        n_gaps, n_fast = (int(v) for v in t["minescan:gaps_fast"].split())
+        self.assertEqual(n_gaps, sweep["n_gaps"])
+        self.assertEqual(n_fast, len(sweep["over_limit"]))
+        self.assertGreater(n_fast, 0)  # the fast profile goes too fast
+        self.assertGreater(n_gaps, 0)  # and leaves gaps
+        x0, x1, y0, y1 = (float(v) for v in t["minescan:extent"].split())
+        left, top, right, bottom = (int(v) for v in
+                                    t["minescan:plot_area"].split())
+        px = read_png(path)[:, :, :3].astype(int)
+        hits = 0
+        for spot in sweep["over_limit"]:  # a triangle at each, orange
+            col = int(np.floor(left + (spot["x_m"] - x0) / (x1 - x0) *
+                               (right - left)))
+            row = int(np.floor(top + (y1 - spot["y_m"]) / (y1 - y0) *
+                               (bottom - top)))
+            hits += np.abs(px[row, col] - (217, 84, 26)).max() <= 3
+        self.assertGreaterEqual(hits, 0.8 * n_fast)
 
     def test_rerun_removes_panels_it_no_longer_writes(self):
         out = os.path.join(TMP, "rerun")

@@ -120,7 +120,7 @@ class ChromiumPageTests(unittest.TestCase):
     def setUpClass(cls):
         shutil.rmtree(TMP, ignore_errors=True)
         os.makedirs(TMP)
-        lane = os.path.join(TMP, "lane.h5")
+        lane = cls.lane = os.path.join(TMP, "lane.h5")
         make_lane(lane, 5, operator_id="<script>alert(1)</script>",
                   title='Lane "A" & <b>B</b>')
         cls.out = os.path.realpath(os.path.join(TMP, "out"))
@@ -140,6 +140,11 @@ class ChromiumPageTests(unittest.TestCase):
         cls.url = "file://" + cls.out + "/index.html"
         dt.call("Page.navigate", {"url": cls.url}, session=cls.session)
         dt.wait_event("Page.loadEventFired", timeout=120)
+        time.sleep(0.5)
+        dt.call("Runtime.evaluate", {"expression": "1"},
+                session=cls.session)  # collects the events meanwhile
+        cls.requests = [e["params"]["request"]["url"] for e in dt.events
+                        if e.get("method") == "Network.requestWillBeSent"]
 
     @classmethod
     def tearDownClass(cls):
@@ -164,10 +169,7 @@ class ChromiumPageTests(unittest.TestCase):
 
     def test_nothing_outside_the_folder_is_requested(self):
         # every request the page made (the images) is a file in the folder
-        time.sleep(0.5)
-        self.evaluate("1")  # drain events that came meanwhile
-        urls = [e["params"]["request"]["url"] for e in self.dt.events
-                if e.get("method") == "Network.requestWillBeSent"]
+        urls = list(self.requests)
         urls += json.loads(self.evaluate(
             "JSON.stringify(performance.getEntriesByType('resource')"
             ".map(e => e.name))"))
