@@ -63,7 +63,7 @@
     "stage grid in=gpr_score,gpr_score_valid,gpr_xy out=gpr_map,gpr_hits "     \
     "cell_m=0.02 radius_m=0.08\n"                                              \
     "stage cfar in=gpr_map,gpr_hits out=gpr_cfar guard_m=0.2 train_m=0.6 "    \
-    "model=1\n"
+    "model=1 floor=0.3\n"
 
 #define EMI_THIN_CFAR                                                          \
     "# first gate minus the last, weighted to cancel objects that decay\n"     \
@@ -74,15 +74,16 @@
     "stage grid in=emi_dec,emi_dec_valid,emi_xy out=emi_thin,emi_hits "        \
     "cell_m=0.02 radius_m=0.08 channel=1\n"                                    \
     "stage dipole_filter in=emi_thin,emi_hits out=emi_mf\n"                    \
-    "stage cfar in=emi_mf,emi_hits out=emi_cfar guard_m=0.25 train_m=0.75\n"
+    "stage cfar in=emi_mf,emi_hits out=emi_cfar guard_m=0.25 train_m=0.75 "  \
+    "floor=0.1\n"
 
 static const char default_recipe[] =
     "# minescan default recipe\n" RADAR_FILTERS RADAR_CFAR EMI_THIN_CFAR
     "# weights fitted on the tune split (fit_fusion.py)\n"
-    "stage fuse in=gpr_cfar,emi_cfar out=anomaly w_gpr=1.103 w_emi=1.123 "
-    "bias=-0.803 log_inputs=1\n"
-    "stage fuse in=gpr_cfar,gpr_cfar out=gpr_z w_gpr=1.667 w_emi=0 "
-    "bias=-1.037 log_inputs=1\n"
+    "stage fuse in=gpr_cfar,emi_cfar out=anomaly w_gpr=1.227 w_emi=1.585 "
+    "bias=-0.745 log_inputs=1\n"
+    "stage fuse in=gpr_cfar,gpr_cfar out=gpr_z w_gpr=1.659 w_emi=0 "
+    "bias=-0.996 log_inputs=1\n"
     "stage fuse in=emi_cfar,emi_cfar out=emi_z w_gpr=1.451 w_emi=0 "
     "bias=-0.686 log_inputs=1\n"
     "# the detectors column: which sensor's own CFAR statistic is high\n"

@@ -23,7 +23,17 @@
  * mu + k sd with k the normal quantile of 1 - pfa, and the output is
  * score_at_threshold (x - mu) / (k sd): a local z-score, 3 at the
  * threshold for the default score_at_threshold.
- * Both paths sum in float in the same order (two passes: mean first). */
+ *
+ * Noise floor: the local estimate (model 0: the training mean; model 1:
+ * the training spread) is at least `floor` times the same estimate over
+ * the whole swept map. Without it a quiet stretch (a clean B-scan line
+ * away from its targets, or the flank of a matched filter's side lobes,
+ * whose training mean is near 0) is scored against almost nothing and a
+ * ripple becomes an alarm; with it, a cell must also stand out of the map
+ * as a whole, as zscore asked, only less strictly.
+ * Both paths sum the training ring in float in the same order (two
+ * passes: mean first); the map-wide estimate is a reduction (double here,
+ * one work-group in float on OpenCL), equal within the tolerance. */
 #include <math.h>
 
 #include "minescan/error.h"
@@ -35,6 +45,7 @@ typedef struct cfar_params {
     double pfa;
     double score_at_threshold;
     int model;
+    double floor;
 } cfar_params;
 MS_STAGE_PARAMS(cfar_params);
 
@@ -52,6 +63,9 @@ static const ms_param_decl params[] = {
     {"model", MS_PARAM_INT, MS_PARAM_AT(cfar_params, model), 0, 0, 1, "",
      "noise model: 0 exponential (cell averaging, ratio to the mean), 1 "
      "Gaussian (local mean and standard deviation)"},
+    {"floor", MS_PARAM_FLOAT, MS_PARAM_AT(cfar_params, floor), 0.5, 0.0,
+     10.0, "", "the local noise estimate is at least this fraction of the "
+     "whole map's (0: no floor)"},
 };
 
 /* Guard and training half-widths in cells. */
@@ -81,6 +95,30 @@ static float out_scale(const cfar_params *p)
     }
     double k = 0.5 * (lo + hi);
     return (float)(p->score_at_threshold / (k > 1e-3 ? k : 1e-3));
+}
+
+/* The floor on the local noise estimate: floor times the map-wide mean of
+ * the positive parts (model 0) or standard deviation (model 1) of the
+ * swept cells, in double, two passes. */
+static float noise_floor(const cfar_params *p, const float *v,
+                         const float *hits, size_t n)
+{
+    double sum = 0.0, cnt = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (hits[i] > 0.0f) {
+            sum += p->model ? v[i] : fmax(v[i], 0.0f);
+            cnt += 1.0;
+        }
+    if (!(cnt > 0.0))
+        return 0.0f;
+    double mean = sum / cnt;
+    if (!p->model)
+        return (float)(p->floor * mean);
+    double ss = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (hits[i] > 0.0f)
+            ss += (v[i] - mean) * (v[i] - mean);
+    return (float)(p->floor * sqrt(ss / cnt));
 }
 
 static int check(const ms_params *values)
@@ -117,6 +155,7 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     window(ctx, &g, &w);
     float scale = out_scale(p);
     const float *v = in[0], *hits = in[1];
+    float floor_v = noise_floor(p, v, hits, (size_t)nx * ny);
     for (int y = 0; y < ny; y++)
         for (int x = 0; x < nx; x++) {
             size_t i = (size_t)y * nx + x;
@@ -139,9 +178,8 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                     }
                 }
             if (!p->model) {
-                out[0][i] = n > 0.0f && sum > 0.0f
-                                ? scale * n * log1pf(c / sum)
-                                : 0.0f;
+                float m = n > 0.0f ? fmaxf(sum / n, floor_v) : 0.0f;
+                out[0][i] = m > 0.0f ? scale * n * log1pf(c / (n * m)) : 0.0f;
                 continue;
             }
             float mu = n > 0.0f ? sum / n : 0.0f, ss = 0.0f;
@@ -153,7 +191,7 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                     if (hits[j] > 0.0f)
                         ss += (v[j] - mu) * (v[j] - mu);
                 }
-            float sd = n > 1.0f ? sqrtf(ss / n) : 0.0f;
+            float sd = n > 1.0f ? fmaxf(sqrtf(ss / n), floor_v) : 0.0f;
             out[0][i] = sd > 0.0f ? scale * (c - mu) / sd : 0.0f;
         }
     return 0;
@@ -165,12 +203,26 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     const cfar_params *p = MS_P(ctx, cfar_params);
     int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1], g, w;
     window(ctx, &g, &w);
+    cl_mem floor_v;
+    int rc = ms_stage_scratch_device(ctx, cl, sizeof(cl_float), &floor_v);
+    if (rc)
+        return rc;
+    /* the map-wide estimate: one work-group strides over the map */
+    size_t local = 64;
+    ms_cl_arg fargs[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]),
+                         MS_CL_MEM(floor_v), MS_CL_INT(nx * ny),
+                         MS_CL_INT(p->model), MS_CL_FLOAT((float)p->floor),
+                         MS_CL_LOCAL(2 * local * sizeof(float))};
+    rc = ms_cl_launch(cl, "cfar", "cfar_floor", 1, &local, &local, fargs, 7);
+    if (rc)
+        return rc;
     ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
                         MS_CL_INT(nx), MS_CL_INT(ny), MS_CL_INT(g),
                         MS_CL_INT(w),
-                        MS_CL_FLOAT(out_scale(p)), MS_CL_INT(p->model)};
+                        MS_CL_FLOAT(out_scale(p)), MS_CL_INT(p->model),
+                        MS_CL_MEM(floor_v)};
     size_t global[2] = {(size_t)nx, (size_t)ny};
-    return ms_cl_launch(cl, "cfar", "cfar", 2, global, NULL, args, 9);
+    return ms_cl_launch(cl, "cfar", "cfar", 2, global, NULL, args, 10);
 }
 
 const ms_stage_decl ms_stage_cfar = {
@@ -182,7 +234,7 @@ const ms_stage_decl ms_stage_cfar = {
     .in_slots = {"gpr_map", "gpr_hits"},
     .out_slots = {"gpr_z"},
     .in_kinds = {MS_ARRAY_MAP, MS_ARRAY_MAP},
-    .params = params, .n_params = 5,
+    .params = params, .n_params = 6,
     .check = check,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .tolerance = 1e-5,
