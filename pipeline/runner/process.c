@@ -420,14 +420,11 @@ int ms_process_recording(ms_runner *runner, const char *input,
         char title[600];
         if (gs && es)
             snprintf(title, sizeof title, "%s", _("Anomaly map: radar + "
-                     "metal-detector scores (each in standard deviations "
-                     "above its lane mean)"));
+                     "metal-detector scores"));
         else if (gs && !strcmp(gs, name))
-            snprintf(title, sizeof title, "%s", _("Radar anomaly map "
-                     "(standard deviations above the lane mean)"));
+            snprintf(title, sizeof title, "%s", _("Radar anomaly map"));
         else if (es && !strcmp(es, name))
-            snprintf(title, sizeof title, "%s", _("Metal-detector anomaly map "
-                     "(standard deviations above the lane mean)"));
+            snprintf(title, sizeof title, "%s", _("Metal-detector anomaly map"));
         else
             snprintf(title, sizeof title, _("Anomaly map (%s)"), name);
         rc = ms_figure_heatmap(&j.out, &fig, &final, title,
