@@ -87,9 +87,22 @@ static int load(shard *s)
     }
     json_t *sh = json_object_get(s->root, "shard");
     if (sh) {
-        s->index = (long)num(sh, "index");
-        s->count = (long)num(sh, "count");
-        s->all = (long)num(sh, "inputs_all_shards");
+        /* checked before conversion: a missing field is NaN, and a count
+         * or index out of range would index past the merged rows */
+        double index = num(sh, "index"), count = num(sh, "count"),
+               all = num(sh, "inputs_all_shards");
+        if (!(count >= 1 && count <= 1e6 && count == floor(count)) ||
+            !(index >= 1 && index <= count && index == floor(index)) ||
+            !(all >= 0 && all <= 1e9 && all == floor(all))) {
+            fprintf(stderr, "%s: shard: index %g, count %g and "
+                    "inputs_all_shards %g must be whole numbers with 1 <= "
+                    "index <= count; not a minescan batch.json\n", path,
+                    index, count, all);
+            return 2;
+        }
+        s->index = (long)index;
+        s->count = (long)count;
+        s->all = (long)all;
     }
     return 0;
 }

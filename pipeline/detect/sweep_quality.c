@@ -218,9 +218,16 @@ static int speeds(const ms_track_view *t, double limit, ms_sweep_quality *q)
     size_t m = 0, over = 0, j = 0;
     for (size_t i = 0; i < n; i++) {
         sp[i] = NAN;
+        /* a sample without a time has no speed, and must not drag j to
+         * the end of the track (nothing is ever >= a NaN) */
+        if (!isfinite(t->t[i]))
+            continue;
         if (j < i + 1)
             j = i + 1;
-        while (j < n && !(t->t[j] - t->t[i] >= SPEED_WINDOW_S))
+        /* a window never spans a jump (a lifted head, a clock restart):
+         * stop there, so that j can serve the samples after it */
+        while (j < n && jumps[j] == jumps[i] &&
+               !(t->t[j] - t->t[i] >= SPEED_WINDOW_S))
             j++;
         if (j >= n || !isfinite(t->t[i]) || jumps[j] != jumps[i])
             continue;

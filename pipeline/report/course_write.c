@@ -273,10 +273,15 @@ static void put_date(FILE *f, const char *s)
     fputs("<time title=\"", f);
     put_html(f, s);
     fputs("\">", f);
-    if (iso)
-        fprintf(f, "%.10s %.5s", s, s + 11);
-    else
+    if (iso) {
+        /* the date and the minutes, escaped too: only five of the
+         * characters were checked */
+        char d[20];
+        snprintf(d, sizeof d, "%.10s %.5s", s, s + 11);
+        put_html(f, d);
+    } else {
         put_html(f, s);
+    }
     fputs("</time>", f);
 }
 

@@ -400,9 +400,11 @@ int ms_inputs_output_names(const char *const *inputs, size_t n,
         char stem[200];
         snprintf(stem, sizeof stem, "%s", base);
         /* Cut at a character boundary, not inside a UTF-8 sequence. */
+        /* base[len] is the first byte not copied: while it continues a
+         * sequence, the sequence's start is cut off too */
         size_t len = strlen(stem);
         if (len == sizeof stem - 1)
-            while (len && ((unsigned char)stem[len] & 0xc0) == 0x80)
+            while (len && ((unsigned char)base[len] & 0xc0) == 0x80)
                 stem[--len] = '\0';
         char *dot = strrchr(stem, '.');
         if (dot && dot != stem)

@@ -42,6 +42,14 @@ static int check(const ms_params *values)
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "last_gate_us (%g) must be after first_gate_us (%g)",
                        p->last_gate_us, p->first_gate_us);
+    /* the last gate's weight is exp(gap / tau_split): beyond e^30 it would
+     * overflow a float on ordinary readings (Inf, NaN on the maps) */
+    if ((p->last_gate_us - p->first_gate_us) / p->tau_split_us > 30.0)
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "last_gate_us - first_gate_us (%g us) must be at most "
+                       "30 x tau_split_us (%g us): the late gate's weight "
+                       "exp(gap / tau_split) would overflow",
+                       p->last_gate_us - p->first_gate_us, p->tau_split_us);
     return 0;
 }
 

@@ -442,6 +442,26 @@ class BatchScaleTests(unittest.TestCase):
         r = run("batch-merge", shard_dirs[0], shard_dirs[0], shard_dirs[1],
                 "-o", merged)
         self.assertEqual(r.returncode, 2)
+        # a shard record out of range or missing a field is refused, in one
+        # line naming the file
+        for bad in ({"index": 0}, {"count": 1e12}, {"index": None}):
+            forged = os.path.join(TMP, "forged-shard")
+            shutil.rmtree(forged, ignore_errors=True)
+            shutil.copytree(shard_dirs[2], forged)
+            bj = os.path.join(forged, "batch.json")
+            with open(bj) as f:
+                j = json.load(f)
+            for k, v in bad.items():
+                if v is None:
+                    del j["shard"][k]
+                else:
+                    j["shard"][k] = v
+            with open(bj, "w") as f:
+                json.dump(j, f)
+            r = run("batch-merge", shard_dirs[0], shard_dirs[1], forged,
+                    "-o", merged)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+            self.assertIn(bj + ": shard:", r.stderr)
         for bad_spec in ("0/3", "4/3", "2", "a/b"):
             r = run("batch", d, "-o", merged, "--shard", bad_spec)
             self.assertEqual(r.returncode, 2, bad_spec)

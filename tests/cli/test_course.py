@@ -258,6 +258,10 @@ class Course(unittest.TestCase):
                 "--n-mines", "1", "--sensor", "emi", "--marks", "--operator-id", EVIL,
                 "--title", title, "--lane-id", "<i>x</i>")
         self.assertEqual(r.returncode, 0, r.stderr)
+        # a recorded_at shaped like an ISO date around its separators
+        when = '2026-<b-02T<i:00Z"&'
+        with h5py.File(rec, "r+") as f:
+            f.attrs["recorded_at"] = when
         out = os.path.join(TMP, "course-evil")
         r = run("course", rec, "-o", out)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -267,6 +271,9 @@ class Course(unittest.TestCase):
         self.assertNotIn("<b>", page)
         self.assertNotIn("<i>", page)
         self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", page)
+        self.assertNotIn("<b-", page)
+        self.assertNotIn("<i:", page)
+        self.assertIn("2026-&lt;b-02 &lt;i:00", page)
         self.assertIn("Lane &quot;7&quot; &amp; &lt;b&gt;bold&lt;/b&gt;", page)
         p = Tags()
         p.feed(page)

@@ -358,6 +358,32 @@ static void test_sweep_jump_not_joined(void **state)
     buf_free(&b);
 }
 
+/* One sample without a time, and a clock that restarts: the speed is
+ * still measured on the rest of the track (neither may carry the window
+ * past every later sample). */
+static void test_sweep_bad_time_and_clock_restart(void **state)
+{
+    (void)state;
+    track_buf b = {0};
+    for (int i = 0; i < 200; i++) /* 0.5 m/s */
+        push(&b, 0.01 * i, 0.5, 0.02 * i, NAN);
+    b.t[5] = NAN;
+    for (int i = 0; i < 100; i++) /* the clock restarts at 0 */
+        push(&b, 2.0 + 0.01 * i, 0.5, 0.02 * i, NAN);
+    ms_lane lane = {1, 0, 3, 0, 1};
+    ms_track_view v = view(&b, 1);
+    ms_sweep_options o = {0.1, 0.4};
+    ms_sweep_quality q;
+    assert_int_equal(ms_sweep_quality_compute(&lane, &v, NULL, 1, &o, &q), 0);
+    assert_float_equal(q.speed_median, 0.5, 1e-9);
+    assert_float_equal(q.speed_p95, 0.5, 1e-9);
+    /* every measured sample is over 0.4 m/s, after the restart too */
+    assert_float_equal(q.fraction_over_limit, 1.0, 0);
+    assert_true(q.n_over_limit >= 2);
+    ms_sweep_quality_free(&q);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_sweep_overlap_two_passes),
         cmocka_unit_test(test_sweep_speed_segments),
         cmocka_unit_test(test_sweep_jump_not_joined),
+        cmocka_unit_test(test_sweep_bad_time_and_clock_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
