@@ -10,7 +10,8 @@
  *
  * The planes searched are those whose centre lies 2 d / v after the
  * surface (surface_ns after time zero, where ground_align put it) for d
- * in [depth_start_m, depth_end_m]; bin_ns must be time_bins' bin. */
+ * in [depth_start_m, depth_end_m]; the plane length is the volume's own
+ * (bin_ns only for a volume that does not carry one). */
 #include <math.h>
 
 #include "minescan/error.h"
@@ -81,10 +82,15 @@ static dc_plan plan(const ms_stage_ctx *ctx)
     pl.w = (int)ceil(p->train_m / cell - 1e-9);
     if (pl.w <= pl.g)
         pl.w = pl.g + 1;
-    /* time_bins' samples per bin, so the bin's real length */
+    /* the volume's own plane length where it carries one (time_bins and
+     * grid_volume say it), so that a recipe changing time_bins' bin_ns
+     * alone cannot shift the depths; else time_bins' samples per bin from
+     * bin_ns */
     double dt_ns = ctx->env->dt_s * 1e9, per = p->bin_ns / dt_ns;
     per = per < 1.0 ? 1.0 : round(per);
-    double bin = per * dt_ns, t0 = ctx->env->time_zero_s * 1e9;
+    double bin = ctx->in[0].plane_s > 0.0 ? ctx->in[0].plane_s * 1e9
+                                          : per * dt_ns;
+    double t0 = ctx->env->time_zero_s * 1e9;
     double a = t0 + p->surface_ns + 2.0 * p->depth_start_m / p->velocity_m_per_ns;
     double b = t0 + p->surface_ns + 2.0 * p->depth_end_m / p->velocity_m_per_ns;
     int nz = (int)ctx->in[0].dims[0];

@@ -279,6 +279,8 @@ int ms_segy_parse(const char *name, const uint8_t *buf, size_t len,
     float *tmp = malloc(ns * sizeof *tmp);
     if (!g || !tmp) {
         free(tmp);
+        if (rec)
+            rec->gpr = g; /* freed with the recording */
         ms_recording_free(rec);
         return ms_fail(MS_ERR_NOMEM, "%s: out of memory for %zu traces of "
                        "%zu samples", name, n, ns);
