@@ -152,6 +152,10 @@ int ms_track_positions(const double *at, const double *lat,
                        const double *lon, size_t n_fixes, size_t n_traces,
                        double *x);
 
+/* A new recording holding an n x ns radar line, or NULL after "NAME: out
+ * of memory for N traces of NS UNIT" (UNIT: "samples", "points"). */
+ms_recording *ms_import_gpr_recording(const char *name, size_t n, size_t ns,
+                                      const char *unit);
 /* Sidecar text (.DZG, .cor) line by line: the line at `p` (before `end`)
  * copied into `line` (cut at cap - 1 bytes, NUL-terminated); returns
  * where the next line starts. */

@@ -510,6 +510,21 @@ int ms_import_write(const char *path, const char *input, const ms_import *im)
     return 0;
 }
 
+ms_recording *ms_import_gpr_recording(const char *name, size_t n, size_t ns,
+                                      const char *unit)
+{
+    ms_recording *rec = ms_recording_new();
+    ms_gpr *g = rec ? ms_gpr_new(n, ns) : NULL;
+    if (!g) {
+        ms_recording_free(rec);
+        ms_fail(MS_ERR_NOMEM, "%s: out of memory for %zu traces of %zu %s",
+                name, n, ns, unit);
+        return NULL;
+    }
+    rec->gpr = g;
+    return rec;
+}
+
 const char *ms_sidecar_line(const char *p, const char *end, char *line,
                             size_t cap)
 {

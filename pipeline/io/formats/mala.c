@@ -144,14 +144,10 @@ int ms_mala_parse_cor(const char *name, const char *rad, size_t rad_len,
                        name, last, n);
     /* no distance calibration: --dx, else the .cor GPS track */
     size_t fixes = 0;
-    ms_recording *rec = ms_recording_new();
-    ms_gpr *g = rec ? ms_gpr_new(n, ns) : NULL;
-    if (!g) {
-        ms_recording_free(rec);
-        return ms_fail(MS_ERR_NOMEM, "%s: out of memory for %zu traces of "
-                       "%zu samples", name, n, ns);
-    }
-    rec->gpr = g;
+    ms_recording *rec = ms_import_gpr_recording(name, n, ns, "samples");
+    if (!rec)
+        return MS_ERR_NOMEM;
+    ms_gpr *g = rec->gpr;
     if (!(dist > 0) && !(opt.dx_m > 0) && cor)
         fixes = cor_positions(cor, cor_len, n, g->x);
     if (!(dist >= 0) && !(opt.dx_m > 0) && !fixes) {
