@@ -99,13 +99,7 @@ int ms_course_write_csv(const char *path, const ms_course *c)
         ms_csv_write_field(f, l->page);
         fputc('\n', f);
     }
-    if (fclose(f)) {
-        free(text);
-        return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
-    }
-    int rc = ms_write_text_atomic(path, text, len);
-    free(text);
-    return rc;
+    return ms_memstream_write_atomic(path, f, &text, &len);
 }
 
 /* ---- course.json ---------------------------------------------------------- */
@@ -469,11 +463,5 @@ int ms_course_write_html(const char *path, const ms_course *c)
           "course.json</a></p>\n", f);
     fprintf(f, "<p class=\"note\">minescan %s</p>\n</body></html>\n",
             MINESCAN_VERSION);
-    if (fclose(f)) {
-        free(text);
-        return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
-    }
-    int rc = ms_write_text_atomic(path, text, len);
-    free(text);
-    return rc;
+    return ms_memstream_write_atomic(path, f, &text, &len);
 }

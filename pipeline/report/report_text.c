@@ -33,6 +33,18 @@ int ms_json_write_atomic(const char *path, json_t *root)
     return rc;
 }
 
+int ms_memstream_write_atomic(const char *path, FILE *f, char **text,
+                              size_t *len)
+{
+    if (fclose(f)) {
+        free(*text);
+        return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
+    }
+    int rc = ms_write_text_atomic(path, *text, *len);
+    free(*text);
+    return rc;
+}
+
 double ms_json_number(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);

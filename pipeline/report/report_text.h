@@ -14,6 +14,11 @@ void ms_put_html(FILE *f, const char *s);
  * `path` atomically; takes the reference to `root`. 0 or an error. */
 int ms_json_write_atomic(const char *path, json_t *root);
 
+/* Close `f`, an open_memstream onto *text / *len, and write its text to
+ * `path` atomically; frees the text. 0 or an error naming `path`. */
+int ms_memstream_write_atomic(const char *path, FILE *f, char **text,
+                              size_t *len);
+
 /* The number under `key` of object `o`, NaN when missing or not one. */
 double ms_json_number(json_t *o, const char *key);
 
