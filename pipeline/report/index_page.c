@@ -84,7 +84,8 @@ static void answer_table(FILE *f, const ms_detection *det,
         size_t n_mines = det->score.n_mines;
         snprintf(buf, sizeof buf, "%zu", n_mines);
         row(f, _("Mines in the lane"), buf);
-        double found = ms_json_number(marks, "found"), missed = ms_json_number(marks, "missed");
+        double found = ms_json_number(marks, "found");
+        double missed = ms_json_number(marks, "missed");
         double fm = ms_json_number(marks, "false_marks");
         double fm_m2 = ms_json_number(marks, "false_marks_per_m2");
         if (isnan(found) && ev && ev->from_marks) {
@@ -122,7 +123,8 @@ static void answer_table(FILE *f, const ms_detection *det,
     } else {
         snprintf(buf, sizeof buf, _("%.0f %% of the lane; gaps %.2f m² "
                  "(sensor footprint %.2f m)"), 100 * cov,
-                 ms_json_number(sweep, "gap_area_m2"), ms_json_number(sweep, "footprint_m"));
+                 ms_json_number(sweep, "gap_area_m2"),
+                 ms_json_number(sweep, "footprint_m"));
         row(f, _("Coverage"), buf);
     }
     double v50 = ms_json_number(sweep, "speed_median_m_per_s");
