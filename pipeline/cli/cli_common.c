@@ -212,3 +212,27 @@ int ms_cli_check_recipe(const ms_process_options *po)
     }
     return 0;
 }
+
+ms_batch_options ms_cli_batch_defaults(int jobs)
+{
+    ms_batch_options opt = {0};
+    opt.process = ms_process_options_default();
+    opt.process.device_requested = NULL; /* set by --device, else the env */
+    opt.jobs = jobs;
+    return opt;
+}
+
+int ms_cli_batch_common_option(const char *cmd, int c, const char *arg,
+                               ms_batch_options *opt)
+{
+    int rc = ms_cli_process_option(cmd, c, arg, &opt->process, &opt->device);
+    return rc >= 0 ? rc : ms_cli_batch_option(cmd, c, arg, opt);
+}
+
+int ms_cli_batch_ready(const char *cmd, ms_batch_options *opt)
+{
+    if (ms_cli_device_from_env(cmd, &opt->process, &opt->device) ||
+        ms_cli_check_recipe(&opt->process))
+        return 2;
+    return 0;
+}

@@ -58,4 +58,21 @@ int ms_cli_batch_option(const char *cmd, int c, const char *arg,
  * input: a mistake there is a usage error (0, or 2 after the message). */
 int ms_cli_check_recipe(const ms_process_options *po);
 
+/* The long options every batch-engine command (batch, course, evaluate,
+ * minescan-mpi) takes: -o, the process options, --force and --timeout. */
+#define MS_CLI_BATCH_LONGOPTS                                                  \
+    {"output", required_argument, 0, 'o'}, MS_CLI_PROCESS_LONGOPTS,            \
+        {"force", no_argument, 0, 'f'},                                        \
+        {"timeout", required_argument, 0, 'T'}
+/* A batch-engine command's options before parsing: the process defaults,
+ * the device left to --device (else the environment), `jobs` at once. */
+ms_batch_options ms_cli_batch_defaults(int jobs);
+/* A process option, else a batch option: 0 handled, 2 after a usage
+ * message starting with `cmd`, -1 neither. */
+int ms_cli_batch_common_option(const char *cmd, int c, const char *arg,
+                               ms_batch_options *opt);
+/* After the options: the device from the environment unless --device
+ * chose one, then the recipe check. 0, or 2 after a message. */
+int ms_cli_batch_ready(const char *cmd, ms_batch_options *opt);
+
 #endif

@@ -68,10 +68,7 @@ static void usage(FILE *f)
 int ms_cmd_batch(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"output", required_argument, 0, 'o'},
-        MS_CLI_PROCESS_LONGOPTS,
-        {"force", no_argument, 0, 'f'},
-        {"timeout", required_argument, 0, 'T'},
+        MS_CLI_BATCH_LONGOPTS,
         {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'},
         {"max-memory-mb", required_argument, 0, 'M'},
@@ -80,22 +77,12 @@ int ms_cmd_batch(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    ms_batch_options opt = {0};
-    opt.process = ms_process_options_default();
-    opt.jobs = ms_cli_default_jobs();
+    ms_batch_options opt = ms_cli_batch_defaults(ms_cli_default_jobs());
     const char *outdir = NULL;
-    opt.process.device_requested = NULL; /* set by --device, else the env */
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:j:vh", longopts, NULL)) != -1) {
-        int rc = ms_cli_process_option("batch", c, optarg, &opt.process,
-                                       &opt.device);
-        if (rc >= 0) {
-            if (rc)
-                return rc;
-            continue;
-        }
-        rc = ms_cli_batch_option("batch", c, optarg, &opt);
+        int rc = ms_cli_batch_common_option("batch", c, optarg, &opt);
         if (rc >= 0) {
             if (rc)
                 return rc;
@@ -127,11 +114,9 @@ int ms_cmd_batch(int argc, char **argv)
                         "(minescan batch --help)\n");
         return 2;
     }
-    if (ms_cli_device_from_env("batch", &opt.process, &opt.device))
-        return 2;
     /* Check the recipe and overrides once, before any input: a mistake
      * there is a usage error, not a hundred failed inputs. */
-    if (ms_cli_check_recipe(&opt.process))
+    if (ms_cli_batch_ready("batch", &opt))
         return 2;
 
     ms_input_list in = {0};

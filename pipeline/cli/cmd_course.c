@@ -96,27 +96,18 @@ static int add_batch(ms_course *c, const char *dir, const char *course_dir)
 int ms_cmd_course(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"output", required_argument, 0, 'o'},
-        MS_CLI_PROCESS_LONGOPTS,
-        {"force", no_argument, 0, 'f'},
-        {"timeout", required_argument, 0, 'T'},
+        MS_CLI_BATCH_LONGOPTS,
         {"quiet", no_argument, 0, 'q'},
         {"jobs", required_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    ms_batch_options opt = {0};
-    opt.process = ms_process_options_default();
-    opt.jobs = ms_cli_default_jobs();
-    opt.process.device_requested = NULL;
+    ms_batch_options opt = ms_cli_batch_defaults(ms_cli_default_jobs());
     const char *outdir = NULL;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:j:h", longopts, NULL)) != -1) {
-        int rc = ms_cli_process_option("course", c, optarg, &opt.process,
-                                       &opt.device);
-        if (rc < 0)
-            rc = ms_cli_batch_option("course", c, optarg, &opt);
+        int rc = ms_cli_batch_common_option("course", c, optarg, &opt);
         if (rc >= 0) {
             if (rc)
                 return rc;
@@ -134,8 +125,7 @@ int ms_cmd_course(int argc, char **argv)
                         "(minescan course --help)\n");
         return 2;
     }
-    if (ms_cli_device_from_env("course", &opt.process, &opt.device) ||
-        ms_cli_check_recipe(&opt.process))
+    if (ms_cli_batch_ready("course", &opt))
         return 2;
 
     /* Sort the inputs before anything is written: a typo is a usage

@@ -29,6 +29,7 @@
 #include "minescan/render.h"
 #include "minescan/version.h"
 #include "recipe/recipe.h"
+#include "report/report_text.h"
 #include "runner/batch.h"
 
 /* The false-alarm limits reported; the middle one sets the operating
@@ -358,24 +359,6 @@ static int read_rows(ev_set *s, ev_file *f, const char *name,
     return rc;
 }
 
-static double json_num(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-/* Whether summary.json of `dir` lists `name` among the run's outputs. */
-static int summary_lists(json_t *summary, const char *name)
-{
-    json_t *outs = json_object_get(summary, "outputs");
-    for (size_t i = 0; i < json_array_size(outs); i++) {
-        const char *o = json_string_value(json_array_get(outs, i));
-        if (o && !strcmp(o, name))
-            return 1;
-    }
-    return 0;
-}
-
 /* 1 when the folder is from a build that wrote no targets.csv or
  * candidates.csv (batch finds it current all the same). */
 static int needs_rerun(const char *dir)
@@ -383,9 +366,9 @@ static int needs_rerun(const char *dir)
     char path[4400];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     json_t *s = json_load_file(path, 0, NULL);
-    int stale = s && summary_lists(s, "roc.csv") &&
-                !(summary_lists(s, "targets.csv") &&
-                  summary_lists(s, "candidates.csv"));
+    int stale = s && ms_summary_lists(s, "roc.csv") &&
+                !(ms_summary_lists(s, "targets.csv") &&
+                  ms_summary_lists(s, "candidates.csv"));
     json_decref(s);
     return stale;
 }
@@ -422,9 +405,9 @@ static int load_file(ev_set *s, ev_file *f, double halo_m)
     json_t *sum = json_load_file(path, 0, NULL);
     /* roc.csv, not score.json: every lane gets score.json (its "sweep"),
      * only a lane with /truth the alarm scores and roc.csv */
-    int scored = sum && summary_lists(sum, "roc.csv");
-    int listed = sum && summary_lists(sum, "targets.csv") &&
-                 summary_lists(sum, "candidates.csv");
+    int scored = sum && ms_summary_lists(sum, "roc.csv");
+    int listed = sum && ms_summary_lists(sum, "targets.csv") &&
+                 ms_summary_lists(sum, "candidates.csv");
     json_decref(sum);
     if (!sum) {
         file_fail(f, "%s: cannot read %s", f->input, path);
@@ -447,10 +430,12 @@ static int load_file(ev_set *s, ev_file *f, double halo_m)
         file_fail(f, "%s: cannot read", path);
         return 1;
     }
-    f->area_m2 = json_num(sc, "area_m2");
-    double halo = json_num(sc, "halo_m"), thr = json_num(sc, "threshold");
-    double n_mines = json_num(sc, "n_mines"), n_det = json_num(sc, "n_detected");
-    double n_fa = json_num(sc, "n_false_alarms");
+    f->area_m2 = ms_json_number(sc, "area_m2");
+    double halo = ms_json_number(sc, "halo_m");
+    double thr = ms_json_number(sc, "threshold");
+    double n_mines = ms_json_number(sc, "n_mines");
+    double n_det = ms_json_number(sc, "n_detected");
+    double n_fa = ms_json_number(sc, "n_false_alarms");
     json_decref(sc);
     if (!(f->area_m2 > 0) || !isfinite(f->area_m2)) {
         file_fail(f, "%s: area_m2 is not a positive number", path);
@@ -1075,34 +1060,21 @@ static int run_batch(char **inputs, ev_set *s, const ev_options *o)
 int ms_cmd_evaluate(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"output", required_argument, 0, 'o'},
-        MS_CLI_PROCESS_LONGOPTS,
-        {"force", no_argument, 0, 'f'},
-        {"timeout", required_argument, 0, 'T'},
+        MS_CLI_BATCH_LONGOPTS,
         {"progress", no_argument, 0, 'P'},
         {"quiet", no_argument, 0, 'q'},
         {"jobs", required_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    ms_batch_options opt = {0};
-    opt.process = ms_process_options_default();
-    opt.process.device_requested = NULL; /* set by --device, else the env */
-    opt.jobs = ms_cli_default_jobs();
+    ms_batch_options opt = ms_cli_batch_defaults(ms_cli_default_jobs());
     opt.quiet = 1;
     const char *outdir = NULL;
     int quiet = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:j:h", longopts, NULL)) != -1) {
-        int rc = ms_cli_process_option("evaluate", c, optarg, &opt.process,
-                                       &opt.device);
-        if (rc >= 0) {
-            if (rc)
-                return rc;
-            continue;
-        }
-        rc = ms_cli_batch_option("evaluate", c, optarg, &opt);
+        int rc = ms_cli_batch_common_option("evaluate", c, optarg, &opt);
         if (rc >= 0) {
             if (rc)
                 return rc;
@@ -1121,9 +1093,8 @@ int ms_cmd_evaluate(int argc, char **argv)
                         "(minescan evaluate --help)\n");
         return 2;
     }
-    if (ms_cli_device_from_env("evaluate", &opt.process, &opt.device) ||
-        ms_cli_check_recipe(&opt.process) || check_names(argv + optind,
-                                                  (size_t)(argc - optind)))
+    if (ms_cli_batch_ready("evaluate", &opt) ||
+        check_names(argv + optind, (size_t)(argc - optind)))
         return 2;
 
     ev_set s = {0};

@@ -36,6 +36,18 @@ static int peak_push(peak_list *l, size_t ix, size_t iy, double v)
     return 0;
 }
 
+int ms_alarm_params_check(double threshold, double sensor_threshold,
+                          double min_separation_m)
+{
+    if (isnan(threshold) || isnan(sensor_threshold))
+        return ms_fail(MS_ERR_INVALID_INPUT, "alarms: threshold is NaN");
+    if (!(min_separation_m >= 0) || !isfinite(min_separation_m))
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "alarms: separation %g m (must be finite and >= 0)",
+                       min_separation_m);
+    return 0;
+}
+
 int ms_map_view_ok(const ms_map_view *m)
 {
     return m->cell > 0 && isfinite(m->cell) && isfinite(m->x_min) &&
@@ -160,12 +172,8 @@ int ms_alarms_find(const ms_map_view *map, const ms_map_view *gpr,
     if ((gpr && gpr->v && !ms_map_view_ok(gpr)) || (emi && emi->v && !ms_map_view_ok(emi)))
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "alarms: bad geometry of a sensor map");
-    if (isnan(threshold) || isnan(sensor_threshold))
-        return ms_fail(MS_ERR_INVALID_INPUT, "alarms: threshold is NaN");
-    if (!(min_separation_m >= 0) || !isfinite(min_separation_m))
-        return ms_fail(MS_ERR_INVALID_INPUT,
-                       "alarms: separation %g m (must be finite and >= 0)",
-                       min_separation_m);
+    if (ms_alarm_params_check(threshold, sensor_threshold, min_separation_m))
+        return MS_ERR_INVALID_INPUT;
     const size_t nx = map->nx, ny = map->ny;
     if (nx == 0 || ny == 0)
         return 0;

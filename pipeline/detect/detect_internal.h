@@ -41,6 +41,12 @@ struct ms_truth;
 ms_halo_match ms_match_in_halo(const struct ms_truth *t, double halo_m,
                                double x, double y, const unsigned char *det);
 
+/* The alarm finders' (alarms.c, line_alarms.c) thresholds are numbers
+ * and the separation finite and >= 0: 0, or MS_ERR_INVALID_INPUT with
+ * the message. */
+int ms_alarm_params_check(double threshold, double sensor_threshold,
+                          double min_separation_m);
+
 struct ms_map_view;
 /* A map's geometry is usable (positive finite cell, finite origin). */
 int ms_map_view_ok(const struct ms_map_view *m);

@@ -84,12 +84,8 @@ int ms_alarms_find_line(const ms_map_view *map, const ms_map_view *gpr,
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "alarms: bad map geometry (cell %g m, origin %g, %g)",
                        map->cell, map->x_min, map->y_min);
-    if (isnan(threshold) || isnan(sensor_threshold))
-        return ms_fail(MS_ERR_INVALID_INPUT, "alarms: threshold is NaN");
-    if (!(min_separation_m >= 0) || !isfinite(min_separation_m))
-        return ms_fail(MS_ERR_INVALID_INPUT,
-                       "alarms: separation %g m (must be finite and >= 0)",
-                       min_separation_m);
+    if (ms_alarm_params_check(threshold, sensor_threshold, min_separation_m))
+        return MS_ERR_INVALID_INPUT;
     if (n == 0 || map->nx == 0 || map->ny == 0)
         return 0;
 

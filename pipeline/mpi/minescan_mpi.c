@@ -41,28 +41,19 @@ static int parse(int argc, char **argv, ms_batch_options *opt,
                  const char **outdir)
 {
     static const struct option longopts[] = {
-        {"output", required_argument, 0, 'o'},
-        MS_CLI_PROCESS_LONGOPTS,
-        {"force", no_argument, 0, 'f'},
-        {"timeout", required_argument, 0, 'T'},
+        MS_CLI_BATCH_LONGOPTS,
         {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'},
         {"max-memory-mb", required_argument, 0, 'M'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    *opt = (ms_batch_options){0};
-    opt->process = ms_process_options_default();
-    opt->process.device_requested = NULL;
-    opt->jobs = 1; /* one input at a time per rank */
+    *opt = ms_cli_batch_defaults(1); /* one input at a time per rank */
     optind = 1;
     int c;
     double v;
     while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
-        int rc = ms_cli_process_option("mpi", c, optarg, &opt->process,
-                                       &opt->device);
-        if (rc < 0)
-            rc = ms_cli_batch_option("mpi", c, optarg, opt);
+        int rc = ms_cli_batch_common_option("mpi", c, optarg, opt);
         if (rc > 0)
             return rc;
         if (rc == 0)
@@ -84,10 +75,7 @@ static int parse(int argc, char **argv, ms_batch_options *opt,
         fprintf(stderr, "minescan-mpi: need inputs and -o OUTDIR\n");
         return 2;
     }
-    if (ms_cli_device_from_env("mpi", &opt->process, &opt->device) ||
-        ms_cli_check_recipe(&opt->process))
-        return 2;
-    return 0;
+    return ms_cli_batch_ready("mpi", opt);
 }
 
 /* The row for input i as JSON text (malloc'ed). */

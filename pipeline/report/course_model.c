@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "minescan/error.h"
+#include "report/report_text.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -20,23 +21,6 @@ static char *dup_or_null(const char *s)
 static const char *str_at(json_t *o, const char *key)
 {
     return json_string_value(json_object_get(o, key));
-}
-
-static double num_at(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static int lists(json_t *summary, const char *name)
-{
-    json_t *outs = json_object_get(summary, "outputs");
-    for (size_t i = 0; i < json_array_size(outs); i++) {
-        const char *o = json_string_value(json_array_get(outs, i));
-        if (o && !strcmp(o, name))
-            return 1;
-    }
-    return 0;
 }
 
 /* `to` relative to the folder `from` (both real, absolute paths). */
@@ -83,23 +67,23 @@ static void lane_free(ms_course_lane *l)
 static void read_score(json_t *sc, ms_course_lane *l)
 {
     if (json_object_get(sc, "n_detected")) { /* the alarms were scored */
-        l->mines = num_at(sc, "n_mines");
-        l->found_by_pipeline = num_at(sc, "n_detected");
+        l->mines = ms_json_number(sc, "n_mines");
+        l->found_by_pipeline = ms_json_number(sc, "n_detected");
     }
     json_t *m = json_object_get(sc, "marks");
     if (json_is_object(m)) {
-        l->mines = num_at(m, "n_mines");
-        l->found_by_trainee = num_at(m, "found");
-        l->missed = num_at(m, "missed");
-        l->false_marks = num_at(m, "false_marks");
-        l->false_marks_per_m2 = num_at(m, "false_marks_per_m2");
-        l->marks_area_m2 = num_at(m, "area_m2");
+        l->mines = ms_json_number(m, "n_mines");
+        l->found_by_trainee = ms_json_number(m, "found");
+        l->missed = ms_json_number(m, "missed");
+        l->false_marks = ms_json_number(m, "false_marks");
+        l->false_marks_per_m2 = ms_json_number(m, "false_marks_per_m2");
+        l->marks_area_m2 = ms_json_number(m, "area_m2");
     }
     json_t *w = json_object_get(sc, "sweep");
     if (json_is_object(w)) {
-        l->coverage_fraction = num_at(w, "coverage_fraction");
-        l->fraction_over_limit = num_at(w, "fraction_over_limit");
-        l->speed_median = num_at(w, "speed_median_m_per_s");
+        l->coverage_fraction = ms_json_number(w, "coverage_fraction");
+        l->fraction_over_limit = ms_json_number(w, "fraction_over_limit");
+        l->speed_median = ms_json_number(w, "speed_median_m_per_s");
     }
 }
 
@@ -125,7 +109,7 @@ int ms_course_add_folder(ms_course *c, const char *lane_dir,
                        err.line, sum ? "not a JSON object" : err.text);
     }
     json_t *sc = NULL;
-    if (lists(sum, "score.json")) {
+    if (ms_summary_lists(sum, "score.json")) {
         snprintf(path, sizeof path, "%s/score.json", lane_dir);
         sc = json_load_file(path, 0, &err);
         if (!sc) {

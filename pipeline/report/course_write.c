@@ -13,6 +13,7 @@
 #include "minescan/detect.h"
 #include "minescan/error.h"
 #include "minescan/version.h"
+#include "report/report_text.h"
 #include "core/files.h"
 #include "core/i18n.h"
 
@@ -98,13 +99,7 @@ int ms_course_write_csv(const char *path, const ms_course *c)
         ms_csv_write_field(f, l->page);
         fputc('\n', f);
     }
-    if (fclose(f)) {
-        free(text);
-        return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
-    }
-    int rc = ms_write_text_atomic(path, text, len);
-    free(text);
-    return rc;
+    return ms_memstream_write_atomic(path, f, &text, &len);
 }
 
 /* ---- course.json ---------------------------------------------------------- */
@@ -179,15 +174,7 @@ int ms_course_write_json(const char *path, const ms_course *c)
     json_decref(trainees);
     if (!root)
         return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                      JSON_REAL_PRECISION(9));
-    json_decref(root);
-    if (!text)
-        return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
-    size_t len = strlen(text);
-    int rc = ms_write_text_atomic(path, text, len);
-    free(text);
-    return rc;
+    return ms_json_write_atomic(path, root);
 }
 
 /* ---- course.html ---------------------------------------------------------- */
@@ -205,20 +192,6 @@ enum cue { CUE_NONE, CUE_OK, CUE_BAD };
 static enum cue cue_if(double v, int bad)
 {
     return isnan(v) ? CUE_NONE : bad ? CUE_BAD : CUE_OK;
-}
-
-/* Text and attribute values: the characters HTML gives a meaning. */
-static void put_html(FILE *f, const char *s)
-{
-    for (; s && *s; s++)
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
 }
 
 /* A relative link: every byte but unreserved ones and '/' percent-encoded
@@ -242,7 +215,7 @@ static void td_text(FILE *f, const char *text, enum cue c)
         fputs("<span class=\"cue\">\u2717</span> ", f);
     else if (c == CUE_OK)
         fputs("<span class=\"cue\">\u2713</span> ", f);
-    put_html(f, text && *text ? text : "\u2013");
+    ms_put_html(f, text && *text ? text : "\u2013");
     fputs("</td>", f);
 }
 
@@ -271,16 +244,16 @@ static void put_date(FILE *f, const char *s)
     int iso = strlen(s) >= 16 && s[4] == '-' && s[7] == '-' && s[10] == 'T' &&
               s[13] == ':';
     fputs("<time title=\"", f);
-    put_html(f, s);
+    ms_put_html(f, s);
     fputs("\">", f);
     if (iso) {
         /* the date and the minutes, escaped too: only five of the
          * characters were checked */
         char d[20];
         snprintf(d, sizeof d, "%.10s %.5s", s, s + 11);
-        put_html(f, d);
+        ms_put_html(f, d);
     } else {
-        put_html(f, s);
+        ms_put_html(f, s);
     }
     fputs("</time>", f);
 }
@@ -288,7 +261,7 @@ static void put_date(FILE *f, const char *s)
 static void th(FILE *f, ms_course_label_id id)
 {
     fputs("<th>", f);
-    put_html(f, ms_course_label(id));
+    ms_put_html(f, ms_course_label(id));
     fputs("</th>", f);
 }
 
@@ -310,9 +283,9 @@ static void lane_row(FILE *f, const ms_course_lane *l)
     fputs("<tr><td class=\"d\">", f);
     put_date(f, l->recorded_at);
     fputs("</td><td class=\"d\">", f);
-    put_html(f, l->lane_id ? l->lane_id : "\u2013");
+    ms_put_html(f, l->lane_id ? l->lane_id : "\u2013");
     fputs("</td><td>", f);
-    put_html(f, l->title ? l->title : "");
+    ms_put_html(f, l->title ? l->title : "");
     fputs("</td>", f);
     if (isnan(l->mines))
         td_text(f, ms_course_label(MS_CL_NOT_SCORED), CUE_NONE);
@@ -332,7 +305,7 @@ static void lane_row(FILE *f, const ms_course_lane *l)
     fputs("<td><a href=\"", f);
     put_href(f, l->page);
     fputs("\">", f);
-    put_html(f, ms_course_label(MS_CL_OPEN));
+    ms_put_html(f, ms_course_label(MS_CL_OPEN));
     fputs("</a></td></tr>\n", f);
 }
 
@@ -350,7 +323,7 @@ static void totals_row(FILE *f, const totals *t)
 {
     int s = t->scored > 0;
     fputs("<tr class=\"total\"><td colspan=\"3\">", f);
-    put_html(f, ms_course_label(MS_CL_TOTAL));
+    ms_put_html(f, ms_course_label(MS_CL_TOTAL));
     fprintf(f, " (%zu)</td>", t->lanes);
     td_num(f, s ? t->mines : NAN, "%.0f", CUE_NONE);
     td_num(f, s ? t->found : NAN, "%.0f", CUE_NONE);
@@ -370,7 +343,7 @@ static void totals_row(FILE *f, const totals *t)
 static void summary_table(FILE *f, const ms_course *c)
 {
     fputs("<section class=\"answer\"><h2>", f);
-    put_html(f, ms_course_label(MS_CL_SUMMARY));
+    ms_put_html(f, ms_course_label(MS_CL_SUMMARY));
     fputs("</h2>\n<table class=\"summary\">\n<tr>", f);
     static const ms_course_label_id cols[] = {
         MS_CL_TRAINEE, MS_CL_LANES, MS_CL_FOUND_BY_TRAINEE, MS_CL_MISSED,
@@ -388,7 +361,7 @@ static void summary_table(FILE *f, const ms_course *c)
         int s = t.scored > 0;
         char buf[256];
         fprintf(f, "<tr><td><a href=\"#trainee-%zu\">", n + 1);
-        put_html(f, c->lanes[i].operator_id);
+        ms_put_html(f, c->lanes[i].operator_id);
         fprintf(f, "</a></td><td class=\"n\">%zu</td>", t.lanes);
         if (s)
             snprintf(buf, sizeof buf, _("%.0f of %zu"), t.found,
@@ -420,7 +393,7 @@ static void summary_table(FILE *f, const ms_course *c)
              "Coverage and time over the speed limit of a trainee are the "
              "mean over their lanes."), 100 * COVERAGE_MIN,
              100 * OVER_SPEED_MAX);
-    put_html(f, legend);
+    ms_put_html(f, legend);
     fputs("</p></section>\n", f);
 }
 
@@ -454,31 +427,31 @@ int ms_course_write_html(const char *path, const ms_course *c)
     if (!f)
         return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
     fputs("<!doctype html>\n<html lang=\"", f);
-    put_html(f, ms_lang());
+    ms_put_html(f, ms_lang());
     /* links to the lane pages only; no script, no network, no image */
     fputs("\"><head><meta charset=\"utf-8\">\n<meta "
           "http-equiv=\"Content-Security-Policy\" content=\"default-src "
           "'none'; img-src 'self' file:; style-src 'unsafe-inline'\">\n"
           "<meta name=\"viewport\" content=\"width=device-width\">\n<title>",
           f);
-    put_html(f, ms_course_label(MS_CL_PAGE_TITLE));
+    ms_put_html(f, ms_course_label(MS_CL_PAGE_TITLE));
     fprintf(f, "</title>\n<style>%s</style></head><body>\n<h1>", STYLE);
-    put_html(f, ms_course_label(MS_CL_PAGE_TITLE));
+    ms_put_html(f, ms_course_label(MS_CL_PAGE_TITLE));
     fputs("</h1>\n", f);
     summary_table(f, c);
     fputs("<p class=\"note\">", f);
-    put_html(f, ms_course_label(MS_CL_INTRO));
+    ms_put_html(f, ms_course_label(MS_CL_INTRO));
     fputs("</p>\n", f);
     size_t n = 0;
     for (size_t i = 0; i < c->n; n++) {
         size_t e = trainee_end(c, i);
         totals t = {0};
         fprintf(f, "<section class=\"trainee\" id=\"trainee-%zu\"><h2>", n + 1);
-        put_html(f, ms_course_label(MS_CL_TRAINEE));
+        ms_put_html(f, ms_course_label(MS_CL_TRAINEE));
         fputs(": ", f);
-        put_html(f, c->lanes[i].operator_id);
+        ms_put_html(f, c->lanes[i].operator_id);
         fputs(" (", f);
-        put_html(f, ms_course_label(MS_CL_LANES));
+        ms_put_html(f, ms_course_label(MS_CL_LANES));
         fprintf(f, ": %zu)</h2>\n<table class=\"lanes\">\n", e - i);
         header_row(f);
         for (size_t k = i; k < e; k++) {
@@ -490,16 +463,10 @@ int ms_course_write_html(const char *path, const ms_course *c)
         i = e;
     }
     fputs("<p>", f);
-    put_html(f, ms_course_label(MS_CL_FILES));
+    ms_put_html(f, ms_course_label(MS_CL_FILES));
     fputs(": <a href=\"course.csv\">course.csv</a>, <a href=\"course.json\">"
           "course.json</a></p>\n", f);
     fprintf(f, "<p class=\"note\">minescan %s</p>\n</body></html>\n",
             MINESCAN_VERSION);
-    if (fclose(f)) {
-        free(text);
-        return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
-    }
-    int rc = ms_write_text_atomic(path, text, len);
-    free(text);
-    return rc;
+    return ms_memstream_write_atomic(path, f, &text, &len);
 }

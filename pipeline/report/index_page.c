@@ -8,33 +8,12 @@
 #include <string.h>
 
 #include "core/files.h"
+#include "report/report_text.h"
 #include "core/i18n.h"
 #include "minescan/error.h"
 #include "minescan/version.h"
 
-/* Text with the characters HTML gives a meaning escaped: everything that
- * comes from a file (ids, titles, labels, paths) and the translations. */
-static void put_html(FILE *f, const char *s)
-{
-    for (; s && *s; s++)
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-}
-
 static int has_text(const char *s) { return s && *s; }
-
-/* A number from score.json, NaN when absent. */
-static double jnum(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
 
 static int written(const ms_outdir *o, const char *name)
 {
@@ -45,9 +24,9 @@ static int written(const ms_outdir *o, const char *name)
 static void row(FILE *f, const char *label, const char *value)
 {
     fputs("<tr><th>", f);
-    put_html(f, label);
+    ms_put_html(f, label);
     fputs("</th><td>", f);
-    put_html(f, value);
+    ms_put_html(f, value);
     fputs("</td></tr>\n", f);
 }
 
@@ -105,9 +84,10 @@ static void answer_table(FILE *f, const ms_detection *det,
         size_t n_mines = det->score.n_mines;
         snprintf(buf, sizeof buf, "%zu", n_mines);
         row(f, _("Mines in the lane"), buf);
-        double found = jnum(marks, "found"), missed = jnum(marks, "missed");
-        double fm = jnum(marks, "false_marks");
-        double fm_m2 = jnum(marks, "false_marks_per_m2");
+        double found = ms_json_number(marks, "found");
+        double missed = ms_json_number(marks, "missed");
+        double fm = ms_json_number(marks, "false_marks");
+        double fm_m2 = ms_json_number(marks, "false_marks_per_m2");
         if (isnan(found) && ev && ev->from_marks) {
             /* the run did not score the marks: the panels' counts */
             found = (double)count_kind(ev, MS_EVIDENCE_MINE);
@@ -137,27 +117,28 @@ static void answer_table(FILE *f, const ms_detection *det,
                      det->score.n_false_alarms, det->score.far);
         row(f, _("Mines found by the detector"), buf);
     }
-    double cov = jnum(sweep, "coverage_fraction");
+    double cov = ms_json_number(sweep, "coverage_fraction");
     if (isnan(cov)) {
         row(f, _("Coverage"), _("not measured in this run"));
     } else {
         snprintf(buf, sizeof buf, _("%.0f %% of the lane; gaps %.2f m² "
                  "(sensor footprint %.2f m)"), 100 * cov,
-                 jnum(sweep, "gap_area_m2"), jnum(sweep, "footprint_m"));
+                 ms_json_number(sweep, "gap_area_m2"),
+                 ms_json_number(sweep, "footprint_m"));
         row(f, _("Coverage"), buf);
     }
-    double v50 = jnum(sweep, "speed_median_m_per_s");
+    double v50 = ms_json_number(sweep, "speed_median_m_per_s");
     if (isnan(v50)) {
         row(f, _("Sweep speed"), _("not measured in this run"));
     } else {
         snprintf(buf, sizeof buf, _("median %.2f m/s, 95th percentile %.2f "
                  "m/s; %.0f %% of the track over %.2f m/s"), v50,
-                 jnum(sweep, "speed_p95_m_per_s"),
-                 100 * jnum(sweep, "fraction_over_limit"),
-                 jnum(sweep, "speed_limit_m_per_s"));
+                 ms_json_number(sweep, "speed_p95_m_per_s"),
+                 100 * ms_json_number(sweep, "fraction_over_limit"),
+                 ms_json_number(sweep, "speed_limit_m_per_s"));
         row(f, _("Sweep speed"), buf);
     }
-    double h50 = jnum(sweep, "height_median_m");
+    double h50 = ms_json_number(sweep, "height_median_m");
     if (!isnan(h50)) {
         snprintf(buf, sizeof buf, _("median %.2f m"), h50);
         row(f, _("Sensor height"), buf);
@@ -169,11 +150,11 @@ static void image(FILE *f, const char *file, const char *alt,
                   const char *caption)
 {
     fprintf(f, "<figure><a href=\"%s\"><img src=\"%s\" alt=\"", file, file);
-    put_html(f, alt);
+    ms_put_html(f, alt);
     fputs("\"></a>", f);
     if (caption) {
         fputs("<figcaption>", f);
-        put_html(f, caption);
+        ms_put_html(f, caption);
         fputs("</figcaption>", f);
     }
     fputs("</figure>\n", f);
@@ -182,21 +163,21 @@ static void image(FILE *f, const char *file, const char *alt,
 static void evidence_section(FILE *f, const ms_evidence *ev)
 {
     fputs("<section class=\"evidence\"><h2>", f);
-    put_html(f, _("Evidence at each target"));
+    ms_put_html(f, _("Evidence at each target"));
     fputs("</h2>\n<p class=\"note\">", f);
-    put_html(f, _("For every mine, missed mine and false mark: the map "
+    ms_put_html(f, _("For every mine, missed mine and false mark: the map "
                   "around it, the radar traces of the sweep that passed "
                   "closest and the metal detector along that sweep (the "
                   "dashed line is where the sweep came closest)."));
     if (ev && !ev->from_marks && ev->n) {
         fputs(" ", f);
-        put_html(f, _("The recording has no marks: found and missed are the "
+        ms_put_html(f, _("The recording has no marks: found and missed are the "
                       "detector's."));
     }
     fputs("</p>\n", f);
     if (!ev || !ev->n) {
         fputs("<p>", f);
-        put_html(f, _("No targets: the recording has no mines and no "
+        ms_put_html(f, _("No targets: the recording has no mines and no "
                       "marks."));
         fputs("</p>\n", f);
     }
@@ -222,7 +203,7 @@ static void evidence_section(FILE *f, const ms_evidence *ev)
         snprintf(buf, sizeof buf, _("%zu more targets not shown."),
                  ev->n_left_out);
         fputs("<p>", f);
-        put_html(f, buf);
+        ms_put_html(f, buf);
         fputs("</p>\n", f);
     }
     fputs("</section>\n", f);
@@ -257,15 +238,15 @@ int ms_index_write(ms_outdir *o, const char *input, const char *recipe_name,
           "default-src 'none'; img-src 'self' file:; style-src "
           "'unsafe-inline'\">\n<meta name=\"viewport\" "
           "content=\"width=device-width\">\n<title>", f);
-    put_html(f, heading);
+    ms_put_html(f, heading);
     fprintf(f, "</title>\n<style>%s</style></head><body>\n<h1>", STYLE);
-    put_html(f, heading);
+    ms_put_html(f, heading);
     fputs("</h1>\n", f);
     answer_table(f, det, rec, marks, sweep, ev);
 
     if (written(o, "heatmap.png")) {
         fputs("<section class=\"map\"><h2>", f);
-        put_html(f, _("Anomaly map with the truth, the marks and the "
+        ms_put_html(f, _("Anomaly map with the truth, the marks and the "
                       "alarms"));
         fputs("</h2>\n", f);
         char legend[1200];
@@ -278,7 +259,7 @@ int ms_index_write(ms_outdir *o, const char *input, const char *recipe_name,
     }
     if (written(o, "sweep.png")) {
         fputs("<section class=\"sweep\"><h2>", f);
-        put_html(f, _("Sweep: gaps and speed"));
+        ms_put_html(f, _("Sweep: gaps and speed"));
         fputs("</h2>\n", f);
         image(f, "sweep.png", _("Sweep: gaps and speed"),
               _("The recorded track, painted as wide as the sensor's "
@@ -289,15 +270,15 @@ int ms_index_write(ms_outdir *o, const char *input, const char *recipe_name,
     evidence_section(f, ev);
 
     fputs("<section class=\"technical\"><h2>", f);
-    put_html(f, _("Technical images and files"));
+    ms_put_html(f, _("Technical images and files"));
     fputs("</h2>\n<p class=\"note\">minescan " MINESCAN_VERSION ", ", f);
-    put_html(f, _("input"));
+    ms_put_html(f, _("input"));
     fputs(": <code>", f);
-    put_html(f, input);
+    ms_put_html(f, input);
     fputs("</code>, ", f);
-    put_html(f, _("recipe"));
+    ms_put_html(f, _("recipe"));
     fputs(": <code>", f);
-    put_html(f, recipe_name);
+    ms_put_html(f, recipe_name);
     fputs("</code></p>\n", f);
     static const char *const tech[] = {"coverage.png", "roc.png",
                                        "bscan.png"};
@@ -310,7 +291,7 @@ int ms_index_write(ms_outdir *o, const char *input, const char *recipe_name,
         if (!strncmp(o->written[i], "slice_", 6)) {
             if (!slices++) {
                 fputs("<h2>", f);
-                put_html(f, _("Depth slices (migrated radar)"));
+                ms_put_html(f, _("Depth slices (migrated radar)"));
                 fputs("</h2>\n<p>", f);
             }
             fprintf(f, "<a href=\"%s\"><img src=\"%s\" alt=\"%s\" "

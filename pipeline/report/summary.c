@@ -1,6 +1,7 @@
 /* summary.json: see summary.h. */
 #include "core/i18n.h"
 #include "report/summary.h"
+#include "report/report_text.h"
 
 #include "core/files.h"
 
@@ -199,14 +200,5 @@ int ms_summary_write(const char *path, const ms_summary_input *in)
                                     ": ", reps[i].warning));
     json_object_set_new(root, "warnings", warnings);
 
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                      JSON_REAL_PRECISION(9));
-    json_decref(root);
-    if (!text)
-        return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
-    size_t len = strlen(text);
-    text[len] = '\0';
-    int rc = ms_write_text_atomic(path, text, len);
-    free(text);
-    return rc;
+    return ms_json_write_atomic(path, root);
 }

@@ -139,14 +139,10 @@ int ms_dt1_parse(const char *name, const char *hd, size_t hd_len,
     size_t n = (size_t)v.n_traces;
     size_t trailing = dt1_len - n * trace_bytes;
 
-    ms_recording *rec = ms_recording_new();
-    ms_gpr *g = rec ? ms_gpr_new(n, npts) : NULL;
-    if (!g) {
-        ms_recording_free(rec);
-        return ms_fail(MS_ERR_NOMEM, "%s: out of memory for %zu traces of "
-                       "%zu points", name, n, npts);
-    }
-    rec->gpr = g;
+    ms_recording *rec = ms_import_gpr_recording(name, n, npts, "points");
+    if (!rec)
+        return MS_ERR_NOMEM;
+    ms_gpr *g = rec->gpr;
     double pmin = INFINITY, pmax = -INFINITY;
     for (size_t t = 0; t < n; t++) {
         const uint8_t *th = dt1 + t * trace_bytes;

@@ -87,14 +87,8 @@ static size_t dzg_positions(const char *dzg, size_t len, size_t n_scans,
     double cur_scan = -1;
     const char *p = dzg, *end = dzg + len;
     while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        size_t ll = eol ? (size_t)(eol - p) : (size_t)(end - p);
         char line[256];
-        if (ll >= sizeof line)
-            ll = sizeof line - 1;
-        memcpy(line, p, ll);
-        line[ll] = 0;
-        p = eol ? eol + 1 : end;
+        p = ms_sidecar_line(p, end, line, sizeof line);
         if (strncmp(line, "$GSSIS,", 7) == 0) {
             cur_scan = strtod(line + 7, NULL);
         } else if (strncmp(line, "$GPGGA,", 7) == 0 ||
@@ -120,20 +114,8 @@ static size_t dzg_positions(const char *dzg, size_t len, size_t n_scans,
                 la = -la;
             if (f[5][0] == 'W')
                 lo = -lo;
-            if (n == cap) {
-                cap = cap ? 2 * cap : 64;
-                double *a = realloc(scan, cap * sizeof *a);
-                if (a)
-                    scan = a;
-                double *b = realloc(lat, cap * sizeof *b);
-                if (b)
-                    lat = b;
-                double *c = realloc(lon, cap * sizeof *c);
-                if (c)
-                    lon = c;
-                if (!a || !b || !c)
-                    break;
-            }
+            if (ms_grow_rows(n, &cap, (double **[]){&scan, &lat, &lon}, 3))
+                break;
             if (n && cur_scan <= scan[n - 1])
                 continue; /* scans must go forward */
             scan[n] = cur_scan;
@@ -244,17 +226,8 @@ static size_t dzx_positions(const char *dzx, size_t len, size_t n_scans,
             continue;
         if (n && scan <= at[n - 1])
             continue; /* scans must go forward */
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            double *na = realloc(at, cap * sizeof *na);
-            if (na)
-                at = na;
-            double *nd = realloc(dist, cap * sizeof *nd);
-            if (nd)
-                dist = nd;
-            if (!na || !nd)
-                break;
-        }
+        if (ms_grow_rows(n, &cap, (double **[]){&at, &dist}, 2))
+            break;
         at[n] = scan;
         dist[n] = d;
         n++;

@@ -152,6 +152,20 @@ int ms_track_positions(const double *at, const double *lat,
                        const double *lon, size_t n_fixes, size_t n_traces,
                        double *x);
 
+/* A new recording holding an n x ns radar line, or NULL after "NAME: out
+ * of memory for N traces of NS UNIT" (UNIT: "samples", "points"). */
+ms_recording *ms_import_gpr_recording(const char *name, size_t n, size_t ns,
+                                      const char *unit);
+/* Sidecar text (.DZG, .cor) line by line: the line at `p` (before `end`)
+ * copied into `line` (cut at cap - 1 bytes, NUL-terminated); returns
+ * where the next line starts. */
+const char *ms_sidecar_line(const char *p, const char *end, char *line,
+                            size_t cap);
+/* Room for one more row in k parallel arrays of doubles holding n rows
+ * in *cap (the capacity doubles, 64 at first). 0, or -1 when out of
+ * memory (every array is then still valid, to be freed). */
+int ms_grow_rows(size_t n, size_t *cap, double **cols[], size_t k);
+
 /* Non-finite float samples (NaN, Inf: dropped data) become missing: 0 in
  * data, 0 in valid (allocated on the first one). Returns how many. */
 size_t ms_import_mark_missing(ms_gpr *g);

@@ -510,6 +510,52 @@ int ms_import_write(const char *path, const char *input, const ms_import *im)
     return 0;
 }
 
+ms_recording *ms_import_gpr_recording(const char *name, size_t n, size_t ns,
+                                      const char *unit)
+{
+    ms_recording *rec = ms_recording_new();
+    ms_gpr *g = rec ? ms_gpr_new(n, ns) : NULL;
+    if (!g) {
+        ms_recording_free(rec);
+        ms_fail(MS_ERR_NOMEM, "%s: out of memory for %zu traces of %zu %s",
+                name, n, ns, unit);
+        return NULL;
+    }
+    rec->gpr = g;
+    return rec;
+}
+
+const char *ms_sidecar_line(const char *p, const char *end, char *line,
+                            size_t cap)
+{
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    size_t ll = eol ? (size_t)(eol - p) : (size_t)(end - p);
+    if (ll >= cap)
+        ll = cap - 1;
+    memcpy(line, p, ll);
+    line[ll] = 0;
+    return eol ? eol + 1 : end;
+}
+
+int ms_grow_rows(size_t n, size_t *cap, double **cols[], size_t k)
+{
+    if (n < *cap)
+        return 0;
+    size_t want = *cap ? 2 * *cap : 64;
+    int ok = 1;
+    for (size_t i = 0; i < k; i++) {
+        double *a = realloc(*cols[i], want * sizeof *a);
+        if (a)
+            *cols[i] = a;
+        else
+            ok = 0;
+    }
+    if (!ok)
+        return -1;
+    *cap = want;
+    return 0;
+}
+
 int ms_track_positions(const double *at, const double *lat,
                        const double *lon, size_t n, size_t n_traces,
                        double *x)

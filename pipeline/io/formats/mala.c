@@ -42,14 +42,8 @@ static size_t cor_positions(const char *cor, size_t len, size_t n_traces,
     double *at = NULL, *lat = NULL, *lon = NULL;
     const char *p = cor, *end = cor + len;
     while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        size_t ll = eol ? (size_t)(eol - p) : (size_t)(end - p);
         char line[256];
-        if (ll >= sizeof line)
-            ll = sizeof line - 1;
-        memcpy(line, p, ll);
-        line[ll] = 0;
-        p = eol ? eol + 1 : end;
+        p = ms_sidecar_line(p, end, line, sizeof line);
         char *tok[7], *save = NULL;
         int k = 0;
         for (char *s = strtok_r(line, " \t\r", &save); s && k < 7;
@@ -68,20 +62,8 @@ static size_t cor_positions(const char *cor, size_t len, size_t n_traces,
             continue;
         if (n && tr - 1 <= at[n - 1])
             continue; /* traces must go forward */
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            double *a = realloc(at, cap * sizeof *a);
-            if (a)
-                at = a;
-            double *b = realloc(lat, cap * sizeof *b);
-            if (b)
-                lat = b;
-            double *c = realloc(lon, cap * sizeof *c);
-            if (c)
-                lon = c;
-            if (!a || !b || !c)
-                break;
-        }
+        if (ms_grow_rows(n, &cap, (double **[]){&at, &lat, &lon}, 3))
+            break;
         at[n] = tr - 1;
         lat[n] = ns == 'S' ? -la : la;
         lon[n] = ew == 'W' ? -lo : lo;
@@ -162,14 +144,10 @@ int ms_mala_parse_cor(const char *name, const char *rad, size_t rad_len,
                        name, last, n);
     /* no distance calibration: --dx, else the .cor GPS track */
     size_t fixes = 0;
-    ms_recording *rec = ms_recording_new();
-    ms_gpr *g = rec ? ms_gpr_new(n, ns) : NULL;
-    if (!g) {
-        ms_recording_free(rec);
-        return ms_fail(MS_ERR_NOMEM, "%s: out of memory for %zu traces of "
-                       "%zu samples", name, n, ns);
-    }
-    rec->gpr = g;
+    ms_recording *rec = ms_import_gpr_recording(name, n, ns, "samples");
+    if (!rec)
+        return MS_ERR_NOMEM;
+    ms_gpr *g = rec->gpr;
     if (!(dist > 0) && !(opt.dx_m > 0) && cor)
         fixes = cor_positions(cor, cor_len, n, g->x);
     if (!(dist >= 0) && !(opt.dx_m > 0) && !fixes) {
