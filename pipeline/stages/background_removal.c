@@ -6,9 +6,10 @@
  *
  * The window is a distance along the track (window_m), turned into traces
  * with the recording's trace spacing (the median step between positions),
- * so that it covers the same ground at 3 mm and at 2 cm per trace. The old
- * window_traces counts traces: set away from its default it is used as
- * before (old recipes); both away from their defaults is refused. Without
+ * so that it covers the same ground at 3 mm and at 2 cm per trace; the
+ * built-in recipes give it. window_m 0 (its default, so that an older
+ * recipe means what it meant) counts traces with window_traces; a
+ * window_m with window_traces away from its default is refused. Without
  * positions (spacing unknown) the trace count is used.
  *
  * The running mean over rows below is shared with emi_detrend (the same
@@ -25,34 +26,31 @@ typedef struct background_removal_params {
 } background_removal_params;
 MS_STAGE_PARAMS(background_removal_params);
 
-/* The defaults: 0.75 m is what 51 traces cover at 1.5 cm (0.68-0.7 m on
- * the simulator's hand-held lanes, 1.34-1.38 cm median step; 0.7 m moves
- * a peak of test_lines' 1.5 cm line 6 cm off its target). */
+/* window_traces' default; window_m 0 means "count traces" */
 #define DEF_TRACES 51
-#define DEF_WINDOW_M 0.75
 
 static const ms_param_decl params[] = {
     {"window_traces", MS_PARAM_INT, MS_PARAM_AT(background_removal_params, window_traces), DEF_TRACES, 1, 2001, "traces",
-     "old: number of neighbouring traces in the mean (centred, odd); used "
-     "instead of window_m when set away from its default"},
-    {"window_m", MS_PARAM_FLOAT, MS_PARAM_AT(background_removal_params, window_m), DEF_WINDOW_M, 0.001, 1000.0, "m",
+     "number of neighbouring traces in the mean (centred, odd), where "
+     "window_m is 0"},
+    {"window_m", MS_PARAM_FLOAT, MS_PARAM_AT(background_removal_params, window_m), 0.0, 0.0, 1000.0, "m",
      "length of track in the mean (centred), turned into traces with the "
-     "recording's trace spacing"},
+     "recording's trace spacing; 0: window_traces counts traces"},
 };
 
-/* Whether the old trace count is the window. */
+/* Whether the trace count is the window. */
 static int traces_given(const background_removal_params *p)
 {
-    return p->window_traces != DEF_TRACES;
+    return !(p->window_m > 0.0);
 }
 
 static int check(const ms_params *values)
 {
     const background_removal_params *p =
         MS_P_OF(values, background_removal_params);
-    /* the effective recipe writes every parameter: one at its default
-     * reads as "not given" */
-    if (traces_given(p) && p->window_m != DEF_WINDOW_M)
+    /* the effective recipe writes every parameter: window_traces at its
+     * default reads as "not given" */
+    if (!traces_given(p) && p->window_traces != DEF_TRACES)
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "give either window_m (metres along the track) or "
                        "the old window_traces (%d), not both",
