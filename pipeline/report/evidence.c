@@ -9,6 +9,7 @@
 
 #include "core/i18n.h"
 #include "minescan/error.h"
+#include "minescan/operator.h"
 #include "minescan/render.h"
 
 #define CROP_HALF_M 0.4   /* the map crop: 0.8 m square around the point */
@@ -81,43 +82,26 @@ static int items_from_score(const ms_outdir *o, ms_evidence *ev)
     return 1;
 }
 
-/* The recording's marks with the alarms' rules (evidence.h). */
+/* The recording's marks, scored as score.json scores them
+ * (ms_marks_score_compute: the alarms' rules), where score.json has no
+ * marks items. The area only scales false marks per m2, unused here. */
 static int items_from_marks(const ms_recording *rec, double halo_m,
                             ms_evidence *ev)
 {
-    const ms_truth *t = rec->truth;
-    const ms_marks *m = rec->marks;
-    unsigned char *found = calloc(t->n ? t->n : 1, 1);
-    unsigned char *hit = calloc(m->n ? m->n : 1, 1);
-    if (!found || !hit) {
-        free(found);
-        free(hit);
-        return ms_fail(MS_ERR_NOMEM, "out of memory scoring the marks");
+    ms_marks_score sc;
+    int rc = ms_marks_score_compute(rec->truth, rec->marks, 1.0, halo_m, &sc);
+    for (size_t i = 0; !rc && i < sc.n_items; i++) {
+        const ms_mark_item *it = &sc.items[i];
+        add_item(ev,
+                 it->kind == MS_MARK_FOUND    ? MS_EVIDENCE_MINE
+                 : it->kind == MS_MARK_MISSED ? MS_EVIDENCE_MISSED
+                                              : MS_EVIDENCE_FALSE_MARK,
+                 it->x, it->y, it->type);
     }
-    for (size_t k = 0; k < m->n; k++) {
-        size_t best = t->n;
-        double bd = INFINITY;
-        for (size_t i = 0; i < t->n; i++) {
-            double d = hypot(t->x[i] - m->x[k], t->y[i] - m->y[k]);
-            if (t->is_mine[i] && !found[i] && d <= halo_m + 1e-9 && d < bd) {
-                bd = d;
-                best = i;
-            }
-        }
-        if (best < t->n)
-            found[best] = hit[k] = 1;
-    }
-    for (size_t i = 0; i < t->n; i++)
-        if (t->is_mine[i])
-            add_item(ev, found[i] ? MS_EVIDENCE_MINE : MS_EVIDENCE_MISSED,
-                     t->x[i], t->y[i], t->label ? t->label[i] : NULL);
-    for (size_t k = 0; k < m->n; k++)
-        if (!hit[k])
-            add_item(ev, MS_EVIDENCE_FALSE_MARK, m->x[k], m->y[k], NULL);
-    free(found);
-    free(hit);
-    ev->from_marks = 1;
-    return 0;
+    ms_marks_score_free(&sc);
+    if (!rc)
+        ev->from_marks = 1;
+    return rc;
 }
 
 /* The readings of the sweep that passed closest to (px, py): from the

@@ -1,7 +1,7 @@
 /* The main job on one recording: see process.h. */
-#include "core/i18n.h"
 #include "runner/process.h"
 #include "core/clock.h"
+#include "core/i18n.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -318,10 +318,8 @@ static int detect_and_score(job *j, const ms_map_view *final)
         rc = write_score_json(j, &line, swath, area);
     if (rc || !j->det.scored)
         return rc;
-    {
-        out_path(j, "roc.csv", path, sizeof path);
-        rc = ms_roc_write_csv(path, &j->det.roc);
-    }
+    out_path(j, "roc.csv", path, sizeof path);
+    rc = ms_roc_write_csv(path, &j->det.roc);
     if (!rc) {
         add_output(j, "roc.csv");
         out_path(j, "roc.png", path, sizeof path);
