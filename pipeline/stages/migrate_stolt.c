@@ -20,10 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VKFFT_BACKEND 3
-#include <vkFFT.h>
-
 #include "minescan/error.h"
+#include "stages/fft_ref.h"
 #include "stages/stage.h"
 
 #define STOLT_PI 3.14159265358979323846
@@ -48,16 +46,6 @@ typedef struct stolt_plan {
     size_t nxp, ntp; /* padded sizes (powers of two) */
 } stolt_plan;
 
-/* At least 16: VkFFT 1.2.x corrupts the heap planning a 2-point axis
- * (seen with a single trace on PoCL). */
-static size_t pow2_at_least(size_t n)
-{
-    size_t p = 16;
-    while (p < n)
-        p *= 2;
-    return p;
-}
-
 static stolt_plan plan_of(const ms_stage_ctx *ctx)
 {
     const migrate_stolt_params *p = MS_P(ctx, migrate_stolt_params);
@@ -67,8 +55,8 @@ static stolt_plan plan_of(const ms_stage_ctx *ctx)
     double first = (p->surface_ns * 1e-9 + ctx->env->time_zero_s) /
                    ctx->env->dt_s;
     s.s0 = first <= 0 ? 0 : first >= (double)s.ns ? s.ns : (size_t)ceil(first - 1e-9);
-    s.nxp = pow2_at_least(2 * s.n);
-    s.ntp = pow2_at_least(2 * (s.ns - s.s0));
+    s.nxp = ms_fft_size(2 * s.n);
+    s.ntp = ms_fft_size(2 * (s.ns - s.s0));
     return s;
 }
 
@@ -149,44 +137,14 @@ static void build_map(const ms_stage_ctx *ctx, const stolt_plan *s,
     }
 }
 
-/* In-place radix-2 FFT of n (a power of two) complex values with stride
- * `step` (re, im interleaved); sign -1 forward, +1 inverse (unscaled). */
-static void fft(double *z, size_t n, size_t step, int sign)
-{
-    for (size_t i = 1, j = 0; i < n; i++) {
-        size_t bit = n >> 1;
-        for (; j & bit; bit >>= 1)
-            j ^= bit;
-        j ^= bit;
-        if (i < j)
-            for (int c = 0; c < 2; c++) {
-                double t = z[2 * i * step + c];
-                z[2 * i * step + c] = z[2 * j * step + c];
-                z[2 * j * step + c] = t;
-            }
-    }
-    for (size_t len = 2; len <= n; len <<= 1) {
-        double ang = sign * 2.0 * STOLT_PI / (double)len;
-        for (size_t i = 0; i < n; i += len)
-            for (size_t k = 0; k < len / 2; k++) {
-                double wr = cos(ang * (double)k), wi = sin(ang * (double)k);
-                double *a = z + 2 * (i + k) * step;
-                double *b = z + 2 * (i + k + len / 2) * step;
-                double br = b[0] * wr - b[1] * wi, bi = b[0] * wi + b[1] * wr;
-                b[0] = a[0] - br;
-                b[1] = a[1] - bi;
-                a[0] += br;
-                a[1] += bi;
-            }
-    }
-}
-
-static void fft2(double *z, const stolt_plan *s, int sign)
+/* The 2-D transform: along time in each padded trace, then along x. */
+static void fft2(double *z, const stolt_plan *s, const ms_fft_plan *pt,
+                 const ms_fft_plan *px, int sign)
 {
     for (size_t a = 0; a < s->nxp; a++)
-        fft(z + 2 * a * s->ntp, s->ntp, 1, sign);
+        ms_fft_run(pt, z + 2 * a * s->ntp, 1, sign);
     for (size_t q = 0; q < s->ntp; q++)
-        fft(z + 2 * q, s->nxp, s->ntp, sign);
+        ms_fft_run(px, z + 2 * q, s->ntp, sign);
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
@@ -200,18 +158,22 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     double *a = calloc(2 * total, sizeof *a), *b = malloc(2 * total * sizeof *b);
     int *i0 = malloc(total * sizeof *i0), *i1 = malloc(total * sizeof *i1);
     float *w0 = malloc(total * sizeof *w0), *w1 = malloc(total * sizeof *w1);
+    ms_fft_plan pt = {0}, px = {0};
     int rc = 0;
     if (!a || !b || !i0 || !i1 || !w0 || !w1) {
         rc = ms_fail(MS_ERR_NOMEM, "migrate_stolt: out of memory for a %zu x "
                      "%zu transform", s.nxp, s.ntp);
         goto done;
     }
+    if ((rc = ms_fft_plan_make(&pt, s.ntp)) ||
+        (rc = ms_fft_plan_make(&px, s.nxp)))
+        goto done;
     build_map(ctx, &s, spacing(in[2], s.n), i0, i1, w0, w1);
     for (size_t i = 0; i < s.n; i++)
         for (size_t j = s.s0; j < s.ns; j++)
             a[2 * (i * s.ntp + j - s.s0)] =
                 (double)in[0][i * s.ns + j] * in[1][i * s.ns + j];
-    fft2(a, &s, -1);
+    fft2(a, &s, &pt, &px, -1);
     for (size_t e = 0; e < total; e++) {
         b[2 * e] = b[2 * e + 1] = 0.0;
         if (i0[e] < 0)
@@ -220,12 +182,14 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
         b[2 * e + 1] = w0[e] * a[2 * (size_t)i0[e] + 1] +
                        w1[e] * a[2 * (size_t)i1[e] + 1];
     }
-    fft2(b, &s, 1);
+    fft2(b, &s, &pt, &px, 1);
     for (size_t i = 0; i < s.n; i++)
         for (size_t j = s.s0; j < s.ns; j++)
             out[0][i * s.ns + j] =
                 (float)(b[2 * (i * s.ntp + j - s.s0)] / (double)total);
 done:
+    ms_fft_plan_free(&pt);
+    ms_fft_plan_free(&px);
     free(a);
     free(b);
     free(i0);
@@ -233,39 +197,6 @@ done:
     free(w0);
     free(w1);
     return rc;
-}
-
-/* A VkFFT plan for the padded plane, in place on `buf`. */
-static int vkfft_run(ms_cl *cl, const stolt_plan *s, cl_mem buf, int inverse)
-{
-    cl_command_queue queue = ms_cl_queue(cl);
-    cl_context context = ms_cl_context(cl);
-    cl_device_id device;
-    if (clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof device, &device,
-                              NULL) != CL_SUCCESS)
-        return ms_fail(MS_ERR_OPENCL, "migrate_stolt: no device for VkFFT");
-    VkFFTConfiguration conf = {0};
-    VkFFTApplication app = {0};
-    uint64_t bytes = (uint64_t)s->nxp * s->ntp * 2 * sizeof(float);
-    conf.FFTdim = 2;
-    conf.size[0] = s->ntp;
-    conf.size[1] = s->nxp;
-    conf.device = &device;
-    conf.context = &context;
-    conf.buffer = &buf;
-    conf.bufferSize = &bytes;
-    VkFFTResult r = initializeVkFFT(&app, conf);
-    if (r == VKFFT_SUCCESS) {
-        VkFFTLaunchParams launch = {0};
-        launch.commandQueue = &queue;
-        launch.buffer = &buf;
-        r = VkFFTAppend(&app, inverse ? 1 : -1, &launch);
-    }
-    deleteVkFFT(&app);
-    if (r != VKFFT_SUCCESS)
-        return ms_fail(MS_ERR_OPENCL, "migrate_stolt: VkFFT failed (%d)",
-                       (int)r);
-    return 0;
 }
 
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
@@ -316,7 +247,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     size_t g2[2] = {s.ntp, s.nxp};
     if ((rc = ms_cl_launch(cl, "migrate_stolt", "stolt_pack", 2, g2, NULL,
                            pack, 7)) ||
-        (rc = vkfft_run(cl, &s, a, 0)))
+        (rc = ms_vkfft_2d(cl, a, s.ntp, s.nxp, 0, "migrate_stolt")))
         return rc;
     ms_cl_arg map[] = {MS_CL_MEM(a),    MS_CL_MEM(b),    MS_CL_MEM(d_i0),
                        MS_CL_MEM(d_i1), MS_CL_MEM(d_w0), MS_CL_MEM(d_w1),
@@ -324,7 +255,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     size_t g1[1] = {total};
     if ((rc = ms_cl_launch(cl, "migrate_stolt", "stolt_map", 1, g1, NULL, map,
                            7)) ||
-        (rc = vkfft_run(cl, &s, b, 1)))
+        (rc = ms_vkfft_2d(cl, b, s.ntp, s.nxp, 1, "migrate_stolt")))
         return rc;
     ms_cl_arg unpack[] = {MS_CL_MEM(b),    MS_CL_MEM(in[0]), MS_CL_MEM(out[0]),
                           MS_CL_INT(s.n),  MS_CL_INT(s.ns),  MS_CL_INT(s.s0),

@@ -126,6 +126,48 @@ static void envelope_of_a_sinusoid_is_its_amplitude(void **state)
         assert_float_equal(out[j], 2.5f, 0.1f);
 }
 
+/* A 1 GHz tone in the pass band (500-1500 MHz) comes through; tones at
+ * 100 MHz and 3 GHz, beyond the tapers, do not; the envelope of what comes
+ * through is the tone's amplitude. */
+static void bandpass_keeps_the_band_and_its_envelope(void **state)
+{
+    enum { N = 400 };
+    const double dt = env.dt_s, pi = 3.14159265358979323846;
+    float s[N], m[N], out[N];
+    for (int j = 0; j < N; j++) {
+        double t = j * dt;
+        s[j] = (float)(sin(2 * pi * 1e9 * t) + 3 * sin(2 * pi * 1e8 * t + 0.3) +
+                       2 * sin(2 * pi * 3e9 * t + 1.1));
+        m[j] = 1;
+    }
+    m[7] = 0; /* a missing sample stays zero */
+    ms_shape sh[2] = {{MS_ARRAY_TRACES, {1, N, 1}}, {MS_ARRAY_MASK, {1, N, 1}}};
+    const float *in[2] = {s, m};
+    float *o[1] = {out};
+    const ms_stage_decl *d = ms_stage_find("bandpass");
+    assert_non_null(d);
+    for (int envelope = 0; envelope < 2; envelope++) {
+        ms_stage_ctx ctx = {.decl = d, .env = &env};
+        ms_stage_defaults(d, &ctx.params);
+        /* the recording gives no centre frequency: the default corners
+         * (fractions of it) are refused, clearly */
+        ctx.in[0] = sh[0];
+        ctx.in[1] = sh[1];
+        assert_int_not_equal(d->shape(&ctx), 0);
+        assert_non_null(strstr(ms_error_message(), "centre frequency"));
+        assert_int_equal(ms_param_set_named(d, &ctx.params, "low_mhz", 500), 0);
+        assert_int_equal(ms_param_set_named(d, &ctx.params, "high_mhz", 1500), 0);
+        assert_int_equal(ms_param_set_named(d, &ctx.params, "envelope", envelope), 0);
+        assert_int_equal(d->shape(&ctx), 0);
+        assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+        assert_true(out[7] == 0.0f);
+        for (int j = 100; j < N - 100; j++) {
+            double want = envelope ? 1.0 : sin(2 * pi * 1e9 * j * dt);
+            assert_float_equal(out[j], want, 0.05);
+        }
+    }
+}
+
 static void window_energy_averages_present_samples(void **state)
 {
     /* dt = 0.1 ns; window 0.2..0.5 ns = samples [2, 5) */
@@ -582,6 +624,7 @@ int main(void)
         cmocka_unit_test(background_removal_cancels_identical_traces),
         cmocka_unit_test(background_removal_window_in_metres),
         cmocka_unit_test(envelope_of_a_sinusoid_is_its_amplitude),
+        cmocka_unit_test(bandpass_keeps_the_band_and_its_envelope),
         cmocka_unit_test(window_energy_averages_present_samples),
         cmocka_unit_test(grid_averages_and_counts_hits),
         cmocka_unit_test(grid_matches_brute_force),
