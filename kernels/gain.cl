@@ -21,10 +21,9 @@ __kernel void gain_curve(__global float *restrict curve, int ns, float dt_ns,
     }
 }
 
-/* y = x curve (recomputed where the walk needs it: the output may not
- * hold it, it is another buffer only on this path), the trace's RMS over
- * its present samples, then the running window of y^2. A work-item takes
- * a run of traces. */
+/* y = x curve (recomputed wherever the walk needs it: there is no
+ * per-trace scratch here), the trace's RMS over its present samples, then
+ * the running window of y^2. A work-item takes a run of traces. */
 __kernel void gain_apply(__global const float *restrict s,
                          __global const float *restrict m,
                          __global float *restrict out,
