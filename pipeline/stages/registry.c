@@ -12,13 +12,14 @@ extern const ms_stage_decl ms_stage_migrate_kirchhoff, ms_stage_volume_energy;
 extern const ms_stage_decl ms_stage_cfar, ms_stage_emi_decay,
     ms_stage_dipole_filter, ms_stage_depth_cfar;
 extern const ms_stage_decl ms_stage_migrate_stolt;
-extern const ms_stage_decl ms_stage_bandpass;
+extern const ms_stage_decl ms_stage_bandpass, ms_stage_gain;
 
 const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_dewow,
     &ms_stage_bandpass,
     &ms_stage_ground_align,
     &ms_stage_background_removal,
+    &ms_stage_gain,
     &ms_stage_envelope,
     &ms_stage_window_energy,
     &ms_stage_lms_residual,

@@ -617,6 +617,228 @@ static void running_means_match_brute_force(void **state)
     ms_cl_destroy(cl);
 }
 
+/* ---- gain --------------------------------------------------------------
+ * dt = 0.1 ns and time zero at 0.3 ns (sample 3), so that t counts from
+ * time zero plus t_ref_ns, not from sample 0. */
+static const ms_env gain_env = {.dt_s = 1e-10, .time_zero_s = 3e-10};
+
+/* Run gain on the C path with n key=value pairs on top of the
+ * defaults. */
+static void run_gain(size_t nt, size_t ns, const float *s, const float *m,
+                     float *out, const char *const *keys,
+                     const double *values, int n)
+{
+    const ms_stage_decl *d = ms_stage_find("gain");
+    assert_non_null(d);
+    ms_stage_ctx ctx = {.decl = d, .env = &gain_env};
+    ms_stage_defaults(d, &ctx.params);
+    for (int k = 0; k < n; k++)
+        assert_int_equal(ms_param_set_named(d, &ctx.params, keys[k], values[k]), 0);
+    ctx.in[0] = (ms_shape){MS_ARRAY_TRACES, {nt, ns, 1}};
+    ctx.in[1] = (ms_shape){MS_ARRAY_MASK, {nt, ns, 1}};
+    assert_int_equal(d->shape(&ctx), 0);
+    const float *in[2] = {s, m};
+    float *o[1] = {out};
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+}
+
+static void gain_tpow_of_a_constant_trace_is_the_curve(void **state)
+{
+    enum { N = 200 };
+    float s[N], m[N], out[N];
+    for (int j = 0; j < N; j++) {
+        s[j] = 2.0f;
+        m[j] = 1;
+    }
+    const char *keys[] = {"tpow", "t_ref_ns"};
+    const double values[] = {1.5, 2.0};
+    run_gain(1, N, s, m, out, keys, values, 2);
+    for (int j = 0; j < N; j++) {
+        /* ns after time zero (0.3) and t_ref (2): t^1.5, never below 1 */
+        double t = 0.1 * j - 0.3 - 2.0;
+        double want = 2.0 * (t > 1.0 ? pow(t, 1.5) : 1.0);
+        assert_float_equal(out[j], want, 1e-5 * want);
+    }
+    assert_float_equal(out[N - 1], 2.0 * pow(17.6, 1.5), 1e-3); /* 37 dB */
+}
+
+static void gain_exponential_flattens_an_exponential_decay(void **state)
+{
+    /* exp(-0.5 t) for t ns after t_ref = 1 ns: 0.5 neper/ns is
+     * 20 * 0.5 / ln 10 = 4.34 dB/ns; the trace comes out flat at its
+     * value at t_ref. */
+    enum { N = 100 };
+    float s[N], m[N], out[N];
+    for (int j = 0; j < N; j++) {
+        double t = 0.1 * j - 0.3 - 1.0;
+        s[j] = (float)(t > 0 ? exp(-0.5 * t) : 1.0);
+        m[j] = 1;
+    }
+    const char *keys[] = {"exp_db_per_ns", "t_ref_ns"};
+    const double values[] = {20.0 * 0.5 / log(10.0), 1.0};
+    run_gain(1, N, s, m, out, keys, values, 2);
+    for (int j = 0; j < N; j++)
+        assert_float_equal(out[j], 1.0f, 1e-4);
+    /* untouched it is a decay of e^4.3 = 37 dB */
+    assert_true(s[N - 1] < 0.02f);
+}
+
+static double rms_of(const float *x, int a, int b)
+{
+    double sum = 0;
+    for (int j = a; j < b; j++)
+        sum += (double)x[j] * x[j];
+    return sqrt(sum / (b - a));
+}
+
+static void gain_agc_evens_out_two_levels(void **state)
+{
+    /* 200 samples of a sine at amplitude 1, then 200 at amplitude 100; an
+     * AGC window of 2 ns (21 samples). Away from the step by more than
+     * the window both come out at the trace's RMS. Missing samples stay
+     * 0, and a stretch of them does not raise the gain of their
+     * neighbours. */
+    enum { N = 400 };
+    float s[N], m[N], out[N];
+    for (int j = 0; j < N; j++) {
+        s[j] = (j < N / 2 ? 1.0f : 100.0f) *
+               sinf(2.0f * 3.14159265f * (float)j / 10.0f + 0.3f);
+        m[j] = 1;
+    }
+    for (int j = 60; j < 70; j++) { /* a gap, zeros as the reader gives */
+        s[j] = 0;
+        m[j] = 0;
+    }
+    assert_true(rms_of(s, 220, 380) / rms_of(s, 20, 50) > 90);
+    const char *keys[] = {"agc_window_ns"};
+    const double values[] = {2.0};
+    run_gain(1, N, s, m, out, keys, values, 1);
+    double low = rms_of(out, 20, 50), high = rms_of(out, 220, 380);
+    assert_float_equal(low / high, 1.0, 0.05);
+    /* the level is the trace's RMS (present samples), about 100 / 2 */
+    assert_float_equal(high, 100.0 / 2.0, 3.0);
+    for (int j = 60; j < 70; j++)
+        assert_float_equal(out[j], 0.0f, 0);
+    /* right next to the gap the window holds 11 of 21 samples: were the
+     * gap counted as zeros its RMS would be low by sqrt(11/21) */
+    assert_float_equal(rms_of(out, 70, 80) / high, 1.0, 0.1);
+}
+
+static void gain_cap_holds(void **state)
+{
+    enum { N = 300 };
+    float s[N], m[N], out[N];
+    for (int j = 0; j < N; j++) {
+        s[j] = 1.0f;
+        m[j] = 1;
+    }
+    /* t^3 reaches 29.6^3 = 88 dB by the end: capped at 20 dB */
+    const char *keys[] = {"tpow", "max_gain_db", "agc_window_ns",
+                          "agc_floor"};
+    const double values[] = {3.0, 20.0, 1.0, 0.001};
+    run_gain(1, N, s, m, out, keys, values, 2);
+    for (int j = 0; j < N; j++)
+        assert_true(out[j] <= 10.0f * (1.0f + 1e-6f));
+    assert_float_equal(out[N - 1], 10.0f, 1e-5);
+    assert_float_equal(out[20], 1.7f * 1.7f * 1.7f, 1e-4); /* below it */
+    /* with the AGC too: a trace silent but for one loud stretch; the
+     * silent part's AGC gain (1 / agc_floor = 60 dB) is capped as well */
+    for (int j = 0; j < N; j++)
+        s[j] = j >= 200 && j < 220 ? 50.0f : 0.01f;
+    run_gain(1, N, s, m, out, keys, values, 4);
+    for (int j = 0; j < N; j++)
+        assert_true(fabsf(out[j]) <= 10.0f * fabsf(s[j]) * (1.0f + 1e-6f));
+    assert_float_equal(out[100], 0.01f * 10.0f, 1e-6); /* at the cap */
+}
+
+/* The AGC against its definition, summed afresh for every sample: RMS of
+ * the present samples after the curve over the clamped window, floored,
+ * gain capped, on gappy traces (10 % missing, one trace missing over a
+ * stretch longer than the window, one entirely), short and long windows;
+ * C path and, with a device, the kernel. */
+static void gain_agc_matches_brute_force(void **state)
+{
+    enum { NT = 4, NS = 3000 };
+    static const double windows_ns[] = {2.0, 200.0, 1000.0};
+    float *s = malloc(NT * NS * sizeof *s), *m = malloc(NT * NS * sizeof *m);
+    float *got = malloc(NT * NS * sizeof *got);
+    double *want = malloc(NT * NS * sizeof *want);
+    test_rng r = {4242};
+    for (int i = 0; i < NT; i++)
+        for (int j = 0; j < NS; j++) {
+            int gap = (i == 1 && j >= 700 && j < 2900) || i == 2;
+            m[i * NS + j] = gap || test_rng_uniform(&r) < 0.1 ? 0.0f : 1.0f;
+            /* a level that changes along the trace, as echoes do */
+            double level = j < 1000 ? 1.0 : j < 2000 ? 30.0 : 0.2;
+            s[i * NS + j] = m[i * NS + j] *
+                            (float)(level * (2.0 * test_rng_uniform(&r) - 1.0));
+        }
+    const ms_stage_decl *d = ms_stage_find("gain");
+    ms_cl *cl = test_cl_open();
+    for (size_t w = 0; w < sizeof windows_ns / sizeof windows_ns[0]; w++) {
+        ms_stage_ctx ctx = {.decl = d, .env = &gain_env};
+        ms_stage_defaults(d, &ctx.params);
+        ms_param_set_named(d, &ctx.params, "tpow", 1.0);
+        ms_param_set_named(d, &ctx.params, "t_ref_ns", 5.0);
+        ms_param_set_named(d, &ctx.params, "exp_db_per_ns", 0.05);
+        ms_param_set_named(d, &ctx.params, "agc_window_ns", windows_ns[w]);
+        ms_param_set_named(d, &ctx.params, "agc_floor", 0.05);
+        ms_param_set_named(d, &ctx.params, "max_gain_db", 50.0);
+        long half = lround(windows_ns[w] / 0.1 / 2.0);
+        half = half > NS ? NS : half;
+        double cap = pow(10.0, 50.0 / 20.0);
+        for (int i = 0; i < NT; i++) {
+            double c[NS], total = 0, count = 0;
+            for (int j = 0; j < NS; j++) {
+                double t = 0.1 * j - 0.3 - 5.0;
+                c[j] = fmin((t > 1 ? t : 1) * (t > 0 ? pow(10.0, 0.05 * t / 20) : 1),
+                            cap);
+                double y = m[i * NS + j] * s[i * NS + j] * c[j];
+                total += y * y;
+                count += m[i * NS + j];
+            }
+            double rms = count > 0 ? sqrt(total / count) : 0;
+            for (int j = 0; j < NS; j++) {
+                double sum = 0, n = 0;
+                for (long k = j - half < 0 ? 0 : j - half;
+                     k <= j + half && k < NS; k++) {
+                    double y = m[i * NS + k] * s[i * NS + k] * c[k];
+                    sum += y * y;
+                    n += m[i * NS + k];
+                }
+                double local = n > 0 ? sqrt(sum / n) : 0;
+                double g = rms > 0 ? fmin(c[j] * rms / fmax(local, 0.05 * rms), cap)
+                                   : c[j];
+                want[i * NS + j] = m[i * NS + j] * s[i * NS + j] * g;
+            }
+        }
+        ctx.in[0] = (ms_shape){MS_ARRAY_TRACES, {NT, NS, 1}};
+        ctx.in[1] = (ms_shape){MS_ARRAY_MASK, {NT, NS, 1}};
+        assert_int_equal(d->shape(&ctx), 0);
+        const float *in[2] = {s, m};
+        float *o[1] = {got};
+        for (int path = 0; path < (cl ? 2 : 1); path++) {
+            memset(got, 0xff, NT * NS * sizeof *got);
+            if (path == 0)
+                assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+            else
+                assert_int_equal(ms_stage_exec_opencl(cl, &ctx, in, o), 0);
+            for (int k = 0; k < NT * NS; k++) {
+                double tol = m[k] > 0 ? 1e-5 * fabs(want[k]) + 1e-6 : 0.0;
+                if (!(fabs(got[k] - want[k]) <= tol))
+                    fail_msg("gain %s, window %g ns: element %d is %.9g, the "
+                             "definition gives %.9g", path ? "kernel" : "C",
+                             windows_ns[w], k, got[k], want[k]);
+            }
+        }
+    }
+    ms_cl_destroy(cl);
+    free(s);
+    free(m);
+    free(got);
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,6 +859,11 @@ int main(void)
         cmocka_unit_test(ground_align_moves_the_bounce_to_the_target),
         cmocka_unit_test(ground_align_leaves_flat_ground_alone),
         cmocka_unit_test(running_means_match_brute_force),
+        cmocka_unit_test(gain_tpow_of_a_constant_trace_is_the_curve),
+        cmocka_unit_test(gain_exponential_flattens_an_exponential_decay),
+        cmocka_unit_test(gain_agc_evens_out_two_levels),
+        cmocka_unit_test(gain_cap_holds),
+        cmocka_unit_test(gain_agc_matches_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
