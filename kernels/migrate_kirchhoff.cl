@@ -25,11 +25,17 @@ __kernel void migrate_kirchhoff(__global const float *restrict in,
                 continue;
             float R = sqrt(z * z + r2);
             float f = b + a * R;
-            if (!(f >= 0.0f && f <= (float)(nz_in - 1)))
+            /* within one sample beyond either end the term fades out
+             * (samples beyond the ends as the end sample, weight falling
+             * to 0), so that rounding cannot switch a whole term on or
+             * off: the sum is continuous in f */
+            if (!(f > -1.0f && f < (float)nz_in))
                 continue;
-            int i0 = (int)f;
+            float fade = fmin(fmin(f + 1.0f, (float)nz_in - f), 1.0f);
+            float fc = fmin(fmax(f, 0.0f), (float)(nz_in - 1));
+            int i0 = (int)fc;
             int i1 = i0 + 1 < nz_in ? i0 + 1 : i0;
-            float fr = f - (float)i0, w = z / R;
+            float fr = fc - (float)i0, w = fade * z / R;
             size_t at = (size_t)y * (size_t)nx + (size_t)x;
             float val = in[(size_t)i0 * plane + at] * (1.0f - fr) +
                         in[(size_t)i1 * plane + at] * fr;

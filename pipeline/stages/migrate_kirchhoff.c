@@ -176,11 +176,17 @@ static float migrate_one(const geometry *g, const float *in, int ix, int iy,
                 continue;
             float R = sqrtf(z * z + r2);
             float f = g->b + g->a * R;
-            if (!(f >= 0.0f && f <= (float)(g->nz_in - 1)))
+            /* within one sample beyond either end the term fades out
+             * (samples beyond the ends as the end sample, weight falling
+             * to 0), so that rounding cannot switch a whole term on or
+             * off: the sum is continuous in f */
+            if (!(f > -1.0f && f < (float)g->nz_in))
                 continue;
-            int i0 = (int)f;
+            float fade = fminf(fminf(f + 1.0f, (float)g->nz_in - f), 1.0f);
+            float fc = fminf(fmaxf(f, 0.0f), (float)(g->nz_in - 1));
+            int i0 = (int)fc;
             int i1 = i0 + 1 < g->nz_in ? i0 + 1 : i0;
-            float fr = f - (float)i0, w = z / R;
+            float fr = fc - (float)i0, w = fade * z / R;
             size_t at = (size_t)y * (size_t)g->nx + (size_t)x;
             float val = in[(size_t)i0 * plane + at] * (1.0f - fr) +
                         in[(size_t)i1 * plane + at] * fr;
