@@ -144,6 +144,38 @@ static const char migrate_recipe[] =
     "output anomaly=anomaly,gpr_z,emi_z gpr=gpr_z emi=emi_z\n"
     "output coverage=gpr_vhits,emi_hits bscan=gpr slices=gpr_migrated\n";
 
+/* Radar anomaly by shape over depth: the envelope gridded into an
+ * x-y-time volume, each cell's profile over 0.01-0.2 m below the surface
+ * (8 parts) scored by local RX against the mean and covariance of a ring
+ * out to 0.5 m beyond a 0.15 m guard, standardised over the lane; fused
+ * with the metal detector's thin-metal CFAR by a logistic regression
+ * fitted on the tune split as in the default (fit_fusion.py, OFFSET=3.6,
+ * GPR=the standardised RX map), so that alarms are on the default's
+ * log-odds scale. Window, guard and bins were chosen on the tune split
+ * (bins 16, finer time bins, a smaller guard or a wider ring did worse). */
+static const char rx_recipe[] =
+    "# radar local RX (depth profile against its surroundings' covariance)\n"
+    "# and metal detector, fused\n"
+    RADAR_FILTERS
+    "stage time_bins in=gpr_env,gpr_valid out=gpr_tb,gpr_tb_valid "
+    "bin_ns=0.25\n"
+    "stage grid_volume in=gpr_tb,gpr_tb_valid,gpr_xy out=gpr_volume,gpr_vhits "
+    "cell_m=0.02 radius_m=0.08\n"
+    "stage local_rx in=gpr_volume,gpr_vhits out=gpr_rx depth_start_m=0.01 "
+    "depth_end_m=0.2 velocity_m_per_ns=0.1 surface_ns=0.5 bins=8 "
+    "guard_m=0.15 outer_m=0.5 ridge=0.01\n"
+    "stage zscore in=gpr_rx,gpr_vhits out=gpr_rz\n"
+    EMI_THIN_CFAR
+    "# weights fitted on the tune split (fit_fusion.py)\n"
+    "stage fuse in=gpr_rz,emi_cfar out=anomaly w_gpr=0.9105 w_emi=1.329 "
+    "bias=-0.6098 log_inputs=1\n"
+    "stage fuse in=gpr_rz,gpr_rz out=gpr_z w_gpr=1.061 w_emi=0 "
+    "bias=-0.4883 log_inputs=1\n"
+    "stage fuse in=emi_cfar,emi_cfar out=emi_z w_gpr=1.451 w_emi=0 "
+    "bias=-0.686 log_inputs=1\n"
+    "output anomaly=anomaly,gpr_z,emi_z gpr=gpr_rz emi=emi_cfar\n"
+    "output coverage=gpr_vhits,emi_hits bscan=gpr\n";
+
 /* One straight line of traces (a cart line, a gprMax B-scan): Stolt
  * migration of the filtered traces, then the default's energy below the
  * surface on the migrated traces' envelope. */
@@ -173,6 +205,8 @@ const ms_builtin_recipe ms_builtin_recipes[] = {
                 "metal detector, fused; depth slices", migrate_recipe},
     {"stolt", "radar on one straight line (cart line, B-scan): Stolt "
               "migration, then the energy below the surface", stolt_recipe},
+    {"rx", "radar local RX over depth-profile features (full covariance, "
+           "outer and guard windows) and metal detector, fused", rx_recipe},
     {NULL, NULL, NULL},
 };
 

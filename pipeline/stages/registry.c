@@ -11,7 +11,7 @@ extern const ms_stage_decl ms_stage_lms_residual;
 extern const ms_stage_decl ms_stage_migrate_kirchhoff, ms_stage_volume_energy;
 extern const ms_stage_decl ms_stage_cfar, ms_stage_emi_decay,
     ms_stage_dipole_filter, ms_stage_depth_cfar;
-extern const ms_stage_decl ms_stage_migrate_stolt;
+extern const ms_stage_decl ms_stage_migrate_stolt, ms_stage_local_rx;
 extern const ms_stage_decl ms_stage_bandpass, ms_stage_gain;
 
 const ms_stage_decl *const ms_stage_registry[] = {
@@ -37,6 +37,7 @@ const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_emi_decay,
     &ms_stage_dipole_filter,
     &ms_stage_depth_cfar,
+    &ms_stage_local_rx,
     NULL,
 };
 
