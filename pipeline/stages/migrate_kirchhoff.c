@@ -256,12 +256,12 @@ static double best_velocity(const migrate_kirchhoff_params *p,
         if (den < 0)
             at += 0.5 * (l - r) / den;
     }
-    double v = p->velocity_min *
-               pow(p->velocity_max / p->velocity_min, at / (N_TRIALS - 1));
-    /* to 0.001 m/ns, finer than the estimate is good for (a few %): the
-     * C and OpenCL trial images differ in the last bits, which must not
-     * move the image that both then make */
-    return round(v * 1000.0) / 1000.0;
+    /* not rounded: the C and OpenCL trial images differ in their last
+     * bits, and rounding would turn that into a step of the rounding unit
+     * wherever the estimate lies near a rounding boundary; unrounded, the
+     * two estimates differ by as little as the images do */
+    return p->velocity_min *
+           pow(p->velocity_max / p->velocity_min, at / (N_TRIALS - 1));
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],

@@ -106,7 +106,12 @@ class MigrateTests(unittest.TestCase):
         mk = [st for st in s["stages"] if st["stage"] == "migrate_kirchhoff"][0]
         self.assertEqual(mk["device"], "opencl")
         s_cpu = load_json(os.path.join(self.out, "summary.json"))
-        self.assertEqual(s["estimates"], s_cpu["estimates"])
+        # both paths estimate the velocity from their own trial images,
+        # which differ in the last bits: the estimates agree to 1e-6
+        self.assertEqual(s["estimates"].keys(), s_cpu["estimates"].keys())
+        for k, v in s["estimates"].items():
+            self.assertAlmostEqual(v, s_cpu["estimates"][k],
+                                   delta=1e-6 * abs(v), msg=k)
         # the recipe's declared tolerance: its stages' added up (the energy
         # squares the migrated amplitude: twice its share)
         tol = s["recipe"]["opencl_vs_cpu_tolerance"]
