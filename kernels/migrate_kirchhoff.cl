@@ -2,7 +2,11 @@
  * work-item per output value (cell ix, iy, depth plane k; every stride-th
  * cell, stored compactly, for the estimate's trial images): the weighted
  * mean of the input along the diffraction hyperboloid, the same sums in
- * the same order as the C reference (migrate_one). */
+ * the same order as the C reference (migrate_one).
+ * No fused multiply-adds: the sample position b + a R is interpolated
+ * between samples, so one rounding more or less there moves the value by
+ * the data's slope (on rough data, 10 to 100 times the rounding itself). */
+#pragma OPENCL FP_CONTRACT OFF
 __kernel void migrate_kirchhoff(__global const float *restrict in,
                                 __global float *restrict out, int nx, int ny,
                                 int nz_in, int nz, int rx, int ry, float c2,
