@@ -23,9 +23,9 @@ __kernel void emi_tau(__global const float *restrict v,
     int run = 1;
     while (run < ng && v[(size_t)run * plane + i] > thr)
         run++;
-    float tau;
+    float tau, g = 1.0f;
     if (run == 1) {
-        tau = dt[1] / log(e0 / thr);
+        tau = fmin(dt[1] / log(e0 / thr), TAU_CAP_US);
     } else {
         float sw = 0.0f, swx = 0.0f, swy = 0.0f;
         for (int c = 0; c < run; c++) {
@@ -43,9 +43,8 @@ __kernel void emi_tau(__global const float *restrict v,
         }
         float rate = sxx > 0.0f ? -sxy / sxx : 0.0f;
         tau = rate > 1.0f / TAU_CAP_US ? 1.0f / rate : TAU_CAP_US;
+        g = 1.0f / (1.0f + pow(tau / split, sharp));
     }
-    tau = fmin(tau, TAU_CAP_US);
-    float g = 1.0f / (1.0f + pow(tau / split, sharp));
     float ease = fmin(1.0f, (e0 - thr) / thr);
     tau_out[i] = tau;
     ratio_out[i] = v[(size_t)(ng - 1) * plane + i] / e0;

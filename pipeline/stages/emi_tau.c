@@ -13,14 +13,18 @@
  * that), weighted by e_c^2 (the inverse variance of ln e_c under constant
  * noise), tau = -1 / slope. Where only the first gate is above, the decay
  * is at least as fast as reaching min_amplitude by the second gate: tau is
- * that bound. A flat or rising response is capped at TAU_CAP_US.
+ * that bound, and nothing speaks against thin metal (with two gates far
+ * apart, 20 and 150 us, every minimum-metal mine lands here). A flat or
+ * rising response is capped at TAU_CAP_US.
  *
  * Outputs (maps): tau in us (0 where not estimated: unswept, weak or a
  * single gate), the late-to-early ratio e_last / e0 (0 likewise), and the
- * score e0 g(tau), g = 1 / (1 + (tau / tau_split)^sharpness), eased in
- * over e0 in [min_amplitude, 2 min_amplitude] (g = 1 below: a weak cell
- * keeps its first gate, so the map stays continuous and the dipole filter
- * and CFAR downstream see the usual background).
+ * mine-likeness score e0 g: the first gate (amplitude) weighted by
+ * g = 1 / (1 + (tau / tau_split)^sharpness) where tau was fitted, g = 1
+ * where it is only bounded or not estimated. g is eased in over e0 in
+ * [min_amplitude, 2 min_amplitude], so a weak cell keeps its first gate,
+ * the map stays continuous, and the dipole filter and CFAR downstream see
+ * the usual background.
  *
  * Gate times: from the recording (ms_env.emi_gate_s) when it names one per
  * gate, else log-spaced from first_gate_us to last_gate_us (as PI
@@ -54,8 +58,10 @@ static const ms_param_decl params[] = {
      "several times the noise of a gridded cell)"},
     {"tau_split_us", MS_PARAM_FLOAT, MS_PARAM_AT(emi_tau_params, tau_split_us), 80.0, 1.0, 10000.0, "us",
      "decay time at which the score halves: thin metal decays faster"},
-    {"sharpness", MS_PARAM_FLOAT, MS_PARAM_AT(emi_tau_params, sharpness), 4.0, 0.5, 20.0, "",
-     "exponent of the roll-off of the score with tau"},
+    {"sharpness", MS_PARAM_FLOAT, MS_PARAM_AT(emi_tau_params, sharpness), 1.0, 0.5, 20.0, "",
+     "exponent of the roll-off of the score with tau (1: a soft "
+     "weighting; the tune split prefers it to a sharp cut, which also "
+     "cuts the mines whose fit the soil residual biases slow)"},
 };
 
 static int check(const ms_params *values)
@@ -139,10 +145,11 @@ static void cell(const float *v, size_t plane, int ng, const float *dt,
     int run = 1;
     while (run < ng && v[(size_t)run * plane] > thr)
         run++;
-    float tau;
+    float tau, g = 1.0f;
     if (run == 1) {
-        /* below thr by the second gate: at least this fast */
-        tau = dt[1] / logf(e0 / thr);
+        /* below thr by the second gate: at least this fast, no evidence
+         * of chunky metal (g stays 1) */
+        tau = fminf(dt[1] / logf(e0 / thr), TAU_CAP_US);
     } else {
         float sw = 0.0f, swx = 0.0f, swy = 0.0f;
         for (int c = 0; c < run; c++) {
@@ -160,9 +167,8 @@ static void cell(const float *v, size_t plane, int ng, const float *dt,
         }
         float rate = sxx > 0.0f ? -sxy / sxx : 0.0f; /* 1 / us */
         tau = rate > 1.0f / TAU_CAP_US ? 1.0f / rate : TAU_CAP_US;
+        g = 1.0f / (1.0f + powf(tau / split, sharp));
     }
-    tau = fminf(tau, TAU_CAP_US);
-    float g = 1.0f / (1.0f + powf(tau / split, sharp));
     float ease = fminf(1.0f, (e0 - thr) / thr);
     *tau_out = tau;
     *ratio_out = v[(size_t)(ng - 1) * plane] / e0;
