@@ -3,6 +3,7 @@
 #include "runner/calibrate.h"
 #include "core/clock.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,6 +392,58 @@ static double median_step(const double *x, const double *y, size_t n)
     return isfinite(m) ? m : 0.0;
 }
 
+/* The time one channel name gives, in seconds, or 0: a positive number
+ * at the end of the name followed by its unit ("gate_15us", "55 us",
+ * "0.2ms", "1.5e-5 s"; "us" also as "µs"). */
+static double gate_time_of(const char *name)
+{
+    static const struct { const char *unit; double scale; } units[] = {
+        {"us", 1e-6}, {"\xc2\xb5s", 1e-6}, {"ms", 1e-3}, {"ns", 1e-9},
+        {"s", 1.0}};
+    size_t len = strlen(name);
+    while (len && name[len - 1] == ' ')
+        len--;
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        size_t ul = strlen(units[u].unit);
+        if (len <= ul || strncmp(name + len - ul, units[u].unit, ul) != 0)
+            continue;
+        size_t end = len - ul;
+        while (end && name[end - 1] == ' ')
+            end--;
+        /* back over the number: digits, point, exponent */
+        size_t start = end;
+        while (start && (isdigit((unsigned char)name[start - 1]) ||
+                         strchr(".eE+-", name[start - 1])))
+            start--;
+        while (start < end && !isdigit((unsigned char)name[start]) &&
+               name[start] != '.')
+            start++; /* a separator such as "_" or "-" is no sign */
+        char num[48];
+        if (end - start == 0 || end - start >= sizeof num)
+            return 0.0;
+        memcpy(num, name + start, end - start);
+        num[end - start] = '\0';
+        char *stop;
+        double v = strtod(num, &stop);
+        return *stop == '\0' && isfinite(v) && v > 0.0 ? v * units[u].scale
+                                                       : 0.0;
+    }
+    return 0.0;
+}
+
+int ms_emi_gate_times(const char *const *names, size_t n, double *t_s)
+{
+    if (!names || n == 0 || n > MS_MAX_EMI_GATES)
+        return 0;
+    for (size_t c = 0; c < n; c++) {
+        t_s[c] = names[c] ? gate_time_of(names[c]) : 0.0;
+        /* gates follow each other after the pulse */
+        if (!(t_s[c] > 0.0) || (c && !(t_s[c] > t_s[c - 1])))
+            return 0;
+    }
+    return (int)n;
+}
+
 /* Sensor data and its validity mask (all ones when the reader found no
  * gap), and the positions relative to the lane origin. The data is not
  * copied (stages never modify their inputs): the slot borrows it, or,
@@ -558,6 +611,9 @@ static int load_recording(ms_run *run, ms_recording *rec)
     }
     if (!rc && rec->emi) {
         ms_emi *e = rec->emi;
+        run->env.n_emi_gates = (unsigned)ms_emi_gate_times(
+            (const char *const *)e->channel_names, e->n_channels,
+            run->env.emi_gate_s);
         rc = put_sensor(run, "emi", &e->data, &e->valid, e->n_readings,
                         e->n_channels, MS_ARRAY_SERIES, e->x, e->y);
     }

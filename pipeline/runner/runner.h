@@ -73,6 +73,10 @@ int ms_run_recipe(ms_runner *r, const char *input, ms_recording *rec,
 void ms_run_free(ms_run *run);
 const ms_stage_report *ms_run_reports(const ms_run *run, size_t *n);
 const ms_env *ms_run_env(const ms_run *run);
+/* The gate times (seconds) of n metal-detector channels from their names
+ * (ms_env.emi_gate_s): n when every name ends in a time with its unit and
+ * the times increase, else 0 (nothing to trust; t_s is then scratch). */
+int ms_emi_gate_times(const char *const *names, size_t n, double *t_s);
 /* The slot's data on the host (copied back from the device if needed), or
  * NULL if the run has no such slot. Owned by the run. */
 const float *ms_run_slot(ms_run *run, const char *name, ms_shape *shape);

@@ -12,7 +12,7 @@ extern const ms_stage_decl ms_stage_migrate_kirchhoff, ms_stage_volume_energy;
 extern const ms_stage_decl ms_stage_cfar, ms_stage_emi_decay,
     ms_stage_dipole_filter, ms_stage_depth_cfar;
 extern const ms_stage_decl ms_stage_migrate_stolt, ms_stage_local_rx;
-extern const ms_stage_decl ms_stage_bandpass, ms_stage_gain;
+extern const ms_stage_decl ms_stage_bandpass, ms_stage_gain, ms_stage_emi_tau;
 
 const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_dewow,
@@ -35,6 +35,7 @@ const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_fuse,
     &ms_stage_cfar,
     &ms_stage_emi_decay,
+    &ms_stage_emi_tau,
     &ms_stage_dipole_filter,
     &ms_stage_depth_cfar,
     &ms_stage_local_rx,

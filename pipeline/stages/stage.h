@@ -17,6 +17,8 @@
 /* Room for a stage's parameter struct (checked at compile time by
  * MS_STAGE_PARAMS). */
 #define MS_PARAM_BYTES 128
+/* Most metal-detector gates whose times ms_env carries. */
+#define MS_MAX_EMI_GATES 16
 
 /* What an array holds; dims are {rows, cols, planes}, row-major. */
 typedef enum {
@@ -60,6 +62,12 @@ typedef struct ms_env {
      * known: stages with windows in metres along the track then fall back
      * to their trace counts. */
     double trace_spacing_m;
+    /* Metal-detector gate times (seconds after the transmit pulse), one per
+     * EMI channel, where the recording's channel names carry them
+     * ("gate_15us", "55 us", "0.2ms"); n_emi_gates 0 where they do not:
+     * stages that need them then fall back to their gate parameters. */
+    unsigned n_emi_gates;
+    double emi_gate_s[MS_MAX_EMI_GATES];
 } ms_env;
 
 /* A parameter is a field of the stage's own parameter struct: an `int`
