@@ -6,8 +6,13 @@ Run by hand (numpy and h5py, no other packages):
     datasets/benchmark/generate.sh build/minescan build/bench tune
     build/minescan evaluate build/bench/tune/*.h5 -o build/bench/ev-feat \
         --recipe datasets/benchmark/features.recipe
-    OFFSET=3.3 /usr/bin/python3 datasets/benchmark/fit_fusion.py \
+    EMI=emi_tcfar OFFSET=3.8 /usr/bin/python3 datasets/benchmark/fit_fusion.py \
         build/bench/ev-feat build/bench/tune
+
+The default recipe takes the radar-and-detector weights from that run
+(emi_tau's map beside the radar) and the detector-only weights from the
+same command with EMI=emi_cfar (emi_decay's map: on the 3-gate laterite
+lanes emi_tau mistakes the soil's decay for thin metal).
 
 features.recipe writes every candidate feature map to each lane's maps.h5.
 For each sensor set (radar and detector, radar only, detector only) this
@@ -26,7 +31,7 @@ Environment: GPR and EMI (comma-separated map names, default gpr_cfar and
 emi_cfar), LOG (1: features are ln(1 + positive part), as fuse's
 log_inputs=1; default 1), PRODUCT (1: add the radar x detector product;
 default 0: a negative product weight makes the fusion non-monotone),
-OFFSET (added to the bias, default 3; the built-in recipe uses 3.3), SINGLE
+OFFSET (added to the bias, default 3; the built-in recipe uses 3.8), SINGLE
 (comma-separated maps: only print each map's own pooled Pd).
 """
 import glob
