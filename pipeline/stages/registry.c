@@ -7,6 +7,7 @@ extern const ms_stage_decl ms_stage_dewow, ms_stage_background_removal,
     ms_stage_envelope, ms_stage_window_energy, ms_stage_grid,
     ms_stage_emi_detrend, ms_stage_zscore, ms_stage_fuse, ms_stage_time_bins,
     ms_stage_grid_volume, ms_stage_depth_slice, ms_stage_ground_align;
+extern const ms_stage_decl ms_stage_bounce_fit;
 extern const ms_stage_decl ms_stage_lms_residual;
 extern const ms_stage_decl ms_stage_migrate_kirchhoff, ms_stage_volume_energy;
 extern const ms_stage_decl ms_stage_cfar, ms_stage_emi_decay,
@@ -18,6 +19,7 @@ const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_dewow,
     &ms_stage_bandpass,
     &ms_stage_ground_align,
+    &ms_stage_bounce_fit,
     &ms_stage_background_removal,
     &ms_stage_gain,
     &ms_stage_envelope,
