@@ -1010,6 +1010,100 @@ static void gain_agc_matches_brute_force(void **state)
     free(want);
 }
 
+
+/* ---- bounce_fit ---------------------------------------------------------
+ * A hand-held head: every trace holds the same ground bounce (a 1 GHz
+ * Ricker at 2 ns, dt = 0.1 ns) scaled by 0.6-1.4 and shifted by up to 0.4
+ * of a sample either way, plus a small echo at 4.5 ns in every third
+ * trace, well after the fit window (1-3 ns). A mean-trace subtraction
+ * leaves the differences; the per-trace fit of the mean bounce and its
+ * derivatives must leave under 5 % of the bounce's peak in the window,
+ * far less than background_removal, and not touch the echo. */
+static double ricker(double t_ns, double f_ghz)
+{
+    double a = 3.14159265358979323846 * f_ghz * t_ns;
+    return (1.0 - 2.0 * a * a) * exp(-a * a);
+}
+
+static void bounce_fit_removes_a_wandering_bounce(void **state)
+{
+    enum { NT = 96, NS = 60 };
+    float *s = malloc(NT * NS * sizeof *s), *m = malloc(NT * NS * sizeof *m);
+    float *fit = malloc(NT * NS * sizeof *fit);
+    float *bg = malloc(NT * NS * sizeof *bg);
+    test_rng r = {4242};
+    for (int i = 0; i < NT; i++) {
+        double amp = 0.6 + 0.8 * test_rng_uniform(&r);
+        double shift_ns = 0.1 * (0.8 * test_rng_uniform(&r) - 0.4);
+        for (int j = 0; j < NS; j++) {
+            double t = 0.1 * j;
+            double v = amp * ricker(t - 2.0 - shift_ns, 1.0);
+            if (i % 3 == 0)
+                v += 0.05 * ricker(t - 4.5, 1.0); /* the deep echo */
+            s[i * NS + j] = (float)v;
+            m[i * NS + j] = 1.0f;
+        }
+    }
+    /* a few samples missing inside the window: they stay missing (0) and
+     * do not count in the fit */
+    for (int i = 5; i < NT; i += 17) {
+        s[i * NS + 18] = 0.0f;
+        m[i * NS + 18] = 0.0f;
+    }
+    ms_shape sh[2] = {{MS_ARRAY_TRACES, {NT, NS, 1}},
+                      {MS_ARRAY_MASK, {NT, NS, 1}}};
+    const float *in[2] = {s, m};
+    const ms_stage_decl *d = ms_stage_find("bounce_fit");
+    assert_non_null(d);
+    ms_stage_ctx ctx = {.decl = d, .env = &env};
+    ms_stage_defaults(d, &ctx.params);
+    assert_int_equal(ms_param_set_named(d, &ctx.params, "surface_ns", 2.0), 0);
+    assert_int_equal(ms_param_set_named(d, &ctx.params, "before_ns", 1.0), 0);
+    assert_int_equal(ms_param_set_named(d, &ctx.params, "after_ns", 1.0), 0);
+    ctx.in[0] = sh[0];
+    ctx.in[1] = sh[1];
+    assert_int_equal(d->shape(&ctx), 0);
+    float *o[1] = {fit};
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+    float *ob[1] = {bg};
+    run("background_removal", sh, in, ob, "window_traces", 2 * NT + 1);
+    /* the window: samples 10-30 */
+    double peak = 0.0, res_fit = 0.0, res_bg = 0.0;
+    for (int i = 0; i < NT * NS; i++)
+        peak = fmax(peak, fabs(s[i]));
+    for (int i = 0; i < NT; i++)
+        for (int j = 10; j <= 30; j++) {
+            res_fit = fmax(res_fit, fabs(fit[i * NS + j]));
+            res_bg = fmax(res_bg, fabs(bg[i * NS + j]));
+        }
+    print_message("# bounce_fit: peak %.3g, residual %.3g (%.2f %%), "
+                  "background_removal's %.3g (%.1f %%)\n",
+                  peak, res_fit, 100 * res_fit / peak, res_bg,
+                  100 * res_bg / peak);
+    assert_true(res_fit < 0.05 * peak);
+    assert_true(res_fit < 0.2 * res_bg);
+    /* after the window (the echo) and the missing samples: as they were */
+    for (int i = 0; i < NT; i++)
+        for (int j = 31; j < NS; j++)
+            assert_float_equal(fit[i * NS + j], s[i * NS + j], 0);
+    for (int i = 5; i < NT; i += 17)
+        assert_float_equal(fit[i * NS + 18], 0.0f, 0);
+    /* the amplitude alone cannot follow the shifts: worse than with the
+     * derivatives (the test can tell the terms apart) */
+    assert_int_equal(ms_param_set_named(d, &ctx.params, "terms", 1), 0);
+    assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+    double res_amp = 0.0;
+    for (int i = 0; i < NT; i++)
+        for (int j = 10; j <= 30; j++)
+            res_amp = fmax(res_amp, fabs(fit[i * NS + j]));
+    print_message("# bounce_fit terms=1: residual %.3g\n", res_amp);
+    assert_true(res_fit < 0.5 * res_amp);
+    free(s);
+    free(m);
+    free(fit);
+    free(bg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1032,6 +1126,7 @@ int main(void)
         cmocka_unit_test(depth_slice_averages_planes),
         cmocka_unit_test(ground_align_moves_the_bounce_to_the_target),
         cmocka_unit_test(ground_align_leaves_flat_ground_alone),
+        cmocka_unit_test(bounce_fit_removes_a_wandering_bounce),
         cmocka_unit_test(running_means_match_brute_force),
         cmocka_unit_test(gain_tpow_of_a_constant_trace_is_the_curve),
         cmocka_unit_test(gain_exponential_flattens_an_exponential_decay),
