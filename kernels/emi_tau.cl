@@ -1,7 +1,9 @@
 /* emi_tau: see pipeline/stages/emi_tau.c. A work-item takes one map cell:
- * its gates lie one plane apart. The same float arithmetic as the C
- * reference's cell(). */
-#define TAU_CAP_US 10000.0f
+ * its gates lie one plane apart. The same arithmetic as the C reference's
+ * cell(): the fit in double. */
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#pragma OPENCL FP_CONTRACT OFF
+#define TAU_CAP_US 10000.0
 
 __kernel void emi_tau(__global const float *restrict v,
                       __global const float *restrict hits,
@@ -23,30 +25,30 @@ __kernel void emi_tau(__global const float *restrict v,
     int run = 1;
     while (run < ng && v[(size_t)run * plane + i] > thr)
         run++;
-    float tau, g = 1.0f;
+    double tau, g = 1.0;
     if (run == 1) {
-        tau = fmin(dt[1] / log(e0 / thr), TAU_CAP_US);
+        tau = fmin((double)dt[1] / log((double)e0 / thr), TAU_CAP_US);
     } else {
-        float sw = 0.0f, swx = 0.0f, swy = 0.0f;
+        double sw = 0.0, swx = 0.0, swy = 0.0;
         for (int c = 0; c < run; c++) {
-            float e = v[(size_t)c * plane + i], w = e * e;
+            double e = v[(size_t)c * plane + i], w = e * e;
             sw += w;
             swx += w * dt[c];
             swy += w * log(e);
         }
-        float xm = swx / sw, ym = swy / sw, sxx = 0.0f, sxy = 0.0f;
+        double xm = swx / sw, ym = swy / sw, sxx = 0.0, sxy = 0.0;
         for (int c = 0; c < run; c++) {
-            float e = v[(size_t)c * plane + i], w = e * e;
-            float dx = dt[c] - xm;
+            double e = v[(size_t)c * plane + i], w = e * e;
+            double dx = dt[c] - xm;
             sxx += w * dx * dx;
             sxy += w * dx * (log(e) - ym);
         }
-        float rate = sxx > 0.0f ? -sxy / sxx : 0.0f;
-        tau = rate > 1.0f / TAU_CAP_US ? 1.0f / rate : TAU_CAP_US;
-        g = 1.0f / (1.0f + pow(tau / split, sharp));
+        double rate = sxx > 0.0 ? -sxy / sxx : 0.0;
+        tau = rate > 1.0 / TAU_CAP_US ? 1.0 / rate : TAU_CAP_US;
+        g = 1.0 / (1.0 + pow(tau / (double)split, (double)sharp));
     }
     float ease = fmin(1.0f, (e0 - thr) / thr);
-    tau_out[i] = tau;
+    tau_out[i] = (float)tau;
     ratio_out[i] = v[(size_t)(ng - 1) * plane + i] / e0;
-    score_out[i] = e0 * (1.0f + (g - 1.0f) * ease);
+    score_out[i] = e0 * (1.0f + ((float)g - 1.0f) * ease);
 }

@@ -28,8 +28,8 @@
  *
  * Gate times: from the recording (ms_env.emi_gate_s) when it names one per
  * gate, else log-spaced from first_gate_us to last_gate_us (as PI
- * detectors space them; with two gates, the two). Both paths compute in
- * float in the same order; the gate offsets are made once on the host. */
+ * detectors space them; with two gates, the two). Both paths fit in
+ * double in the same order; the gate offsets are made once on the host. */
 #include <math.h>
 #include <stdio.h>
 
@@ -37,7 +37,7 @@
 #include "stages/stage.h"
 
 /* The decay time given to a response that does not decay (us). */
-#define TAU_CAP_US 10000.0f
+#define TAU_CAP_US 10000.0
 
 typedef struct emi_tau_params {
     double first_gate_us;
@@ -145,34 +145,37 @@ static void cell(const float *v, size_t plane, int ng, const float *dt,
     int run = 1;
     while (run < ng && v[(size_t)run * plane] > thr)
         run++;
-    float tau, g = 1.0f;
+    /* in double: a slow decay's rate is a small difference of logs, and
+     * its inverse (tau) would carry float's rounding, differently on the
+     * two paths, into the map */
+    double tau, g = 1.0;
     if (run == 1) {
         /* below thr by the second gate: at least this fast, no evidence
          * of chunky metal (g stays 1) */
-        tau = fminf(dt[1] / logf(e0 / thr), TAU_CAP_US);
+        tau = fmin((double)dt[1] / log((double)e0 / thr), TAU_CAP_US);
     } else {
-        float sw = 0.0f, swx = 0.0f, swy = 0.0f;
+        double sw = 0.0, swx = 0.0, swy = 0.0;
         for (int c = 0; c < run; c++) {
-            float e = v[(size_t)c * plane], w = e * e;
+            double e = v[(size_t)c * plane], w = e * e;
             sw += w;
             swx += w * dt[c];
-            swy += w * logf(e);
+            swy += w * log(e);
         }
-        float xm = swx / sw, ym = swy / sw, sxx = 0.0f, sxy = 0.0f;
+        double xm = swx / sw, ym = swy / sw, sxx = 0.0, sxy = 0.0;
         for (int c = 0; c < run; c++) {
-            float e = v[(size_t)c * plane], w = e * e;
-            float dx = dt[c] - xm;
+            double e = v[(size_t)c * plane], w = e * e;
+            double dx = dt[c] - xm;
             sxx += w * dx * dx;
-            sxy += w * dx * (logf(e) - ym);
+            sxy += w * dx * (log(e) - ym);
         }
-        float rate = sxx > 0.0f ? -sxy / sxx : 0.0f; /* 1 / us */
-        tau = rate > 1.0f / TAU_CAP_US ? 1.0f / rate : TAU_CAP_US;
-        g = 1.0f / (1.0f + powf(tau / split, sharp));
+        double rate = sxx > 0.0 ? -sxy / sxx : 0.0; /* 1 / us */
+        tau = rate > 1.0 / TAU_CAP_US ? 1.0 / rate : TAU_CAP_US;
+        g = 1.0 / (1.0 + pow(tau / split, sharp));
     }
     float ease = fminf(1.0f, (e0 - thr) / thr);
-    *tau_out = tau;
+    *tau_out = (float)tau;
     *ratio_out = v[(size_t)(ng - 1) * plane] / e0;
-    *score_out = e0 * (1.0f + (g - 1.0f) * ease);
+    *score_out = e0 * (1.0f + ((float)g - 1.0f) * ease);
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
