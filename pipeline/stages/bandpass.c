@@ -116,7 +116,7 @@ static int shape(ms_stage_ctx *ctx)
 
 static double edge(double x) /* 0 at x = 0, 1 at x = 1, cosine between */
 {
-    return x <= 0 ? 0.0 : x >= 1 ? 1.0 : 0.5 - 0.5 * cos(3.14159265358979323846 * x);
+    return x <= 0 ? 0.0 : x >= 1 ? 1.0 : 0.5 - 0.5 * cos(M_PI_BP * x);
 }
 
 /* The weight of each of the n bins (n a power of two), including the

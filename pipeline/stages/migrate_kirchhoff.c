@@ -256,10 +256,8 @@ static double best_velocity(const migrate_kirchhoff_params *p,
         if (den < 0)
             at += 0.5 * (l - r) / den;
     }
-    /* not rounded: the C and OpenCL trial images differ in their last
-     * bits, and rounding would turn that into a step of the rounding unit
-     * wherever the estimate lies near a rounding boundary; unrounded, the
-     * two estimates differ by as little as the images do */
+    /* both paths take it from the same C trial images (estimate_velocity),
+     * so it needs no rounding to agree */
     return p->velocity_min *
            pow(p->velocity_max / p->velocity_min, at / (N_TRIALS - 1));
 }
