@@ -168,6 +168,94 @@ static void bandpass_keeps_the_band_and_its_envelope(void **state)
     }
 }
 
+/* cfar's summed-area tables against the training ring summed cell by
+ * cell (how the stage first did it, in double here), on random maps with
+ * unswept holes, both noise models, windows cut by the map's edges. */
+static void brute_cfar(const float *v, const float *hits, int nx, int ny,
+                       int g, int w, int model, float scale, float fl,
+                       float *out)
+{
+    for (int y = 0; y < ny; y++)
+        for (int x = 0; x < nx; x++) {
+            int i = y * nx + x;
+            out[i] = 0.0f;
+            if (!(hits[i] > 0.0f) || (!model && !(v[i] > 0.0f)))
+                continue;
+            double n = 0, s = 0, q = 0;
+            for (int yy = y - w; yy <= y + w; yy++)
+                for (int xx = x - w; xx <= x + w; xx++) {
+                    if (yy < 0 || yy >= ny || xx < 0 || xx >= nx ||
+                        (abs(yy - y) <= g && abs(xx - x) <= g) ||
+                        !(hits[yy * nx + xx] > 0.0f))
+                        continue;
+                    double a = model ? v[yy * nx + xx]
+                                     : fmax(v[yy * nx + xx], 0.0);
+                    n += 1;
+                    s += a;
+                    q += a * a;
+                }
+            if (!model) {
+                double m = n > 0 ? fmax(s / n, fl) : 0;
+                out[i] = m > 0 ? (float)(scale * n * log1p(v[i] / (n * m))) : 0;
+                continue;
+            }
+            double mu = n > 0 ? s / n : 0;
+            double sd = n > 1 ? fmax(sqrt(fmax(q / n - mu * mu, 0)), fl) : 0;
+            out[i] = sd > 0 ? (float)(scale * (v[i] - mu) / sd) : 0;
+        }
+}
+
+static void cfar_matches_the_ring_summed_cell_by_cell(void **state)
+{
+    enum { NX = 61, NY = 23 };
+    static float v[NX * NY], hits[NX * NY], got[NX * NY], want[NX * NY];
+    test_rng r = {11};
+    const ms_stage_decl *d = ms_stage_find("cfar");
+    assert_non_null(d);
+    for (int trial = 0; trial < 8; trial++) {
+        int model = trial & 1;
+        for (int i = 0; i < NX * NY; i++) {
+            hits[i] = test_rng_uniform(&r) < 0.15 ? 0.0f : 1.0f;
+            v[i] = hits[i] > 0 ? (float)(5.0 + 2.0 * test_rng_uniform(&r) -
+                                         (model ? 0.0 : 5.5))
+                               : 0.0f;
+        }
+        v[NY / 2 * NX + NX / 2] = 40.0f; /* a target, swept */
+        hits[NY / 2 * NX + NX / 2] = 1.0f;
+        ms_stage_ctx ctx = {.decl = d, .env = &env};
+        ms_stage_defaults(d, &ctx.params);
+        assert_int_equal(ms_param_set_named(d, &ctx.params, "model", model), 0);
+        assert_int_equal(ms_param_set_named(d, &ctx.params, "guard_m",
+                                            0.02 * (trial / 2)), 0);
+        assert_int_equal(ms_param_set_named(d, &ctx.params, "train_m",
+                                            0.06 + 0.04 * (trial / 2)), 0);
+        /* no floor, so each cell is its own ring's statistic */
+        assert_int_equal(ms_param_set_named(d, &ctx.params, "floor", 0.0), 0);
+        ctx.in[0] = (ms_shape){MS_ARRAY_MAP, {NY, NX, 1}, 0.02};
+        ctx.in[1] = ctx.in[0];
+        assert_int_equal(d->shape(&ctx), 0);
+        const float *in[2] = {v, hits};
+        float *o[1] = {got};
+        assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+        int g = trial / 2, w = 3 + 2 * (trial / 2);
+        /* scale: the stage's value at the target over the brute force's
+         * unscaled one is the same for every cell */
+        brute_cfar(v, hits, NX, NY, g, w, model, 1.0f, 0.0f, want);
+        double k = 0;
+        int at = NY / 2 * NX + NX / 2;
+        assert_true(want[at] > 0);
+        k = got[at] / want[at];
+        double worst = 0, top = 0;
+        for (int i = 0; i < NX * NY; i++) {
+            worst = fmax(worst, fabs(got[i] - k * want[i]));
+            top = fmax(top, fabs(k * want[i]));
+        }
+        if (worst > 1e-5 * top)
+            fail_msg("cfar model %d, guard %d, ring %d: %g off (of %g)",
+                     model, g, w, worst, top);
+    }
+}
+
 static void window_energy_averages_present_samples(void **state)
 {
     /* dt = 0.1 ns; window 0.2..0.5 ns = samples [2, 5) */
@@ -1112,6 +1200,7 @@ int main(void)
         cmocka_unit_test(background_removal_window_in_metres),
         cmocka_unit_test(envelope_of_a_sinusoid_is_its_amplitude),
         cmocka_unit_test(bandpass_keeps_the_band_and_its_envelope),
+        cmocka_unit_test(cfar_matches_the_ring_summed_cell_by_cell),
         cmocka_unit_test(window_energy_averages_present_samples),
         cmocka_unit_test(grid_averages_and_counts_hits),
         cmocka_unit_test(grid_matches_brute_force),
