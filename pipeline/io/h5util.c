@@ -1,6 +1,7 @@
 /* Typed HDF5 helpers: see h5util.h. */
 #include "io/h5util.h"
 
+#include "core/memory.h"
 #include "minescan/recording.h"
 
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -285,22 +285,6 @@ static void shape_str(char *buf, size_t n, int rank, const hsize_t *dims)
     }
 }
 
-/* ---- memory cap ------------------------------------------------------ */
-
-static uint64_t memory_cap(void)
-{
-    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-    uint64_t cap = (pages > 0 && psz > 0) ? (uint64_t)pages * (uint64_t)psz
-                                          : (uint64_t)1 << 34;
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        (uint64_t)rl.rlim_cur < cap)
-        cap = (uint64_t)rl.rlim_cur;
-    if (cap > SIZE_MAX)
-        cap = SIZE_MAX;
-    return cap;
-}
-
 int h5u_check_size(h5u_ctx *c, const char *path, uint64_t n, uint64_t m,
                    uint64_t elem)
 {
@@ -309,20 +293,21 @@ int h5u_check_size(h5u_ctx *c, const char *path, uint64_t n, uint64_t m,
         snprintf(what, sizeof what, "%" PRIu64 " values", n);
     else
         snprintf(what, sizeof what, "%" PRIu64 " x %" PRIu64 " values", n, m);
-    uint64_t cap = memory_cap();
+    const char *limit;
+    double cap = ms_memory_budget(&limit);
     if ((m && n > UINT64_MAX / m) || (elem && n * m > UINT64_MAX / elem))
         return h5u_defect(c, MS_ERR_INVALID_INPUT, path,
                           "claims %s, too many to address; the file is "
                           "corrupt",
                           what);
     uint64_t bytes = n * m * elem;
-    if (bytes > cap)
+    if ((double)bytes > cap)
         return h5u_defect(c, MS_ERR_INVALID_INPUT, path,
                           "claims %s (%.3g GiB in memory), more than this "
-                          "machine's memory (%.3g GiB); the file is corrupt "
+                          "run may take (%.3g GiB, %s); the file is corrupt "
                           "or too big for this machine",
-                          what, (double)bytes / (1 << 30),
-                          (double)cap / (1 << 30));
+                          what, (double)bytes / (1 << 30), cap / (1 << 30),
+                          limit);
     return 0;
 }
 
@@ -727,8 +712,6 @@ static int check_filters(h5u_ctx *c, hid_t dset, const char *path)
     return ret;
 }
 
-static uint64_t memory_cap(void);
-
 /* Blocks of rows are read one after another; when a chunk spans more
  * rows than a block, libhdf5's default 1 MiB chunk cache would decompress
  * it again for every block. Reopen such a dataset with a cache that holds
@@ -745,7 +728,7 @@ static hid_t with_chunk_cache(hid_t loc, const char *name, hid_t d,
         H5Pget_chunk(dcpl, 2, cd) == 2 && cd[0] > 0 && cd[1] > 0) {
         uint64_t across = (cols + cd[1] - 1) / cd[1];
         uint64_t band = across * cd[0] * cd[1] * (elem ? elem : 8);
-        uint64_t cap = memory_cap() / 8;
+        uint64_t cap = (uint64_t)(ms_memory_budget(NULL) / 8);
         if (cap > ((uint64_t)1 << 30))
             cap = (uint64_t)1 << 30;
         if (band > ((uint64_t)1 << 20)) {

@@ -2,13 +2,13 @@
 #include "runner/runner.h"
 #include "runner/calibrate.h"
 #include "core/clock.h"
+#include "core/memory.h"
 
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "minescan/detect.h"
@@ -706,32 +706,6 @@ static int step_opencl(ms_run *run, ms_stage_ctx *ctx, ms_slot *in[],
     return rc;
 }
 
-/* Bytes of memory this process may still take: MemAvailable, lowered to
- * what RLIMIT_DATA leaves (batch caps its children with it) and to
- * MINESCAN_MEMORY_MB (a share of a node, or a test). */
-static double host_bytes_available(void)
-{
-    double avail = INFINITY;
-    const char *cap = getenv("MINESCAN_MEMORY_MB");
-    if (cap && *cap && strtod(cap, NULL) > 0)
-        avail = strtod(cap, NULL) * 1e6;
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (f) {
-        char line[256];
-        unsigned long long kb;
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1 &&
-                (double)kb * 1024.0 < avail)
-                avail = (double)kb * 1024.0;
-        fclose(f);
-    }
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        (double)rl.rlim_cur < avail)
-        avail = (double)rl.rlim_cur;
-    return avail;
-}
-
 /* The largest single array of the invocation (a device allocation). */
 static size_t largest_array(const ms_stage_ctx *ctx)
 {
@@ -814,7 +788,7 @@ static int run_step(ms_run *run, const ms_recipe *recipe,
     double new_bytes = (double)(ms_stage_footprint(&ctx));
     for (unsigned i = 0; i < d->n_in; i++)
         new_bytes -= (double)(ms_shape_count(ctx.in[i]) * sizeof(float));
-    double avail = host_bytes_available();
+    double avail = ms_memory_budget(NULL);
     if (new_bytes > avail)
         return ms_fail(MS_ERR_NOMEM,
                        "%s: %s:%d: stage %s needs %.0f MB more memory and "

@@ -87,8 +87,10 @@ def replace(group, name, data=None, **kw):
     return group.create_dataset(name, data=data, **kw)
 
 
-def info(path, stall_s=None):
+def info(path, stall_s=None, memory_mb=None):
     env = dict(os.environ)
+    if memory_mb:
+        env["MINESCAN_MEMORY_MB"] = str(memory_mb)
     if stall_s:
         env["MINESCAN_STALL_TIMEOUT_S"] = str(stall_s)
     return subprocess.run([MINESCAN, "info", "--json", path], env=env,
@@ -115,8 +117,9 @@ class Base(unittest.TestCase):
         self.assertEqual(j["problems"], [])
         return j
 
-    def assert_invalid(self, path, hdf5_path, *words, exit_code=2):
-        p = info(path)
+    def assert_invalid(self, path, hdf5_path, *words, exit_code=2,
+                       memory_mb=None):
+        p = info(path, memory_mb=memory_mb)
         self.assertGreaterEqual(p.returncode, 0,
                                 f"killed by signal {-p.returncode}")
         self.assertNotIn("HDF5-DIAG", p.stderr)
@@ -598,6 +601,24 @@ class Invalid(Base):
         path = self.make("huge", m)
         self.assertLess(os.path.getsize(path), 1 << 20)
         self.assert_invalid(path, "/gpr/data", "1000000000000", "memory")
+
+    def test_claim_beyond_the_runs_memory_share(self):
+        # 400,000 traces filled by HDF5's fill value: ~0.5 GB in memory,
+        # which a machine may have but a 64 MB share of it has not; the
+        # reader refuses before allocating and names the limit.
+        def m(f):
+            n = 400000
+            del f["gpr/data"], f["gpr/x"], f["gpr/y"], f["gpr/height"]
+            g = f["gpr"]
+            g.create_dataset("data", shape=(n, NS), chunks=(64, NS),
+                             dtype="f4")
+            for name in ("x", "y"):
+                g.create_dataset(name, shape=(n,), chunks=(1024,),
+                                 dtype="f8")
+        path = self.make("share", m)
+        self.assertLess(os.path.getsize(path), 1 << 20)
+        self.assert_invalid(path, "/gpr/data", "400000 x", "memory",
+                            "MINESCAN_MEMORY_MB", memory_mb=64)
 
     def test_not_hdf5(self):
         path = os.path.join(TMP, "text.h5")
