@@ -4,7 +4,8 @@
 #define MINESCAN_MEMORY_H
 
 /* Bytes this process may still allocate: MemAvailable (else the machine's
- * memory), lowered to RLIMIT_DATA (batch caps its workers with it), RLIMIT_AS and to MINESCAN_MEMORY_MB (a share of a node, a test, the
+ * memory), lowered to RLIMIT_DATA (batch caps its workers with it), to
+ * RLIMIT_AS and to MINESCAN_MEMORY_MB (a share of a node, a test, the
  * fuzzer's limit). `why`, when not NULL, gets which of them set it. */
 double ms_memory_budget(const char **why);
 

@@ -603,7 +603,7 @@ class Invalid(Base):
         self.assert_invalid(path, "/gpr/data", "1000000000000", "memory")
 
     def test_claim_beyond_the_runs_memory_share(self):
-        # 400,000 traces filled by HDF5's fill value: ~0.5 GB in memory,
+        # 400,000 traces filled by HDF5's fill value: 128 MB in memory,
         # which a machine may have but a 64 MB share of it has not; the
         # reader refuses before allocating and names the limit.
         def m(f):
