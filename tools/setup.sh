@@ -20,6 +20,8 @@ packages=(
   fonts-dejavu-core libpango1.0-dev fonts-khmeros gettext chromium
   python3 python3-numpy python3-scipy python3-h5py python3-venv
   libopenmpi-dev openmpi-bin clang libclang-rt-14-dev
+  # llvm-symbolizer: the fuzz check names a crash's frames with it
+  llvm
   libsegyio-dev python3-segyio libvkfft-dev
 )
 missing=()

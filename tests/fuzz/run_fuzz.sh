@@ -26,6 +26,21 @@ minescan=""
 [ -x build/minescan ] && minescan=build/minescan
 /usr/bin/python3 tests/fuzz/make_seeds.py "$work/seeds" $minescan
 
+# Name the frames of a crash: without a symbolizer every stack is
+# addresses, and a crash in minescan's code could not be told from one in
+# libFuzzer's. Debian's clang brings /usr/lib/llvm-N/bin/llvm-symbolizer
+# but puts `llvm-symbolizer` on the PATH only with the llvm package.
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
+  for s in "$(command -v llvm-symbolizer || true)" \
+           /usr/lib/llvm-*/bin/llvm-symbolizer; do
+    if [ -n "$s" ] && [ -x "$s" ]; then
+      export ASAN_SYMBOLIZER_PATH="$s"
+      break
+    fi
+  done
+fi
+echo "   symbolizer: ${ASAN_SYMBOLIZER_PATH:-none found (stacks are addresses)}"
+
 status=0
 for t in $targets; do
   dir="$work/$t"
@@ -54,6 +69,12 @@ for t in $targets; do
       echo "   MINESCAN $kind: $a"
       echo "     $top"
       status=1
+    elif printf '%s' "$top" | grep -q "/fuzz_$t+0x"; then
+      # a frame of the fuzz binary with no name: libFuzzer's own code or
+      # minescan's, which the symbolizer did not resolve; not counted as
+      # minescan's, but not said to be outside it either
+      echo "   unplaced ($kind, no symbols for the top frame): $a"
+      echo "     $top"
     else
       echo "   outside minescan ($kind): $a"
       echo "     ${top:-(no stack: a timeout or out of memory)}"
