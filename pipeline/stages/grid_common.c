@@ -132,6 +132,22 @@ int ms_grid_cpu_kernels(ms_cl *cl)
                                           : forced == MS_GRID_KERNELS_CPU;
 }
 
+int ms_grid_bins_upload(ms_cl *cl, const ms_grid_bins *b, const int *index,
+                        size_t n, size_t nx, size_t ny, cl_mem dev[4])
+{
+    const void *src[4] = {index, b->start, b->xy, b->ext};
+    size_t bytes[4] = {(n ? n : 1) * sizeof(int), (nx * ny + 1) * sizeof(int),
+                       2 * (n + MS_GRID_PAD) * sizeof(float),
+                       ((size_t)b->reach + 1) * sizeof(int)};
+    int rc = 0;
+    for (int i = 0; i < 4 && !rc; i++) {
+        rc = ms_cl_alloc(cl, bytes[i], &dev[i]);
+        if (!rc)
+            rc = ms_cl_upload(cl, dev[i], src[i], bytes[i]);
+    }
+    return rc;
+}
+
 /* Download the points, bin them, upload the bins; the caller releases
  * dev[0 .. 3] (rank, start, sorted positions, ext). */
 static int bins_upload(ms_cl *cl, cl_mem xy, size_t n, size_t nx, size_t ny,
@@ -148,15 +164,7 @@ static int bins_upload(ms_cl *cl, cl_mem xy, size_t n, size_t nx, size_t ny,
     free(host);
     if (rc)
         return rc;
-    const void *src[4] = {b.rank, b.start, b.xy, b.ext};
-    size_t bytes[4] = {n * sizeof(int), (nx * ny + 1) * sizeof(int),
-                       2 * (n + MS_GRID_PAD) * sizeof(float),
-                       ((size_t)b.reach + 1) * sizeof(int)};
-    for (int i = 0; i < 4 && !rc; i++) {
-        rc = ms_cl_alloc(cl, bytes[i], &dev[i]);
-        if (!rc)
-            rc = ms_cl_upload(cl, dev[i], src[i], bytes[i]);
-    }
+    rc = ms_grid_bins_upload(cl, &b, b.rank, n, nx, ny, dev);
     *reach = b.reach;
     ms_grid_bins_free(&b);
     return rc;

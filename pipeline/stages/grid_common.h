@@ -125,6 +125,12 @@ static inline void ms_grid_rows(const ms_grid_bins *b, long ny, long iy,
     *by1 = iy + b->reach >= ny ? ny - 1 : iy + b->reach;
 }
 
+/* The bins of n points to the device as dev[0..3]: `index` (n ints: the
+ * rank of each point, or for each sorted position its point), start,
+ * sorted positions, ext; the caller releases them, also on failure. */
+int ms_grid_bins_upload(ms_cl *cl, const ms_grid_bins *b, const int *index,
+                        size_t n, size_t nx, size_t ny, cl_mem dev[4]);
+
 /* Which kernels the OpenCL paths run: one work-item per cell (GPUs) or
  * runs of cells per work-item that use a CPU's vector unit (grid_tiles,
  * grid_volume_runs). AUTO picks by the device; tests force each in turn. */

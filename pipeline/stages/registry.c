@@ -14,6 +14,7 @@ extern const ms_stage_decl ms_stage_cfar, ms_stage_emi_decay,
     ms_stage_dipole_filter, ms_stage_depth_cfar;
 extern const ms_stage_decl ms_stage_migrate_stolt, ms_stage_local_rx;
 extern const ms_stage_decl ms_stage_bandpass, ms_stage_gain, ms_stage_emi_tau;
+extern const ms_stage_decl ms_stage_trace_stack;
 
 const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_dewow,
@@ -22,6 +23,7 @@ const ms_stage_decl *const ms_stage_registry[] = {
     &ms_stage_bounce_fit,
     &ms_stage_background_removal,
     &ms_stage_gain,
+    &ms_stage_trace_stack,
     &ms_stage_envelope,
     &ms_stage_window_energy,
     &ms_stage_lms_residual,

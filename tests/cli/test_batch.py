@@ -284,9 +284,11 @@ class BatchTests(unittest.TestCase):
             self.assertEqual(s["device"]["used"], "opencl+cpu")
         # OpenCL failing between stages (the whole recipe reruns on the
         # CPU) leaves the runner in error: the next input gets a new one
+        # (the fault is on the first copy back: background_removal's input,
+        # before trace_stack reads the positions back)
         r, out, runners = batch_hooked(
             "between-fault", inputs, "--device", "opencl", "-j", "1",
-            MINESCAN_FAULT="envelope:CL_OUT_OF_RESOURCES,"
+            MINESCAN_FAULT="background_removal:CL_OUT_OF_RESOURCES,"
                            "download:CL_OUT_OF_RESOURCES")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stderr.count("rerunning the whole recipe"),

@@ -175,14 +175,17 @@ static void injected_fault_falls_back_to_same_result(void **state)
 
 static void failure_between_stages_reruns_all_on_cpu(void **state)
 {
-    /* envelope fails, and so does copying its input back for the CPU
-     * rerun: nothing intact is left on the host, so the whole recipe
-     * reruns on the CPU and gives the CPU's map. */
+    /* background_removal fails, and so does copying its input back for
+     * the CPU rerun: nothing intact is left on the host, so the whole
+     * recipe reruns on the CPU and gives the CPU's map. (The fault is on
+     * the run's first copy back; a later stage would meet it in
+     * trace_stack, which reads the positions back to bin them.) */
     ms_recording *rec = make_recording(1);
     size_t n1, n2;
     float *cpu = run_map(MS_DEVICE_CPU, rec, &n1);
     setenv("MINESCAN_FAULT",
-           "envelope:CL_OUT_OF_RESOURCES,download:CL_MEM_OBJECT_ALLOCATION_FAILURE",
+           "background_removal:CL_OUT_OF_RESOURCES,"
+           "download:CL_MEM_OBJECT_ALLOCATION_FAILURE",
            1);
     ms_runner *runner;
     assert_int_equal(ms_runner_create(MS_DEVICE_OPENCL, &runner), 0);

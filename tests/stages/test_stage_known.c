@@ -362,6 +362,123 @@ static void grid_matches_brute_force(void **state)
     }
 }
 
+/* Three traces at one spot and one 1 cm away stack together within
+ * 1.5 cm; one 5 cm away stays itself; a missing sample weighs nothing and
+ * a sample missing from every neighbour stays missing; a trace whose
+ * position is not a number is itself alone. */
+static void trace_stack_averages_neighbours(void **state)
+{
+    enum { N = 6, S = 3 };
+    float s[N * S] = {1, 2, 3,   3, 4, 5,   5, 0, 7,
+                      9, 9, 9,   20, 20, 20, 7, 7, 7};
+    float m[N * S] = {1, 1, 0,   1, 1, 0,   1, 0, 0,
+                      1, 1, 1,   1, 1, 1,   1, 1, 1};
+    float xy[2 * N] = {0.03f, 0.01f, 0.03f, 0.01f, 0.03f, 0.01f,
+                       0.04f, 0.01f, 0.08f, 0.01f, NAN, 0.01f};
+    float out[N * S], valid[N * S];
+    ms_shape sh[3] = {{MS_ARRAY_TRACES, {N, S, 1}},
+                      {MS_ARRAY_MASK, {N, S, 1}},
+                      {MS_ARRAY_POINTS, {N, 2, 1}}};
+    const float *in[3] = {s, m, xy};
+    float *o[2] = {out, valid};
+    run("trace_stack", sh, in, o, "radius_m", 0.015);
+    /* traces 0-2: each has traces 0-3 as neighbours */
+    for (int i = 0; i < 3; i++) {
+        assert_float_equal(out[i * S + 0], (1 + 3 + 5 + 9) / 4.0f, 1e-6);
+        assert_float_equal(out[i * S + 1], (2 + 4 + 9) / 3.0f, 1e-6);
+        assert_float_equal(out[i * S + 2], 9.0f, 1e-6);
+        for (int k = 0; k < S; k++)
+            assert_float_equal(valid[i * S + k], 1.0f, 0);
+    }
+    /* trace 3 (1 cm from the spot) takes the same four */
+    assert_float_equal(out[3 * S + 0], (1 + 3 + 5 + 9) / 4.0f, 1e-6);
+    /* trace 4, 4 cm from trace 3: alone */
+    for (int k = 0; k < S; k++)
+        assert_float_equal(out[4 * S + k], 20.0f, 0);
+    /* trace 5 has no position: itself */
+    for (int k = 0; k < S; k++)
+        assert_float_equal(out[5 * S + k], 7.0f, 0);
+    /* a sample missing from every trace it stacks with stays missing */
+    m[3 * S + 2] = 0;
+    run("trace_stack", sh, in, o, "radius_m", 0.015);
+    assert_float_equal(out[2], 0.0f, 0);
+    assert_float_equal(valid[2], 0.0f, 0);
+    assert_float_equal(valid[4 * S + 2], 1.0f, 0);
+}
+
+/* On random positions over and beyond a lane the neighbours are exactly
+ * the traces within the radius (brute force, in double), for radii from
+ * under a cell to a large one; and stacking k traces of one echo under
+ * independent noise keeps the echo and cuts the noise's power by about
+ * k. */
+static void trace_stack_matches_brute_force(void **state)
+{
+    const ms_env lane = {.dt_s = 1e-10, .lane_x_min = 0, .lane_x_max = 1.0,
+                         .lane_y_min = 0, .lane_y_max = 0.5};
+    const double radii[] = {0.004, 0.03, 0.07, 0.2};
+    test_rng r = {11};
+    enum { N = 500, S = 8 };
+    float *v = malloc(N * S * sizeof *v), *m = malloc(N * S * sizeof *m);
+    float *out = malloc(N * S * sizeof *out), *ok = malloc(N * S * sizeof *ok);
+    float xy[2 * N];
+    for (int k = 0; k < N; k++) {
+        xy[2 * k] = (float)(-0.1 + 1.2 * test_rng_uniform(&r));
+        xy[2 * k + 1] = (float)(-0.1 + 0.7 * test_rng_uniform(&r));
+        for (int j = 0; j < S; j++) {
+            v[k * S + j] = (float)(test_rng_uniform(&r) - 0.5);
+            m[k * S + j] = test_rng_uniform(&r) < 0.1 ? 0.0f : 1.0f;
+        }
+    }
+    const ms_stage_decl *d = ms_stage_find("trace_stack");
+    double noise_in = 0, noise_out = 0, neighbours = 0;
+    for (size_t c = 0; c < sizeof radii / sizeof radii[0]; c++) {
+        ms_stage_ctx ctx = {.decl = d, .env = &lane};
+        ms_stage_defaults(d, &ctx.params);
+        ms_param_set_named(d, &ctx.params, "radius_m", radii[c]);
+        ctx.in[0] = (ms_shape){MS_ARRAY_TRACES, {N, S, 1}};
+        ctx.in[1] = (ms_shape){MS_ARRAY_MASK, {N, S, 1}};
+        ctx.in[2] = (ms_shape){MS_ARRAY_POINTS, {N, 2, 1}};
+        assert_int_equal(d->shape(&ctx), 0);
+        const float *in[3] = {v, m, xy};
+        float *o[2] = {out, ok};
+        assert_int_equal(ms_stage_exec_cpu(&ctx, in, o), 0);
+        double rad = radii[c];
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < S; j++) {
+                double sum = 0;
+                int count = 0, near = 0;
+                for (int k = 0; k < N; k++) {
+                    double r2 = pow(xy[2 * k] - xy[2 * i], 2) +
+                                pow(xy[2 * k + 1] - xy[2 * i + 1], 2);
+                    if (r2 > rad * rad)
+                        continue;
+                    near++;
+                    if (m[k * S + j] > 0) {
+                        sum += v[k * S + j];
+                        count++;
+                    }
+                }
+                assert_float_equal(ok[i * S + j], count > 0 ? 1.0f : 0.0f, 0);
+                assert_float_equal(out[i * S + j], count ? sum / count : 0.0,
+                                   1e-6);
+                if (c == 2 && m[i * S + j] > 0 && count) {
+                    noise_in += pow(v[i * S + j], 2);
+                    noise_out += pow(out[i * S + j], 2);
+                    neighbours += near;
+                }
+            }
+    }
+    /* uniform noise of power 1/12 per sample; at 7 cm a trace has on
+     * average k neighbours (itself included): the stack's power ~ 1 / k */
+    double k = neighbours / (N * S * 0.9);
+    assert_true(k > 4);
+    assert_float_equal(noise_out / noise_in, 1.0 / k, 0.5 / k);
+    free(v);
+    free(m);
+    free(out);
+    free(ok);
+}
+
 static void zscore_standardises_over_swept_cells(void **state)
 {
     /* Cell 4 was never swept: it holds 0 and must not pull the scale. */
@@ -1204,6 +1321,8 @@ int main(void)
         cmocka_unit_test(window_energy_averages_present_samples),
         cmocka_unit_test(grid_averages_and_counts_hits),
         cmocka_unit_test(grid_matches_brute_force),
+        cmocka_unit_test(trace_stack_averages_neighbours),
+        cmocka_unit_test(trace_stack_matches_brute_force),
         cmocka_unit_test(zscore_standardises_over_swept_cells),
         cmocka_unit_test(fuse_adds_positive_parts),
         cmocka_unit_test(emi_detrend_removes_drift_keeps_spike),

@@ -1,0 +1,52 @@
+/* trace_stack: see pipeline/stages/trace_stack.c. One work-item per sample
+ * (k) of a trace (i): the neighbours' present samples added up in the
+ * reference's order (bin rows, then sorted positions), so the sets and the
+ * sums are the reference's. */
+
+static int cell_of(float v, float cell, int n)
+{
+    float f = floor(v / cell);
+    return !(f >= 0.0f) ? 0 : f >= (float)n ? n - 1 : (int)f;
+}
+
+__kernel void trace_stack(__global const float *restrict s,
+                          __global const float *restrict m,
+                          __global const float *restrict xy,
+                          __global const int *restrict order,
+                          __global const int *restrict start,
+                          __global const float *restrict sxy,
+                          __global const int *restrict ext, int reach,
+                          __global float *restrict out,
+                          __global float *restrict out_valid, int n, int ns,
+                          int nx, int ny, float cell, float r2)
+{
+    int k = get_global_id(0), i = get_global_id(1);
+    if (k >= ns || i >= n) /* the launch rounds both up */
+        return;
+    float x = xy[2 * i], y = xy[2 * i + 1];
+    x = isfinite(x) ? x : 1e30f; /* where the host binned it */
+    y = isfinite(y) ? y : 1e30f;
+    int ix = cell_of(x, cell, nx), iy = cell_of(y, cell, ny);
+    int by0 = max(iy - reach, 0), by1 = min(iy + reach, ny - 1);
+    float acc = 0.0f, cnt = 0.0f;
+    for (int by = by0; by <= by1; by++) {
+        int e = ext[abs(by - iy)];
+        if (e < 0)
+            continue;
+        int p0 = start[by * nx + max(ix - e, 0)];
+        int p1 = start[by * nx + min(ix + e, nx - 1) + 1];
+        for (int p = p0; p < p1; p++) {
+            int j = order[p];
+            float dx = sxy[2 * p] - x, dy = sxy[2 * p + 1] - y;
+            if (j != i && !(dx * dx + dy * dy <= r2))
+                continue;
+            size_t at = (size_t)j * ns + k;
+            float w = m[at] > 0.0f ? 1.0f : 0.0f;
+            acc += w * s[at];
+            cnt += w;
+        }
+    }
+    size_t here = (size_t)i * ns + k;
+    out[here] = cnt > 0.0f ? acc / cnt : 0.0f;
+    out_valid[here] = cnt > 0.0f ? 1.0f : 0.0f;
+}
