@@ -15,10 +15,11 @@ one). With MINESCAN_GPRMAX_STRICT=1 the issue's targets are asserted too:
 every mine found within 5 cm, no alarm on a scene without a mine.
 
 Only the tune split runs here; the report split is run once, at the end, by
-hand (make_scenes.py --split report).
+hand: MINESCAN_GPRMAX_SPLIT=report and this file run directly.
 
 Environment: MINESCAN (the CLI), MINESCAN_SOURCE_DIR, MINESCAN_TEST_TMP,
-MINESCAN_GPRMAX_RECIPE (a recipe other than default).
+MINESCAN_GPRMAX_RECIPE (a recipe other than default),
+MINESCAN_GPRMAX_SPLIT (tune, the default, or report).
 """
 import csv
 import json
@@ -41,6 +42,7 @@ SCENES = os.path.join(SRC, "build", "gprmax-scenes")
 ALONG = 0.05  # a mine is found by an alarm within 5 cm along the line
 RECIPE = os.environ.get("MINESCAN_GPRMAX_RECIPE", "default")
 STRICT = os.environ.get("MINESCAN_GPRMAX_STRICT") == "1"
+SPLIT = os.environ.get("MINESCAN_GPRMAX_SPLIT", "tune")
 
 
 def has_gprmax():
@@ -50,12 +52,12 @@ def has_gprmax():
     return r.returncode == 0
 
 
-def tune_scenes():
+def split_scenes():
     r = subprocess.run([sys.executable,
                         os.path.join(SRC, "datasets/gprmax/make_scenes.py"),
                         "--list"], capture_output=True, text=True, check=True)
     return [ln.split()[0] for ln in r.stdout.splitlines()
-            if ln.split()[1] == "tune"]
+            if ln.split()[1] == SPLIT]
 
 
 class GprMaxScenes(unittest.TestCase):
@@ -65,14 +67,14 @@ class GprMaxScenes(unittest.TestCase):
         os.makedirs(TMP)
         r = subprocess.run(
             [VENV_PY, os.path.join(SRC, "datasets/gprmax/make_scenes.py"),
-             "--split", "tune", "--out", SCENES, "--minescan", MINESCAN],
+             "--split", SPLIT, "--out", SCENES, "--minescan", MINESCAN],
             capture_output=True, text=True, timeout=3600)
         sys.stderr.write(r.stdout)
         if r.returncode != 0:
             raise RuntimeError(f"make_scenes.py failed:\n{r.stderr[-3000:]}")
-        cls.names = tune_scenes()
+        cls.names = split_scenes()
 
-    def test_tune_scenes(self):
+    def test_scenes(self):
         rows = []
         for name in self.names:
             rec = os.path.join(SCENES, name + ".h5")
@@ -117,7 +119,7 @@ class GprMaxScenes(unittest.TestCase):
                          zs("detect_score", True),
                          zs("max_false_alarm_score", False),
                          ", ".join(f"{a[0]:.3f}:{a[2]:.1f}" for a in alarms)))
-        print(f"\ngprMax tune scenes, recipe {RECIPE}, threshold 3, "
+        print(f"\ngprMax {SPLIT} scenes, recipe {RECIPE}, threshold 3, "
               f"a mine found within {ALONG * 100:g} cm along the line")
         print(f"{'scene':26s} {'mines':>5s} {'found':>5s} {'false':>5s}  "
               f"{'mine z':8s} {'clutter z':10s} alarms (x m: z)")
