@@ -3,6 +3,11 @@
  * reference's order (bin rows, then sorted positions), so the sets and the
  * sums are the reference's. */
 
+/* The distance test must round as the C reference does: a trace exactly
+ * one radius away (regular spacing) is in or out on both paths alike, not
+ * moved by a fused multiply-add. */
+#pragma OPENCL FP_CONTRACT OFF
+
 static int cell_of(float v, float cell, int n)
 {
     float f = floor(v / cell);
@@ -23,7 +28,8 @@ __kernel void trace_stack(__global const float *restrict s,
     int k = get_global_id(0), i = get_global_id(1);
     if (k >= ns || i >= n) /* the launch rounds both up */
         return;
-    float x = xy[2 * i], y = xy[2 * i + 1];
+    float x = xy[2 * (size_t)i], y = xy[2 * (size_t)i + 1];
+    int placed = isfinite(x) && isfinite(y); /* else: itself alone */
     x = isfinite(x) ? x : 1e30f; /* where the host binned it */
     y = isfinite(y) ? y : 1e30f;
     int ix = cell_of(x, cell, nx), iy = cell_of(y, cell, ny);
@@ -37,13 +43,13 @@ __kernel void trace_stack(__global const float *restrict s,
         int p1 = start[by * nx + min(ix + e, nx - 1) + 1];
         for (int p = p0; p < p1; p++) {
             int j = order[p];
-            float dx = sxy[2 * p] - x, dy = sxy[2 * p + 1] - y;
-            if (j != i && !(dx * dx + dy * dy <= r2))
+            float dx = sxy[2 * (size_t)p] - x, dy = sxy[2 * (size_t)p + 1] - y;
+            if (j != i && !(placed && dx * dx + dy * dy <= r2))
                 continue;
             size_t at = (size_t)j * ns + k;
-            float w = m[at] > 0.0f ? 1.0f : 0.0f;
-            acc += w * s[at];
-            cnt += w;
+            int present = m[at] > 0.0f;
+            acc += present ? s[at] : 0.0f;
+            cnt += present ? 1.0f : 0.0f;
         }
     }
     size_t here = (size_t)i * ns + k;

@@ -136,7 +136,7 @@ int ms_grid_bins_upload(ms_cl *cl, const ms_grid_bins *b, const int *index,
                         size_t n, size_t nx, size_t ny, cl_mem dev[4])
 {
     const void *src[4] = {index, b->start, b->xy, b->ext};
-    size_t bytes[4] = {(n ? n : 1) * sizeof(int), (nx * ny + 1) * sizeof(int),
+    size_t bytes[4] = {n * sizeof(int), (nx * ny + 1) * sizeof(int),
                        2 * (n + MS_GRID_PAD) * sizeof(float),
                        ((size_t)b->reach + 1) * sizeof(int)};
     int rc = 0;

@@ -13,7 +13,8 @@
  * searched out to the radius plus half a cell's diagonal from the trace's
  * own cell centre, then the true distance checked), so a lane costs
  * O(traces x nearby traces x samples). Positions are lane-relative metres;
- * a trace whose position is not finite stacks with itself alone. */
+ * a trace whose position is not finite stacks with itself alone, and with
+ * no other. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -41,9 +42,10 @@ static int shape(ms_stage_ctx *ctx)
                        "%zu positions do not match", n, ctx->in[0].dims[1],
                        ctx->in[1].dims[0], ctx->in[1].dims[1],
                        ctx->in[2].dims[0]);
-    if (n > (size_t)INT_MAX || ctx->in[0].dims[1] > (size_t)INT_MAX)
+    if (n > (size_t)INT_MAX / 2 || ctx->in[0].dims[1] > (size_t)INT_MAX)
         return ms_fail(MS_ERR_INVALID_INPUT,
-                       "trace_stack: more than %d traces or samples", INT_MAX);
+                       "trace_stack: more than %d traces or %d samples",
+                       INT_MAX / 2, INT_MAX);
     ctx->out[0] = ctx->in[0];
     ctx->out[1] = ctx->in[1];
     return 0;
@@ -118,6 +120,7 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
         for (size_t k = 0; k < ns; k++)
             acc[k] = cnt[k] = 0.0f;
         float x = in[2][2 * i], y = in[2][2 * i + 1];
+        int placed = isfinite(x) && isfinite(y); /* else: itself alone */
         x = isfinite(x) ? x : 1e30f; /* where binnable put it */
         y = isfinite(y) ? y : 1e30f;
         long ix = (long)cell_of(x, sb.cell, sb.nx);
@@ -128,14 +131,15 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
             ms_grid_span(&b, (long)sb.nx, ix, iy, by, &p0, &p1);
             for (int p = p0; p < p1; p++) {
                 size_t j = (size_t)order[p];
-                float dx = b.xy[2 * p] - x, dy = b.xy[2 * p + 1] - y;
-                if (j != i && !(dx * dx + dy * dy <= r2))
+                float dx = b.xy[2 * (size_t)p] - x;
+                float dy = b.xy[2 * (size_t)p + 1] - y;
+                if (j != i && !(placed && dx * dx + dy * dy <= r2))
                     continue;
                 const float *s = in[0] + j * ns, *m = in[1] + j * ns;
-                for (size_t k = 0; k < ns; k++) {
-                    float w = m[k] > 0.0f ? 1.0f : 0.0f;
-                    acc[k] += w * s[k];
-                    cnt[k] += w;
+                for (size_t k = 0; k < ns; k++) { /* a missing sample may
+                                                     hold anything */
+                    acc[k] += m[k] > 0.0f ? s[k] : 0.0f;
+                    cnt[k] += m[k] > 0.0f ? 1.0f : 0.0f;
                 }
             }
         }

@@ -343,6 +343,67 @@ static void boundary_points_are_found(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* trace_stack on traces at regular spacing (a cart's lines, a sweep's
+ * steady pace), where neighbours lie exactly one radius away: the kernel
+ * takes the same neighbours as the C reference (its distance test must
+ * not be contracted into a fused multiply-add), seen as the same stacks of
+ * traces that each hold their own value. */
+static void trace_stack_lattice_agrees(void **state)
+{
+    if (!cl)
+        skip();
+    const double spacing[][2] = {{0.01, 0.02}, {0.005, 0.02}, {0.03, 0.03},
+                                 {0.01, 0.05}};
+    const ms_stage_decl *d = ms_stage_find("trace_stack");
+    for (size_t c = 0; c < sizeof spacing / sizeof spacing[0]; c++) {
+        float step = (float)spacing[c][0];
+        size_t gx = (size_t)(1.0 / step) + 1, gy = (size_t)(0.5 / step) + 1;
+        size_t n = gx * gy, ns = 3;
+        float *v = malloc(n * ns * sizeof *v), *m = malloc(n * ns * sizeof *m);
+        float *xy = malloc(2 * n * sizeof *xy);
+        float *a[2], *b[2];
+        for (int k = 0; k < 2; k++) {
+            a[k] = malloc(n * ns * sizeof(float));
+            b[k] = malloc(n * ns * sizeof(float));
+        }
+        for (size_t j = 0; j < gy; j++)
+            for (size_t i = 0; i < gx; i++) {
+                size_t t = j * gx + i;
+                xy[2 * t] = (float)i * step;
+                xy[2 * t + 1] = (float)j * step;
+                for (size_t k = 0; k < ns; k++) {
+                    v[t * ns + k] = (float)(t % 97) + (float)k;
+                    m[t * ns + k] = 1.0f;
+                }
+            }
+        ms_stage_ctx ctx = {.decl = d, .env = &lane};
+        ms_stage_defaults(d, &ctx.params);
+        ms_param_set_named(d, &ctx.params, "radius_m", spacing[c][1]);
+        ctx.in[0] = (ms_shape){MS_ARRAY_TRACES, {n, ns, 1}};
+        ctx.in[1] = (ms_shape){MS_ARRAY_MASK, {n, ns, 1}};
+        ctx.in[2] = (ms_shape){MS_ARRAY_POINTS, {n, 2, 1}};
+        assert_int_equal(d->shape(&ctx), 0);
+        const float *in[3] = {v, m, xy};
+        assert_int_equal(ms_stage_exec_cpu(&ctx, in, a), 0);
+        assert_int_equal(exec_opencl_poisoned(&ctx, in, b), 0);
+        size_t differ = 0;
+        for (size_t k = 0; k < n * ns; k++)
+            differ += fabsf(a[0][k] - b[0][k]) > 1e-6f * 100.0f ||
+                      a[1][k] != b[1][k];
+        if (differ)
+            fail_msg("trace_stack spacing %g radius %g: %zu of %zu samples "
+                     "differ between the C path and the kernel",
+                     spacing[c][0], spacing[c][1], differ, n * ns);
+        for (int k = 0; k < 2; k++) {
+            free(a[k]);
+            free(b[k]);
+        }
+        free(v);
+        free(m);
+        free(xy);
+    }
+}
+
 /* No points, and points with no planes: maps of zeros, no hits. */
 static void empty_inputs_give_zeros(void **state)
 {
@@ -374,6 +435,7 @@ int main(void)
         cmocka_unit_test(grid_matches_brute_force_every_way),
         cmocka_unit_test(boundary_points_are_found),
         cmocka_unit_test(empty_inputs_give_zeros),
+        cmocka_unit_test(trace_stack_lattice_agrees),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
