@@ -72,7 +72,7 @@
  * (datasets/benchmark/fit_fusion.py with OFFSET=3.8 on the maps of
  * datasets/benchmark/features.recipe): the fused score is the
  * log-odds of a mine plus 3.8, so the alarm threshold 3 is a log-odds of
- * -0.8 (about 0.18 false alarms per m2 on the tune split), and a weak
+ * -0.8 (about 0.22 false alarms per m2 on the tune split), and a weak
  * lone target down to a log-odds of -3.8 (an M14 under a clean cart line)
  * is still a candidate that the ROC sweeps. A lane with
  * one sensor gets that sensor's own fit (the output lists fall back to
