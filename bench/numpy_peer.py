@@ -334,6 +334,33 @@ def grid_volume_with(pairs):
     return grid_volume
 
 
+def trace_stack(inp, p, env):
+    """Each trace the mean of the present samples of the traces within
+    radius_m of it (itself included): the pairs from scipy.spatial.cKDTree,
+    then a sparse matrix product, as a numpy user would write it."""
+    s, m, xy = inp
+    radius = F32(p["radius_m"])
+    t = scipy.spatial.cKDTree(xy)
+    d = t.sparse_distance_matrix(t, float(radius) * 1.0001,
+                                 output_type="coo_matrix")
+    i, j = d.row, d.col
+    dx = xy[i, 0] - xy[j, 0]
+    dy = xy[i, 1] - xy[j, 1]
+    keep = (dx * dx + dy * dy <= radius * radius) | (i == j)
+    n = len(xy)
+    i, j = np.concatenate([i[keep], np.arange(n)]), \
+        np.concatenate([j[keep], np.arange(n)])
+    pairs = np.unique(i * n + j)  # itself once, whether or not listed
+    W = scipy.sparse.csr_matrix((np.ones(len(pairs), F32),
+                                 (pairs // n, pairs % n)), shape=(n, n))
+    present = (m > 0).astype(F32)
+    sums = W @ (np.where(m > 0, s, 0).astype(F32))
+    counts = W @ present
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(counts > 0, sums / counts, 0).astype(F32)
+    return out, (counts > 0).astype(F32)
+
+
 def depth_slice(inp, p, env):
     (vol,) = inp
     nz = vol.shape[0]
@@ -384,6 +411,7 @@ PEERS = {
              "cKDTree sparse": grid_with(pairs_kdtree)},
     "grid_volume": {"binned sparse": grid_volume_with(pairs_binned),
                     "cKDTree sparse": grid_volume_with(pairs_kdtree)},
+    "trace_stack": {"cKDTree sparse": trace_stack},
     "depth_slice": {"sum of planes": depth_slice},
     "zscore": {"masked mean/std": zscore},
     "fuse": {"maximum": fuse},

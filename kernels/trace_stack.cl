@@ -14,6 +14,66 @@ static int cell_of(float v, float cell, int n)
     return !(f >= 0.0f) ? 0 : f >= (float)n ? n - 1 : (int)f;
 }
 
+/* CPUs: a work-item takes a run of traces and, per trace, searches the
+ * neighbours once and adds each one's whole trace into the output row
+ * (the counts in the mask row), as the C reference does; the per-sample
+ * kernel below would search once per sample. */
+__kernel void trace_stack_runs(__global const float *restrict s,
+                               __global const float *restrict m,
+                               __global const float *restrict xy,
+                               __global const int *restrict order,
+                               __global const int *restrict start,
+                               __global const float *restrict sxy,
+                               __global const int *restrict ext, int reach,
+                               __global float *restrict out,
+                               __global float *restrict out_valid, int n,
+                               int ns, int nx, int ny, float cell, float r2)
+{
+    int run = (n + get_global_size(0) - 1) / get_global_size(0);
+    int i0 = get_global_id(0) * run, i1 = min(i0 + run, n);
+    for (int q = i0; q < i1; q++) {
+        int i = order[q]; /* bin order, as the C reference: cache reuse */
+        __global float *acc = out + (size_t)i * ns;
+        __global float *cnt = out_valid + (size_t)i * ns;
+        for (int k = 0; k < ns; k++)
+            acc[k] = cnt[k] = 0.0f;
+        float x = xy[2 * (size_t)i], y = xy[2 * (size_t)i + 1];
+        int placed = isfinite(x) && isfinite(y);
+        x = isfinite(x) ? x : 1e30f;
+        y = isfinite(y) ? y : 1e30f;
+        int ix = cell_of(x, cell, nx), iy = cell_of(y, cell, ny);
+        int by0 = max(iy - reach, 0), by1 = min(iy + reach, ny - 1);
+        for (int by = by0; by <= by1; by++) {
+            int e = ext[abs(by - iy)];
+            if (e < 0)
+                continue;
+            int p0 = start[by * nx + max(ix - e, 0)];
+            int p1 = start[by * nx + min(ix + e, nx - 1) + 1];
+            for (int p = p0; p < p1; p++) {
+                int j = order[p];
+                float dx = sxy[2 * (size_t)p] - x;
+                float dy = sxy[2 * (size_t)p + 1] - y;
+                if (j != i && !(placed && dx * dx + dy * dy <= r2))
+                    continue;
+                __global const float *sj = s + (size_t)j * ns;
+                __global const float *mj = m + (size_t)j * ns;
+                for (int k = 0; k < ns; k++) {
+                    int present = mj[k] > 0.0f;
+                    acc[k] += present ? sj[k] : 0.0f;
+                    cnt[k] += present ? 1.0f : 0.0f;
+                }
+            }
+        }
+        for (int k = 0; k < ns; k++) {
+            acc[k] = cnt[k] > 0.0f ? acc[k] / cnt[k] : 0.0f;
+            cnt[k] = cnt[k] > 0.0f ? 1.0f : 0.0f;
+        }
+    }
+}
+
+/* GPUs: one work-item per sample of a trace, neighbouring samples side by
+ * side (coalesced reads); each searches the neighbours itself. */
+
 __kernel void trace_stack(__global const float *restrict s,
                           __global const float *restrict m,
                           __global const float *restrict xy,
@@ -25,9 +85,10 @@ __kernel void trace_stack(__global const float *restrict s,
                           __global float *restrict out_valid, int n, int ns,
                           int nx, int ny, float cell, float r2)
 {
-    int k = get_global_id(0), i = get_global_id(1);
-    if (k >= ns || i >= n) /* the launch rounds both up */
+    int k = get_global_id(0), q = get_global_id(1);
+    if (k >= ns || q >= n) /* the launch rounds both up */
         return;
+    int i = order[q]; /* bin order: neighbouring work-groups share reads */
     float x = xy[2 * (size_t)i], y = xy[2 * (size_t)i + 1];
     int placed = isfinite(x) && isfinite(y); /* else: itself alone */
     x = isfinite(x) ? x : 1e30f; /* where the host binned it */

@@ -115,7 +115,11 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     for (size_t k = 0; k < n; k++)
         order[b.rank[k]] = (int)k;
     float r2 = sb.radius * sb.radius;
-    for (size_t i = 0; i < n; i++) {
+    /* traces in bin order: the next trace's neighbours are mostly this
+     * one's, still in cache (in recording order a sweep's passes are far
+     * apart in memory) */
+    for (size_t q = 0; q < n; q++) {
+        size_t i = (size_t)order[q];
         float *acc = out[0] + i * ns, *cnt = out[1] + i * ns;
         for (size_t k = 0; k < ns; k++)
             acc[k] = cnt[k] = 0.0f;
@@ -154,8 +158,9 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 }
 
 /* The bins are made on the host from the downloaded positions (2 floats a
- * trace) and uploaded with, per sorted position, its trace; one work-item
- * per sample of a trace, the samples of one trace side by side. */
+ * trace) and uploaded with, per sorted position, its trace. On a GPU one
+ * work-item per sample of a trace; on a CPU runs of traces, each searched
+ * once (grid's choice of kernels, which tests can force). */
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
@@ -188,9 +193,13 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
             MS_CL_INT(sb.nx),
             MS_CL_INT(sb.ny),       MS_CL_FLOAT(sb.cell),
             MS_CL_FLOAT(sb.radius * sb.radius)};
+        unsigned n_args = sizeof args / sizeof args[0];
         size_t global[2] = {ns, n};
-        rc = ms_cl_launch(cl, "trace_stack", "trace_stack", 2, global, NULL,
-                          args, sizeof args / sizeof args[0]);
+        rc = ms_grid_cpu_kernels(cl)
+                 ? ms_cl_launch_runs(cl, "trace_stack", "trace_stack_runs", n,
+                                     args, n_args)
+                 : ms_cl_launch(cl, "trace_stack", "trace_stack", 2, global,
+                                NULL, args, n_args);
     }
     int done = ms_cl_finish(cl); /* before the bins go */
     if (!rc)

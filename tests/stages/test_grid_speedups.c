@@ -344,7 +344,7 @@ static void boundary_points_are_found(void **state)
 }
 
 /* trace_stack on traces at regular spacing (a cart's lines, a sweep's
- * steady pace), where neighbours lie exactly one radius away: the kernel
+ * steady pace), where neighbours lie exactly one radius away: each kernel
  * takes the same neighbours as the C reference (its distance test must
  * not be contracted into a fused multiply-add), seen as the same stacks of
  * traces that each hold their own value. */
@@ -385,15 +385,23 @@ static void trace_stack_lattice_agrees(void **state)
         assert_int_equal(d->shape(&ctx), 0);
         const float *in[3] = {v, m, xy};
         assert_int_equal(ms_stage_exec_cpu(&ctx, in, a), 0);
-        assert_int_equal(exec_opencl_poisoned(&ctx, in, b), 0);
-        size_t differ = 0;
-        for (size_t k = 0; k < n * ns; k++)
-            differ += fabsf(a[0][k] - b[0][k]) > 1e-6f * 100.0f ||
-                      a[1][k] != b[1][k];
-        if (differ)
-            fail_msg("trace_stack spacing %g radius %g: %zu of %zu samples "
-                     "differ between the C path and the kernel",
-                     spacing[c][0], spacing[c][1], differ, n * ns);
+        for (int way = PATH_GPU_KERNELS; way < N_PATHS; way++) {
+            ms_grid_force_kernels(way == PATH_CPU_KERNELS
+                                      ? MS_GRID_KERNELS_CPU
+                                      : MS_GRID_KERNELS_GPU);
+            int rc = exec_opencl_poisoned(&ctx, in, b);
+            ms_grid_force_kernels(MS_GRID_KERNELS_AUTO);
+            assert_int_equal(rc, 0);
+            size_t differ = 0;
+            for (size_t k = 0; k < n * ns; k++)
+                differ += !(fabsf(a[0][k] - b[0][k]) <= 1e-6f * 100.0f) ||
+                          a[1][k] != b[1][k];
+            if (differ)
+                fail_msg("trace_stack spacing %g radius %g: %zu of %zu "
+                         "samples differ between the C path and the %s",
+                         spacing[c][0], spacing[c][1], differ, n * ns,
+                         path_names[way]);
+        }
         for (int k = 0; k < 2; k++) {
             free(a[k]);
             free(b[k]);
