@@ -1,7 +1,7 @@
-/* trace_stack: see pipeline/stages/trace_stack.c. One work-item per sample
- * (k) of a trace (i): the neighbours' present samples added up in the
- * reference's order (bin rows, then sorted positions), so the sets and the
- * sums are the reference's. */
+/* trace_stack: see pipeline/stages/trace_stack.c. Both kernels add the
+ * neighbours' present samples in the reference's order (bin rows, then
+ * sorted positions), so the sets and the sums are the reference's; both
+ * take the traces in bin order, as it does. */
 
 /* The distance test must round as the C reference does: a trace exactly
  * one radius away (regular spacing) is in or out on both paths alike, not
@@ -73,7 +73,6 @@ __kernel void trace_stack_runs(__global const float *restrict s,
 
 /* GPUs: one work-item per sample of a trace, neighbouring samples side by
  * side (coalesced reads); each searches the neighbours itself. */
-
 __kernel void trace_stack(__global const float *restrict s,
                           __global const float *restrict m,
                           __global const float *restrict xy,

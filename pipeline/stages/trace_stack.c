@@ -186,12 +186,11 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     }
     if (!rc && n && ns) {
         ms_cl_arg args[] = {
-            MS_CL_MEM(in[0]),       MS_CL_MEM(in[1]),      MS_CL_MEM(in[2]),
-            MS_CL_MEM(dev[0]),      MS_CL_MEM(dev[1]),     MS_CL_MEM(dev[2]),
-            MS_CL_MEM(dev[3]),      MS_CL_INT(b.reach),    MS_CL_MEM(out[0]),
-            MS_CL_MEM(out[1]),      MS_CL_INT(n),          MS_CL_INT(ns),
-            MS_CL_INT(sb.nx),
-            MS_CL_INT(sb.ny),       MS_CL_FLOAT(sb.cell),
+            MS_CL_MEM(in[0]),   MS_CL_MEM(in[1]),      MS_CL_MEM(in[2]),
+            MS_CL_MEM(dev[0]),  MS_CL_MEM(dev[1]),     MS_CL_MEM(dev[2]),
+            MS_CL_MEM(dev[3]),  MS_CL_INT(b.reach),    MS_CL_MEM(out[0]),
+            MS_CL_MEM(out[1]),  MS_CL_INT(n),          MS_CL_INT(ns),
+            MS_CL_INT(sb.nx),   MS_CL_INT(sb.ny),      MS_CL_FLOAT(sb.cell),
             MS_CL_FLOAT(sb.radius * sb.radius)};
         unsigned n_args = sizeof args / sizeof args[0];
         size_t global[2] = {ns, n};
@@ -232,7 +231,7 @@ const ms_stage_decl ms_stage_trace_stack = {
     .params = params, .n_params = 1,
     .shape = shape, .cpu = cpu, .opencl = opencl,
     .work_bytes = work_bytes,
-    /* both paths add the same terms in the same order (products with 0 or
-     * 1 are exact): only the division may round apart */
+    /* both paths add the same terms (present samples, by a select) in the
+     * same order: only the division may round apart */
     .tolerance = 1e-6,
 };
