@@ -61,9 +61,13 @@ for t in $targets; do
     [ -e "$a" ] || continue
     kind=$(basename "$a" | cut -d- -f1)
     trace=$(ASAN_OPTIONS=detect_leaks=0 timeout 30 "$build/fuzz_$t" -timeout=10 -rss_limit_mb=2048 "$a" 2>&1 || true)
-    # the first frame that is not the sanitizer runtime, libc or libFuzzer
+    # the first frame that is not the sanitizer runtime, libc or libFuzzer;
+    # nor the sanitizer's interceptor of a libc call (strdup, memcpy: a
+    # frame of the fuzz binary named like libc, with no source file), whose
+    # caller is the one that passed the bad pointer
     top=$(printf '%s\n' "$trace" | grep -E '^ +#[0-9]+ ' \
-          | grep -vE 'compiler-rt|libclang_rt|/sanitizer_common/|/asan/|libc\.so|libc-|in (__interceptor_|__asan|__sanitizer|fuzzer::|malloc |calloc |realloc |free |operator new)' \
+          | grep -vE 'compiler-rt|libclang_rt|/sanitizer_common/|/asan/|libc\.so|libc-|csu/|sysdeps/|in (__interceptor_|__asan|__sanitizer|fuzzer::|malloc |calloc |realloc |free |operator new)' \
+          | grep -vE "in (str[a-z]*|mem[a-z]*|wcs[a-z]*|[a-z]*printf|[a-z]*scanf|ato[a-z]+|qsort|bsearch|main) \([^ ]*/fuzz_$t\+0x" \
           | head -1 || true)
     if printf '%s' "$top" | grep -q "$src/\(pipeline\|tests\)/"; then
       echo "   MINESCAN $kind: $a"
