@@ -115,8 +115,8 @@
     "floor=0.1\n"
 
 static const char default_recipe[] =
-    "# minescan default recipe\n" RADAR_CLEAN RADAR_STACKED_ENVELOPE RADAR_CFAR EMI_THIN_CFAR
-    EMI_TAU_CFAR
+    "# minescan default recipe\n" RADAR_CLEAN RADAR_STACKED_ENVELOPE
+    RADAR_CFAR EMI_THIN_CFAR EMI_TAU_CFAR
     "# weights fitted on the tune split (fit_fusion.py)\n"
     "stage fuse in=gpr_cfar,emi_tcfar out=anomaly w_gpr=1.194 w_emi=1.284 "
     "bias=-0.6782 log_inputs=1\n"
