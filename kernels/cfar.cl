@@ -1,11 +1,12 @@
-/* cfar: see pipeline/stages/cfar.c. Summed-area tables in double (rows,
- * then columns, as the reference builds them), then one work-item per
- * cell reads its training and guard squares' corners. */
+/* cfar: see pipeline/stages/cfar.c and cfar_map.c. Summed-area tables in
+ * double (rows, then columns, as the reference builds them), then one
+ * work-item per cell reads its training and guard squares' corners. The
+ * map starts `off` floats into v (depth_cfar: one plane of a volume). */
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 
 /* Table row r (0..ny): row 0 zero, row y + 1 the prefix sums of map row y
  * (tables cnt, sum, sq one after another, T values each). */
-__kernel void cfar_rows(__global const float *restrict v,
+__kernel void cfar_rows(__global const float *restrict v, int off,
                         __global const float *restrict hits,
                         __global double *restrict t, int nx, int ny,
                         int model, __global const float *restrict floor_v)
@@ -15,6 +16,7 @@ __kernel void cfar_rows(__global const float *restrict v,
         return;
     size_t W = (size_t)nx + 1, T = W * ((size_t)ny + 1), at = (size_t)r * W;
     double centre = floor_v[1], rc = 0.0, rs = 0.0, rq = 0.0;
+    v += off;
     t[at] = t[T + at] = t[2 * T + at] = 0.0;
     for (int x = 0; x < nx; x++) {
         if (r > 0) {
@@ -53,7 +55,7 @@ static double box(__global const double *t, size_t W, int x0, int x1, int y0,
            t[(size_t)(y1 + 1) * W + x0] + t[(size_t)y0 * W + x0];
 }
 
-__kernel void cfar(__global const float *restrict v,
+__kernel void cfar(__global const float *restrict v, int off,
                    __global const float *restrict hits,
                    __global float *restrict out, int nx, int ny, int g, int w,
                    float scale, int model,
@@ -64,7 +66,7 @@ __kernel void cfar(__global const float *restrict v,
     if (x >= nx || y >= ny)
         return;
     int i = y * nx + x;
-    float c = v[i];
+    float c = v[off + i];
     if (!(hits[i] > 0.0f) || (!model && !(c > 0.0f))) {
         out[i] = 0.0f;
         return;
@@ -95,13 +97,14 @@ __kernel void cfar(__global const float *restrict v,
  * mean into floor_v[1]: one work-group; each item sums a stride of the
  * swept cells, then a tree in local memory; model 1 makes a second pass
  * for the squared deviations from the map-wide mean. */
-__kernel void cfar_floor(__global const float *restrict v,
+__kernel void cfar_floor(__global const float *restrict v, int off,
                          __global const float *restrict hits,
                          __global float *restrict floor_v, int n, int model,
                          float floor_frac, __local float *red)
 {
     int l = get_local_id(0), L = get_local_size(0);
     float sum = 0.0f, cnt = 0.0f;
+    v += off;
     for (int i = l; i < n; i += L)
         if (hits[i] > 0.0f) {
             sum += model ? v[i] : fmax(v[i], 0.0f);

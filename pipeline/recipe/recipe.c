@@ -62,28 +62,41 @@
     "cell_m=0.02 radius_m=0.08 channel=0\n"                                    \
     "stage zscore in=emi_map,emi_hits out=emi_z\n"
 
-/* The default chain's detectors: the radar energy and the metal detector's
- * thin-metal (fast-decay) response (emi_decay's alone, emi_tau's beside the
- * radar; see EMI_TAU_CFAR), each scored against its own
- * surroundings by a CFAR (so a short line and a lane are both scored
- * locally: the radar energy, roughly Gaussian, against the local mean and
- * spread; the detector against the local mean), then fused by a logistic
- * regression fitted on the benchmark's tune split
- * (datasets/benchmark/fit_fusion.py with OFFSET=3.8 on the maps of
- * datasets/benchmark/features.recipe): the fused score is the
- * log-odds of a mine plus 3.8, so the alarm threshold 3 is a log-odds of
- * -0.8 (about 0.22 false alarms per m2 on the tune split), and a weak
- * lone target down to a log-odds of -3.8 (an M14 under a clean cart line)
- * is still a candidate that the ROC sweeps. A lane with
- * one sensor gets that sensor's own fit (the output lists fall back to
- * gpr_z or emi_z), on the same log-odds scale. */
-#define RADAR_CFAR                                                             \
-    "stage window_energy in=gpr_env,gpr_stack_valid depth_start_m=0.01 "      \
-    "depth_end_m=0.2 velocity_m_per_ns=0.1 surface_ns=0.5 guard_periods=0.4\n" \
-    "stage grid in=gpr_score,gpr_score_valid,gpr_xy out=gpr_map,gpr_hits "     \
-    "cell_m=0.02 radius_m=0.08\n"                                              \
-    "stage cfar in=gpr_map,gpr_hits out=gpr_cfar guard_m=0.2 train_m=0.6 "    \
-    "model=1 floor=0.3\n"
+/* The default chain's detectors: the radar's power per depth bin and the
+ * metal detector's thin-metal (fast-decay) response (emi_decay's alone,
+ * emi_tau's beside the radar; see EMI_TAU_CFAR), each scored against its
+ * own surroundings by a CFAR (so a short line and a lane are both scored
+ * locally), then fused by a logistic regression fitted on the benchmark's
+ * tune split (datasets/benchmark/fit_fusion.py with OFFSET=3.8 on the maps
+ * of datasets/benchmark/features.recipe): the fused score is the log-odds
+ * of a mine plus 3.8, so the alarm threshold 3 is a log-odds of -0.8, and
+ * a weak lone target down to a log-odds of -3.8 (an M14 under a clean cart
+ * line) is still a candidate that the ROC sweeps. A lane with one sensor
+ * gets that sensor's own fit (the output lists fall back to gpr_z or
+ * emi_z), on the same log-odds scale.
+ *
+ * The radar: the stacked envelope's mean power in 0.5 ns bins (2.5 cm at
+ * 0.1 m/ns), gridded into an x-y-depth volume; each bin 0-0.2 m below the
+ * surface scored against the same bin around it (a local z-score with a
+ * guard band, F1V4-style), the bins' scores averaged. The mean power over
+ * the whole window, scored once, is ruled by what the ground bounce leaves
+ * in the shallowest bins, so that it did not improve with a cleaner radar
+ * (tune split, Pd of 144 at 0.1 / 0.5 / 1 false alarms per m2, AUC: the
+ * lanes as made, at 6-10 dB, 11 / 39 / 62, 0.26; remade at 18 dB, 12 / 40 /
+ * 66, 0.25; at 30 dB, 9 / 37 / 61, 0.24); per depth bin: 8 / 42 / 59, 0.25;
+ * 8 / 54 / 77, 0.34; 18 / 63 / 78, 0.38. */
+#define RADAR_DEPTH_CFAR                                                       \
+    "# the stacked envelope's mean power in 0.5 ns bins, gridded into an\n"   \
+    "# x-y-depth volume; each bin 0-0.2 m below the surface (at 0.1 m/ns,\n"  \
+    "# the surface where ground_align put it) scored against the same bin\n" \
+    "# around it, the bins' scores averaged\n"                                \
+    "stage time_bins in=gpr_env,gpr_stack_valid out=gpr_tb,gpr_tb_valid "     \
+    "bin_ns=0.5 power=1\n"                                                    \
+    "stage grid_volume in=gpr_tb,gpr_tb_valid,gpr_xy out=gpr_vol,gpr_hits "    \
+    "cell_m=0.02 radius_m=0.08\n"                                             \
+    "stage depth_cfar in=gpr_vol,gpr_hits out=gpr_cfar guard_m=0.2 "          \
+    "train_m=0.6 velocity_m_per_ns=0.1 bin_ns=0.5 surface_ns=0.5 "            \
+    "depth_start_m=0 depth_end_m=0.2 model=1 floor=0.1 combine=1\n"
 
 #define EMI_THIN_CFAR                                                          \
     "# first gate minus the last, weighted to cancel objects that decay\n"     \
@@ -116,12 +129,12 @@
 
 static const char default_recipe[] =
     "# minescan default recipe\n" RADAR_CLEAN RADAR_STACKED_ENVELOPE
-    RADAR_CFAR EMI_THIN_CFAR EMI_TAU_CFAR
+    RADAR_DEPTH_CFAR EMI_THIN_CFAR EMI_TAU_CFAR
     "# weights fitted on the tune split (fit_fusion.py)\n"
-    "stage fuse in=gpr_cfar,emi_tcfar out=anomaly w_gpr=1.194 w_emi=1.284 "
-    "bias=-0.6782 log_inputs=1\n"
-    "stage fuse in=gpr_cfar,gpr_cfar out=gpr_z w_gpr=1.628 w_emi=0 "
-    "bias=-0.7206 log_inputs=1\n"
+    "stage fuse in=gpr_cfar,emi_tcfar out=anomaly w_gpr=1.426 w_emi=1.23 "
+    "bias=-0.6837 log_inputs=1\n"
+    "stage fuse in=gpr_cfar,gpr_cfar out=gpr_z w_gpr=2.051 w_emi=0 "
+    "bias=-0.7544 log_inputs=1\n"
     "stage fuse in=emi_cfar,emi_cfar out=emi_z w_gpr=1.451 w_emi=0 "
     "bias=-0.486 log_inputs=1\n"
     "# the detectors column: which sensor's own CFAR statistic is high\n"

@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "minescan/error.h"
+#include "stages/cfar_map.h"
 #include "stages/stage.h"
 
 typedef struct cfar_params {
@@ -73,102 +74,15 @@ static const ms_param_decl params[] = {
      "whole map's (0: no floor)"},
 };
 
-/* Guard and training half-widths in cells. */
-static void window(const ms_stage_ctx *ctx, int *g, int *w)
+/* Guard and training half-widths in cells, the model, floor and scale. */
+static ms_cfar_map_opts opts(const ms_stage_ctx *ctx)
 {
     const cfar_params *p = MS_P(ctx, cfar_params);
-    double cell = ctx->in[0].cell_m;
-    *g = (int)ceil(p->guard_m / cell - 1e-9);
-    *w = (int)ceil(p->train_m / cell - 1e-9);
-    if (*w <= *g)
-        *w = *g + 1;
-}
-
-/* The output's scale: score_at_threshold over -ln pfa (model 0) or over
- * the normal quantile k of 1 - pfa (model 1, by bisection of erfc). */
-static float out_scale(const cfar_params *p)
-{
-    if (!p->model)
-        return (float)(p->score_at_threshold / -log(p->pfa));
-    double lo = -10.0, hi = 40.0;
-    for (int i = 0; i < 200; i++) {
-        double mid = 0.5 * (lo + hi);
-        if (0.5 * erfc(mid / sqrt(2.0)) > p->pfa)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    double k = 0.5 * (lo + hi);
-    return (float)(p->score_at_threshold / (k > 1e-3 ? k : 1e-3));
-}
-
-/* The map-wide mean of the swept cells' values (positive parts for model
- * 0) in double, and from it the floor on the local noise estimate: floor
- * times that mean (model 0) or times the standard deviation (model 1). */
-static float noise_floor(const cfar_params *p, const float *v,
-                         const float *hits, size_t n, double *mean_out)
-{
-    double sum = 0.0, cnt = 0.0;
-    for (size_t i = 0; i < n; i++)
-        if (hits[i] > 0.0f) {
-            sum += p->model ? v[i] : fmax(v[i], 0.0f);
-            cnt += 1.0;
-        }
-    *mean_out = cnt > 0.0 ? sum / cnt : 0.0;
-    if (!(cnt > 0.0))
-        return 0.0f;
-    double mean = sum / cnt;
-    if (!p->model)
-        return (float)(p->floor * mean);
-    double ss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        if (hits[i] > 0.0f)
-            ss += (v[i] - mean) * (v[i] - mean);
-    return (float)(p->floor * sqrt(ss / cnt));
-}
-
-/* Summed-area tables, (ny + 1) x (nx + 1) each, row 0 and column 0 zero:
- * the count of swept cells, the sum of their values (model 1: minus
- * `centre`; model 0: positive parts) and of the squares (model 1). */
-static void build_tables(const float *v, const float *hits, int nx, int ny,
-                         int model, double centre, double *cnt, double *sum,
-                         double *sq)
-{
-    size_t W = (size_t)nx + 1;
-    memset(cnt, 0, W * sizeof *cnt);
-    memset(sum, 0, W * sizeof *sum);
-    memset(sq, 0, W * sizeof *sq);
-    for (int y = 0; y < ny; y++) {
-        double rc = 0.0, rs = 0.0, rq = 0.0;
-        size_t r = (size_t)(y + 1) * W;
-        cnt[r] = sum[r] = sq[r] = 0.0;
-        for (int x = 0; x < nx; x++) {
-            size_t i = (size_t)y * nx + x;
-            if (hits[i] > 0.0f) {
-                double a = model ? (double)v[i] - centre : fmax(v[i], 0.0f);
-                rc += 1.0;
-                rs += a;
-                rq += a * a;
-            }
-            cnt[r + x + 1] = rc;
-            sum[r + x + 1] = rs;
-            sq[r + x + 1] = rq;
-        }
-    }
-    for (int x = 1; x <= nx; x++)
-        for (int y = 1; y <= ny; y++) {
-            size_t at = (size_t)y * W + x, up = at - W;
-            cnt[at] += cnt[up];
-            sum[at] += sum[up];
-            sq[at] += sq[up];
-        }
-}
-
-/* The sum over cells [x0, x1] x [y0, y1] (inclusive) of table t. */
-static double box(const double *t, size_t W, int x0, int x1, int y0, int y1)
-{
-    return t[(size_t)(y1 + 1) * W + (x1 + 1)] - t[(size_t)y0 * W + (x1 + 1)] -
-           t[(size_t)(y1 + 1) * W + x0] + t[(size_t)y0 * W + x0];
+    ms_cfar_map_opts o = {.model = p->model, .floor = (float)p->floor,
+                          .scale = ms_cfar_scale(p->model, p->pfa,
+                                                 p->score_at_threshold)};
+    ms_cfar_cells(p->guard_m, p->train_m, ctx->in[0].cell_m, &o.g, &o.w);
+    return o;
 }
 
 static int check(const ms_params *values)
@@ -199,93 +113,35 @@ static int shape(ms_stage_ctx *ctx)
 
 static size_t tables_bytes(const ms_stage_ctx *ctx)
 {
-    return 3 * (ctx->in[0].dims[0] + 1) * (ctx->in[0].dims[1] + 1) *
-           sizeof(double);
+    return ms_cfar_tables_bytes(ctx->in[0].dims[1], ctx->in[0].dims[0]);
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
-    const cfar_params *p = MS_P(ctx, cfar_params);
-    int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1], g, w;
-    window(ctx, &g, &w);
-    float scale = out_scale(p);
-    const float *v = in[0], *hits = in[1];
-    double centre;
-    float floor_v = noise_floor(p, v, hits, (size_t)nx * ny, &centre);
-    size_t W = (size_t)nx + 1, T = W * ((size_t)ny + 1);
-    double *cnt;
-    int rc = ms_stage_scratch_host(ctx, tables_bytes(ctx), (void **)&cnt);
+    int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1];
+    ms_cfar_map_opts o = opts(ctx);
+    double *tables;
+    int rc = ms_stage_scratch_host(ctx, tables_bytes(ctx), (void **)&tables);
     if (rc)
         return rc;
-    double *sum = cnt + T, *sq = sum + T;
-    build_tables(v, hits, nx, ny, p->model, centre, cnt, sum, sq);
-    for (int y = 0; y < ny; y++)
-        for (int x = 0; x < nx; x++) {
-            size_t i = (size_t)y * nx + x;
-            float c = v[i];
-            if (!(hits[i] > 0.0f) || (!p->model && !(c > 0.0f))) {
-                out[0][i] = 0.0f;
-                continue;
-            }
-            int y0 = y - w < 0 ? 0 : y - w, y1 = y + w >= ny ? ny - 1 : y + w;
-            int x0 = x - w < 0 ? 0 : x - w, x1 = x + w >= nx ? nx - 1 : x + w;
-            int gy0 = y - g < 0 ? 0 : y - g, gy1 = y + g >= ny ? ny - 1 : y + g;
-            int gx0 = x - g < 0 ? 0 : x - g, gx1 = x + g >= nx ? nx - 1 : x + g;
-            double n = box(cnt, W, x0, x1, y0, y1) - box(cnt, W, gx0, gx1, gy0, gy1);
-            double s = box(sum, W, x0, x1, y0, y1) - box(sum, W, gx0, gx1, gy0, gy1);
-            if (!p->model) {
-                float m = n > 0.5 ? fmaxf((float)(s / n), floor_v) : 0.0f;
-                out[0][i] = m > 0.0f ? scale * (float)n * log1pf(c / ((float)n * m))
-                                     : 0.0f;
-                continue;
-            }
-            double q = box(sq, W, x0, x1, y0, y1) - box(sq, W, gx0, gx1, gy0, gy1);
-            double mc = n > 0.5 ? s / n : 0.0;
-            double var = n > 0.5 ? fmax(q / n - mc * mc, 0.0) : 0.0;
-            float mu = (float)(mc + centre);
-            float sd = n > 1.5 ? fmaxf((float)sqrt(var), floor_v) : 0.0f;
-            out[0][i] = sd > 0.0f ? scale * (c - mu) / sd : 0.0f;
-        }
+    ms_cfar_map_cpu(&o, in[0], in[1], nx, ny, tables, out[0]);
     return 0;
 }
 
 static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
                   const cl_mem out[])
 {
-    const cfar_params *p = MS_P(ctx, cfar_params);
-    int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1], g, w;
-    window(ctx, &g, &w);
+    int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1];
+    ms_cfar_map_opts o = opts(ctx);
     cl_mem floor_v, tables;
     int rc = ms_stage_scratch_device(ctx, cl, 2 * sizeof(cl_float), &floor_v);
     if (!rc)
         rc = ms_stage_scratch_device(ctx, cl, tables_bytes(ctx), &tables);
     if (rc)
         return rc;
-    /* the map-wide estimate and mean: one work-group strides over the map */
-    size_t local = 64;
-    ms_cl_arg fargs[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]),
-                         MS_CL_MEM(floor_v), MS_CL_INT(nx * ny),
-                         MS_CL_INT(p->model), MS_CL_FLOAT((float)p->floor),
-                         MS_CL_LOCAL(2 * local * sizeof(float))};
-    rc = ms_cl_launch(cl, "cfar", "cfar_floor", 1, &local, &local, fargs, 7);
-    if (rc)
-        return rc;
-    ms_cl_arg rargs[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]),
-                         MS_CL_MEM(tables), MS_CL_INT(nx), MS_CL_INT(ny),
-                         MS_CL_INT(p->model), MS_CL_MEM(floor_v)};
-    size_t rows = (size_t)ny + 1, cols = nx > 0 ? (size_t)nx : 1;
-    ms_cl_arg cargs[] = {MS_CL_MEM(tables), MS_CL_INT(nx), MS_CL_INT(ny)};
-    if ((rc = ms_cl_launch(cl, "cfar", "cfar_rows", 1, &rows, NULL, rargs, 7)) ||
-        (rc = ms_cl_launch(cl, "cfar", "cfar_cols", 1, &cols, NULL, cargs, 3)))
-        return rc;
-    ms_cl_arg args[] = {MS_CL_MEM(in[0]), MS_CL_MEM(in[1]), MS_CL_MEM(out[0]),
-                        MS_CL_INT(nx), MS_CL_INT(ny), MS_CL_INT(g),
-                        MS_CL_INT(w),
-                        MS_CL_FLOAT(out_scale(p)), MS_CL_INT(p->model),
-                        MS_CL_MEM(floor_v), MS_CL_MEM(tables)};
-    size_t global[2] = {(size_t)nx, (size_t)ny};
-    return ms_cl_launch(cl, "cfar", "cfar", 2, global, NULL, args, 11);
+    return ms_cfar_map_cl(cl, &o, in[0], 0, in[1], out[0], nx, ny, floor_v,
+                          tables);
 }
 
 const ms_stage_decl ms_stage_cfar = {

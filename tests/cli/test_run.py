@@ -155,8 +155,9 @@ class RunTests(unittest.TestCase):
         gives the same map again."""
         out = os.path.join(TMP, "out-params")
         r = run("run", self.lane, "-o", out, "--device", "cpu",
-                "--set", "grid#2.radius_m=0.1", "--set", "dewow.window_ns=2.5",
-                "--set", "window_energy.depth_start_m=0.0099999999")
+                "--set", "grid_volume#2.radius_m=0.1",
+                "--set", "dewow.window_ns=2.5",
+                "--set", "depth_cfar.depth_start_m=0.0099999999")
         self.assertEqual(r.returncode, 0, r.stderr)
         params = png_text(os.path.join(out, "heatmap.png"))["minescan:parameters"]
         self.assertIn("window_ns=2.5", params)
@@ -337,17 +338,27 @@ class RunTests(unittest.TestCase):
         self.assertEqual(before, after)
 
     def test_window_past_the_traces_is_reported(self):
-        out = os.path.join(TMP, "out-window")
-        r = run("run", self.lane, "-o", out, "--device", "cpu",
-                "--set", "window_energy.t_start_ns=20",
-                "--set", "window_energy.t_end_ns=30")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        line = [l for l in r.stderr.splitlines() if "window_energy" in l]
-        self.assertEqual(len(line), 1, r.stderr)
-        self.assertTrue(line[0].startswith(self.lane + ": warning: "), line)
-        self.assertIn("past the end of the traces", line[0])
-        s = load_json(os.path.join(out, "summary.json"))
-        self.assertTrue(any("window_energy" in w for w in s["warnings"]))
+        # window_energy (the gpr recipe) and depth_cfar (the default)
+        for recipe, stage, sets in (
+                ("gpr", "window_energy", ["window_energy.t_start_ns=20",
+                                          "window_energy.t_end_ns=30"]),
+                ("default", "depth_cfar", ["depth_cfar.depth_start_m=2",
+                                           "depth_cfar.depth_end_m=3"])):
+            out = os.path.join(TMP, "out-window-" + recipe)
+            args = ["run", self.lane, "-o", out, "--device", "cpu",
+                    "--recipe", recipe]
+            for s in sets:
+                args += ["--set", s]
+            r = run(*args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            line = [l for l in r.stderr.splitlines() if stage in l]
+            self.assertEqual(len(line), 1, r.stderr)
+            self.assertTrue(line[0].startswith(self.lane + ": warning: "),
+                            line)
+            self.assertIn("past the end of the traces", line[0])
+            self.assertIn("every score is 0", line[0])
+            s = load_json(os.path.join(out, "summary.json"))
+            self.assertTrue(any(stage in w for w in s["warnings"]))
 
     def test_output_folder_hazards(self):
         # an input named like an output, in the output folder: refused

@@ -322,7 +322,8 @@ static void bad_recipes_name_the_line(void **state)
     for (size_t i = 0; i < r.n_steps; i++)
         if (!strcmp(r.steps[i].decl->name, "background_removal"))
             assert_float_equal(step_param(&r.steps[i], "window_m"), 0.11, 0);
-    assert_int_equal(ms_recipe_override(&r, "time_bins.bin_ns=1"), MS_ERR_USAGE);
+    assert_int_equal(ms_recipe_override(&r, "migrate_kirchhoff.aperture_m=0.1"),
+                     MS_ERR_USAGE);
     ms_recipe_free(&r);
 }
 

@@ -31,6 +31,25 @@ static void run(const char *name, const ms_shape *shapes, const float **in,
     assert_int_equal(ms_stage_exec_cpu(&ctx, (const float *const *)in, out), 0);
 }
 
+/* Run stage `name` on the C path in environment `e` with `n` parameters
+ * set by name (a shape call first, which may leave a warning). */
+static void run_with(const char *name, const ms_env *e, const ms_shape *shapes,
+                     const float **in, float **out, const char *const keys[],
+                     const double values[], int n)
+{
+    const ms_stage_decl *d = ms_stage_find(name);
+    assert_non_null(d);
+    ms_stage_ctx ctx = {.decl = d, .env = e};
+    ms_stage_defaults(d, &ctx.params);
+    for (int k = 0; k < n; k++)
+        assert_int_equal(ms_param_set_named(d, &ctx.params, keys[k], values[k]),
+                         0);
+    for (unsigned i = 0; i < d->n_in; i++)
+        ctx.in[i] = shapes[i];
+    assert_int_equal(d->shape(&ctx), 0);
+    assert_int_equal(ms_stage_exec_cpu(&ctx, (const float *const *)in, out), 0);
+}
+
 static void dewow_removes_offset_and_keeps_gaps(void **state)
 {
     /* A constant offset is pure wow: it goes. A missing sample stays 0 and
@@ -254,6 +273,136 @@ static void cfar_matches_the_ring_summed_cell_by_cell(void **state)
             fail_msg("cfar model %d, guard %d, ring %d: %g off (of %g)",
                      model, g, w, worst, top);
     }
+}
+
+/* depth_cfar is cfar on each plane of its depth window, combined: against
+ * cfar run plane by plane (both noise models, with and without a floor,
+ * the strongest bin and the mean). The planes outside the window carry a
+ * target of their own, so a window one plane off fails. */
+static void depth_cfar_is_cfar_per_plane(void **state)
+{
+    enum { NX = 37, NY = 19, NZ = 7 };
+    static float vol[NZ * NX * NY], hits[NX * NY], got[NX * NY],
+        plane[NX * NY], want[NX * NY];
+    test_rng r = {29};
+    /* 0.5 ns planes from time zero; 0.025..0.125 m at 0.1 m/ns is
+     * 0.5..2.5 ns: the planes centred at 0.75..2.25 ns, z = 1..4 */
+    const ms_env e = {.dt_s = 1e-10, .time_zero_s = 0};
+    for (int i = 0; i < NX * NY; i++)
+        hits[i] = test_rng_uniform(&r) < 0.1 ? 0.0f : 1.0f;
+    for (int z = 0; z < NZ; z++)
+        for (int i = 0; i < NX * NY; i++)
+            vol[z * NX * NY + i] =
+                hits[i] > 0 ? (float)(3.0 + 2.0 * test_rng_uniform(&r)) : 0.0f;
+    vol[0 * NX * NY + 5 * NX + 5] = 90.0f;  /* outside the window */
+    vol[5 * NX * NY + 12 * NX + 30] = 90.0f; /* outside the window */
+    vol[3 * NX * NY + 9 * NX + 18] = 30.0f;  /* inside */
+    hits[5 * NX + 5] = hits[12 * NX + 30] = hits[9 * NX + 18] = 1.0f;
+    for (int trial = 0; trial < 8; trial++) {
+        int model = trial & 1, mode = (trial >> 1) & 1;
+        double fl = trial >= 4 ? 0.2 : 0.0;
+        ms_shape sh[2] = {{MS_ARRAY_VOLUME, {NZ, NY, NX}, 0.02, 0.5e-9},
+                          {MS_ARRAY_MAP, {NY, NX, 1}, 0.02}};
+        const float *in[2] = {vol, hits};
+        float *o[1] = {got};
+        static const char *const keys[] = {
+            "guard_m", "train_m", "velocity_m_per_ns", "surface_ns",
+            "depth_start_m", "depth_end_m", "model", "floor", "combine"};
+        const double values[] = {0.04, 0.12, 0.1, 0, 0.025, 0.125,
+                                 model, fl, mode};
+        run_with("depth_cfar", &e, sh, in, o, keys, values, 9);
+        static const char *const ckeys[] = {"guard_m", "train_m", "model",
+                                            "floor"};
+        const double cvalues[] = {0.04, 0.12, model, fl};
+        for (int z = 1; z <= 4; z++) {
+            ms_shape csh[2] = {{MS_ARRAY_MAP, {NY, NX, 1}, 0.02},
+                               {MS_ARRAY_MAP, {NY, NX, 1}, 0.02}};
+            const float *cin[2] = {vol + z * NX * NY, hits};
+            float *co[1] = {plane};
+            run_with("cfar", &e, csh, cin, co, ckeys, cvalues, 4);
+            for (int i = 0; i < NX * NY; i++)
+                want[i] = z == 1 ? (mode ? plane[i] / 4 : plane[i])
+                                 : mode ? want[i] + plane[i] / 4
+                                        : fmaxf(want[i], plane[i]);
+        }
+        double worst = 0, top = 0;
+        for (int i = 0; i < NX * NY; i++) {
+            worst = fmax(worst, fabs(got[i] - want[i]));
+            top = fmax(top, fabs(want[i]));
+        }
+        if (worst > 1e-5 * top)
+            fail_msg("depth_cfar model %d, combine %d, floor %g: %g off (of "
+                     "%g)", model, mode, fl, worst, top);
+        /* the targets outside the window are not seen */
+        assert_true(got[5 * NX + 5] < 0.5f * got[9 * NX + 18]);
+        assert_true(got[12 * NX + 30] < 0.5f * got[9 * NX + 18]);
+    }
+}
+
+/* Why the default scores each depth bin on its own: a shallow residue of
+ * the ground bounce (strong, varying across the map, in the first two
+ * bins) and a weak echo two bins deeper. Summed over the window and
+ * scored once, the echo is lost in the residue; scored per bin and the
+ * bins' scores averaged, it is the map's strongest cell. */
+static void depth_cfar_finds_an_echo_under_a_shallow_residue(void **state)
+{
+    enum { NX = 48, NY = 40, NZ = 8, TX = 30, TY = 17 };
+    static float vol[NZ * NX * NY], hits[NX * NY], sum[NX * NY],
+        per_bin[NX * NY], once[NX * NY];
+    test_rng r = {5};
+    const ms_env e = {.dt_s = 1e-10, .time_zero_s = 0};
+    for (int i = 0; i < NX * NY; i++) {
+        hits[i] = 1.0f;
+        sum[i] = 0.0f;
+    }
+    double p1 = 6.28 * test_rng_uniform(&r), p2 = 6.28 * test_rng_uniform(&r);
+    for (int z = 0; z < NZ; z++)
+        for (int y = 0; y < NY; y++)
+            for (int x = 0; x < NX; x++) {
+                /* unit noise power everywhere; the residue in bins 0-1 */
+                double v = 1.0 + 0.6 * (test_rng_uniform(&r) + test_rng_uniform(&r) +
+                                        test_rng_uniform(&r) - 1.5);
+                if (z < 2)
+                    v += 12.0 * (1.0 + sin(0.9 * x + p1) * cos(0.7 * y + p2)) +
+                         6.0 * test_rng_uniform(&r);
+                if (z >= 4 && z <= 5 && x == TX && y == TY)
+                    v += 3.0;
+                vol[(z * NY + y) * NX + x] = (float)v;
+                sum[y * NX + x] += (float)v / NZ;
+            }
+    ms_shape sh[2] = {{MS_ARRAY_VOLUME, {NZ, NY, NX}, 0.02, 0.5e-9},
+                      {MS_ARRAY_MAP, {NY, NX, 1}, 0.02}};
+    const float *in[2] = {vol, hits};
+    float *o[1] = {per_bin};
+    /* the 8 planes: 0..0.2 m at 0.1 m/ns from a surface at time zero */
+    static const char *const keys[] = {
+        "guard_m", "train_m", "velocity_m_per_ns", "surface_ns",
+        "depth_start_m", "depth_end_m", "model", "floor", "combine"};
+    static const double values[] = {0.06, 0.2, 0.1, 0, 0, 0.2, 1, 0.1, 1};
+    run_with("depth_cfar", &e, sh, in, o, keys, values, 9);
+    ms_shape csh[2] = {{MS_ARRAY_MAP, {NY, NX, 1}, 0.02},
+                       {MS_ARRAY_MAP, {NY, NX, 1}, 0.02}};
+    const float *cin[2] = {sum, hits};
+    float *co[1] = {once};
+    static const char *const ckeys[] = {"guard_m", "train_m", "model",
+                                        "floor"};
+    static const double cvalues[] = {0.06, 0.2, 1, 0.1};
+    run_with("cfar", &e, csh, cin, co, ckeys, cvalues, 4);
+    int best_bin = 0, best_once = 0;
+    for (int i = 1; i < NX * NY; i++) {
+        if (per_bin[i] > per_bin[best_bin])
+            best_bin = i;
+        if (once[i] > once[best_once])
+            best_once = i;
+    }
+    int at = TY * NX + TX;
+    assert_int_equal(best_bin, at);
+    /* scored once, a hundred cells of residue stand above the echo */
+    int above = 0;
+    for (int i = 0; i < NX * NY; i++)
+        above += once[i] > once[at];
+    if (above < 100)
+        fail_msg("the window's sum puts only %d cells above the echo", above);
 }
 
 static void window_energy_averages_present_samples(void **state)
@@ -760,6 +909,13 @@ static void time_bins_average_present_samples(void **state)
     run("time_bins", sh, in, o, "bin_ns", 0.2);
     assert_float_equal(out[1], 6.0f, 1e-6);
     assert_float_equal(out[2], 9.0f, 1e-6);
+    /* power=1: the mean of the squares, (25 + 49) / 2 and 81 */
+    static const char *const keys[] = {"bin_ns", "power"};
+    static const double values[] = {0.2, 1};
+    run_with("time_bins", &env, sh, in, o, keys, values, 2);
+    assert_float_equal(out[0], 1.0f, 1e-6);
+    assert_float_equal(out[1], 37.0f, 1e-5);
+    assert_float_equal(out[2], 81.0f, 1e-5);
 }
 
 static void grid_volume_grids_every_plane(void **state)
@@ -1345,6 +1501,8 @@ int main(void)
         cmocka_unit_test(envelope_of_a_sinusoid_is_its_amplitude),
         cmocka_unit_test(bandpass_keeps_the_band_and_its_envelope),
         cmocka_unit_test(cfar_matches_the_ring_summed_cell_by_cell),
+        cmocka_unit_test(depth_cfar_is_cfar_per_plane),
+        cmocka_unit_test(depth_cfar_finds_an_echo_under_a_shallow_residue),
         cmocka_unit_test(window_energy_averages_present_samples),
         cmocka_unit_test(grid_averages_and_counts_hits),
         cmocka_unit_test(grid_matches_brute_force),
