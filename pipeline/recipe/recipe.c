@@ -45,17 +45,6 @@
     "radius_m=0.02\n"                                                          \
     "stage envelope in=gpr_stack,gpr_stack_valid out=gpr_env half_taps=15\n"
 
-#define RADAR_MAP                                                              \
-    "# energy 0.01-0.2 m below the surface, which ground_align put at its\n" \
-    "# target_ns (surface_ns says so), in two-way time at the velocity of\n" \
-    "# a loam (eps 9; 0.067-0.15 m/ns is eps 20-4), starting at least 0.4\n" \
-    "# periods of the centre frequency after the surface (the bounce)\n"     \
-    "stage window_energy in=gpr_env,gpr_valid depth_start_m=0.01 "            \
-    "depth_end_m=0.2 velocity_m_per_ns=0.1 surface_ns=0.5 guard_periods=0.4\n" \
-    "stage grid in=gpr_score,gpr_score_valid,gpr_xy out=gpr_map,gpr_hits "     \
-    "cell_m=0.02 radius_m=0.08\n"                                              \
-    "stage zscore in=gpr_map,gpr_hits out=gpr_z\n"
-
 #define EMI_MAP                                                                \
     "stage emi_detrend window_readings=61\n"                                   \
     "stage grid in=emi_signal,emi_valid,emi_xy out=emi_map,emi_hits "         \
@@ -98,6 +87,12 @@
     "train_m=0.6 velocity_m_per_ns=0.1 bin_ns=0.5 surface_ns=0.5 "            \
     "depth_start_m=0 depth_end_m=0.2 model=1 floor=0.1 combine=1\n"
 
+/* The radar's map alone on the same log-odds scale (the fit for lanes
+ * without a metal detector): the default's gpr_z, and the gpr recipe's. */
+#define RADAR_ONLY_FUSE                                                        \
+    "stage fuse in=gpr_cfar,gpr_cfar out=gpr_z w_gpr=2.051 w_emi=0 "          \
+    "bias=-0.7544 log_inputs=1\n"
+
 #define EMI_THIN_CFAR                                                          \
     "# first gate minus the last, weighted to cancel objects that decay\n"     \
     "# as slowly as 100 us (chunky fragments); a dipole's matched filter\n"    \
@@ -133,8 +128,7 @@ static const char default_recipe[] =
     "# weights fitted on the tune split (fit_fusion.py)\n"
     "stage fuse in=gpr_cfar,emi_tcfar out=anomaly w_gpr=1.426 w_emi=1.23 "
     "bias=-0.6837 log_inputs=1\n"
-    "stage fuse in=gpr_cfar,gpr_cfar out=gpr_z w_gpr=2.051 w_emi=0 "
-    "bias=-0.7544 log_inputs=1\n"
+    RADAR_ONLY_FUSE
     "stage fuse in=emi_cfar,emi_cfar out=emi_z w_gpr=1.451 w_emi=0 "
     "bias=-0.486 log_inputs=1\n"
     "# the detectors column: which sensor's own CFAR statistic is high\n"
@@ -143,8 +137,8 @@ static const char default_recipe[] =
 
 static const char gpr_recipe[] =
     "# radar only: the default chain without the metal detector\n"
-    RADAR_FILTERS RADAR_MAP
-    "output anomaly=gpr_z gpr=gpr_z coverage=gpr_hits bscan=gpr\n";
+    RADAR_CLEAN RADAR_STACKED_ENVELOPE RADAR_DEPTH_CFAR RADAR_ONLY_FUSE
+    "output anomaly=gpr_z gpr=gpr_cfar coverage=gpr_hits bscan=gpr\n";
 
 static const char emi_recipe[] =
     "# metal detector only\n" EMI_MAP

@@ -338,10 +338,10 @@ class RunTests(unittest.TestCase):
         self.assertEqual(before, after)
 
     def test_window_past_the_traces_is_reported(self):
-        # window_energy (the gpr recipe) and depth_cfar (the default)
+        # window_energy (the stolt recipe) and depth_cfar (the default)
         for recipe, stage, sets in (
-                ("gpr", "window_energy", ["window_energy.t_start_ns=20",
-                                          "window_energy.t_end_ns=30"]),
+                ("stolt", "window_energy", ["window_energy.t_start_ns=20",
+                                            "window_energy.t_end_ns=30"]),
                 ("default", "depth_cfar", ["depth_cfar.depth_start_m=2",
                                            "depth_cfar.depth_end_m=3"])):
             out = os.path.join(TMP, "out-window-" + recipe)

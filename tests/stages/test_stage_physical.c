@@ -291,14 +291,16 @@ static void dewow_window_follows_the_centre_frequency(void **state)
 
 static void recipes_give_the_stage_defaults(void **state)
 {
-    /* The built-in gpr recipe gives window_energy its own defaults (so
+    /* The built-in stolt recipe gives window_energy its own defaults (so
      * that --set window_energy.t_start_ns=.. t_end_ns=.. is not refused
      * as "both"), and a time window set over them validates. The depth
-     * windows of gpr's window_energy and of the default's depth_cfar start
-     * at the surface where ground_align put it (its target_ns). */
-    static const char *const names[] = {"default", "gpr"};
-    static const char *const windows[] = {"depth_cfar", "window_energy"};
-    for (size_t k = 0; k < 2; k++) {
+     * windows of stolt's window_energy and of depth_cfar in the default
+     * and gpr recipes start at the surface where ground_align put it (its
+     * target_ns). */
+    static const char *const names[] = {"default", "gpr", "stolt"};
+    static const char *const windows[] = {"depth_cfar", "depth_cfar",
+                                          "window_energy"};
+    for (size_t k = 0; k < 3; k++) {
         ms_recipe r;
         assert_int_equal(ms_recipe_load(names[k], &r), 0);
         const ms_recipe_step *we = NULL, *ga = NULL, *dw = NULL;
