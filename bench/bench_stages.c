@@ -179,6 +179,14 @@ static array *input_for(bench *b, ms_stage_ctx *ctx, unsigned i,
         break;
     case MS_ARRAY_MAP:
         hits = strstr(slot, "hits") != NULL;
+        if (i > 0 && ctx->in[0].kind == MS_ARRAY_VOLUME) {
+            /* a volume's hit counts (depth_cfar, local_rx): its planes */
+            snprintf(key, sizeof key, "volume_hits");
+            sh.dims[0] = o->vol_ny;
+            sh.dims[1] = o->vol_nx;
+            sh.cell_m = 0.02;
+            break;
+        }
         snprintf(key, sizeof key, "%s", hits ? "hits" : i == 0 ? "map_a" : "map_b");
         sh.dims[0] = o->map_ny;
         sh.dims[1] = o->map_nx;
@@ -509,10 +517,15 @@ static json_t *run_peer(bench *b, result *res, size_t n)
         if (r->error[0])
             continue;
         json_t *js = json_object(), *in = json_array(), *ref = json_array(),
-               *kinds = json_array();
+               *kinds = json_array(), *cells = json_array(),
+               *planes = json_array();
         for (unsigned i = 0; i < r->d->n_in; i++) {
             json_array_append_new(in, json_string(r->in[i]->key));
             json_array_append_new(kinds, json_string(kind_name(r->d->in_kinds[i])));
+            /* a map's cell and a volume's plane, for the peers that
+             * turn metres and nanoseconds into cells and planes */
+            json_array_append_new(cells, json_real(r->in[i]->shape.cell_m));
+            json_array_append_new(planes, json_real(r->in[i]->shape.plane_s));
         }
         for (unsigned k = 0; k < r->d->n_out; k++) {
             char name[128];
@@ -523,6 +536,8 @@ static json_t *run_peer(bench *b, result *res, size_t n)
         json_object_set_new(js, "params", params_json(&r->ctx));
         json_object_set_new(js, "in", in);
         json_object_set_new(js, "in_kinds", kinds);
+        json_object_set_new(js, "in_cell_m", cells);
+        json_object_set_new(js, "in_plane_s", planes);
         json_object_set_new(js, "ref", ref);
         json_array_append_new(stages, js);
     }

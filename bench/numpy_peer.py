@@ -26,6 +26,7 @@ import time
 
 import numpy as np
 import scipy
+import scipy.stats
 import scipy.ndimage as ndi
 import scipy.signal
 import scipy.sparse
@@ -237,6 +238,8 @@ def time_bins(inp, p, env):
     if nb * per != ns:
         pad = ((0, 0), (0, nb * per - ns))
         s, m = np.pad(s, pad), np.pad(m, pad)
+    if p.get("power"):
+        s = s * s
     num = (s * m).reshape(nt, nb, per).sum(axis=2)
     cnt = m.reshape(nt, nb, per).sum(axis=2)
     ok = cnt > 0
@@ -396,6 +399,102 @@ def fuse(inp, p, env):
     return [out]
 
 
+# ---- CFAR ------------------------------------------------------------------
+
+def _sat(a):
+    """Summed-area table with a zero first row and column, in double."""
+    t = np.zeros((a.shape[0] + 1, a.shape[1] + 1))
+    np.cumsum(np.cumsum(a, axis=0), axis=1, out=t[1:, 1:])
+    return t
+
+
+def cfar_map(v, hits, g, w, model, floor, scale):
+    """cfar_map.c's statistic of one map with numpy: summed-area tables of
+    the swept cells' count, values and squares, the training square minus
+    the guard square read off their corners for every cell at once."""
+    ny, nx = v.shape
+    swept = hits > 0
+    vd = v.astype(np.float64)
+    vals = vd[swept] if model else np.maximum(vd[swept], 0.0)
+    centre = vals.mean() if vals.size else 0.0
+    if not vals.size:
+        fl = 0.0
+    elif model:
+        fl = floor * np.sqrt(((vals - centre) ** 2).mean())
+    else:
+        fl = floor * centre
+    a = np.where(swept, vd - centre if model else np.maximum(vd, 0.0), 0.0)
+    yy, xx = np.mgrid[0:ny, 0:nx]
+
+    def ring(t):
+        def box(r):
+            y0, y1 = np.clip(yy - r, 0, ny - 1), np.clip(yy + r, 0, ny - 1)
+            x0, x1 = np.clip(xx - r, 0, nx - 1), np.clip(xx + r, 0, nx - 1)
+            return (t[y1 + 1, x1 + 1] - t[y0, x1 + 1] - t[y1 + 1, x0] +
+                    t[y0, x0])
+        return box(w) - box(g)
+
+    n = ring(_sat(swept.astype(np.float64)))
+    s = ring(_sat(a))
+    out = np.zeros((ny, nx), dtype=F32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if not model:
+            m = np.where(n > 0.5, np.maximum(s / n, fl), 0.0)
+            ok = swept & (vd > 0) & (m > 0)
+            out[ok] = (scale * n[ok] * np.log1p(vd[ok] / (n[ok] * m[ok])))
+            return out
+        q = ring(_sat(a * a))
+        mc = np.where(n > 0.5, s / n, 0.0)
+        var = np.where(n > 0.5, np.maximum(q / n - mc * mc, 0.0), 0.0)
+        sd = np.where(n > 1.5, np.maximum(np.sqrt(var), fl), 0.0)
+        ok = swept & (sd > 0)
+        out[ok] = scale * (vd[ok] - (mc[ok] + centre)) / sd[ok]
+    return out
+
+
+def cfar_cells(p, cell):
+    g = int(math.ceil(p["guard_m"] / cell - 1e-9))
+    w = int(math.ceil(p["train_m"] / cell - 1e-9))
+    return g, max(w, g + 1)
+
+
+def cfar_scale(model, pfa, score):
+    return score / (scipy.stats.norm.isf(pfa) if model else -math.log(pfa))
+
+
+def cfar(inp, p, env, cell_m, plane_s):
+    v, hits = inp
+    g, w = cfar_cells(p, cell_m[0])
+    return [cfar_map(v, hits, g, w, int(p["model"]), p["floor"],
+                     cfar_scale(int(p["model"]), p["pfa"],
+                                p["score_at_threshold"]))]
+
+
+def depth_cfar(inp, p, env, cell_m, plane_s):
+    """cfar_map per plane of the depth window, the planes combined (the
+    strongest, or the mean), as depth_cfar.c plans them."""
+    vol, hits = inp
+    nz = vol.shape[0]
+    g, w = cfar_cells(p, cell_m[0])
+    model = int(p["model"])
+    scale = cfar_scale(model, p["pfa"], 3.0)
+    dt_ns = env["dt_s"] * 1e9
+    per = max(1.0, round(p["bin_ns"] / dt_ns))
+    b = plane_s[0] * 1e9 if plane_s[0] > 0 else per * dt_ns
+    t0 = env["time_zero_s"] * 1e9
+    lo = t0 + p["surface_ns"] + 2 * p["depth_start_m"] / p["velocity_m_per_ns"]
+    hi = t0 + p["surface_ns"] + 2 * p["depth_end_m"] / p["velocity_m_per_ns"]
+    if lo >= nz * b:
+        return [np.zeros(vol.shape[1:], dtype=F32)]
+    z0 = min(max(math.ceil(lo / b - 0.5), 0), nz - 1)
+    z1 = min(max(math.floor(hi / b - 0.5), z0), nz - 1)
+    planes = [cfar_map(vol[z], hits, g, w, model, p["floor"], scale)
+              for z in range(z0, z1 + 1)]
+    if int(p["combine"]):
+        return [(np.sum(planes, axis=0) / len(planes)).astype(F32)]
+    return [np.max(planes, axis=0)]
+
+
 # name -> {variant: function}; the first variant is the faithful one
 PEERS = {
     "dewow": {"uniform_filter1d": dewow},
@@ -415,7 +514,12 @@ PEERS = {
     "depth_slice": {"sum of planes": depth_slice},
     "zscore": {"masked mean/std": zscore},
     "fuse": {"maximum": fuse},
+    "cfar": {"summed-area tables": cfar},
+    "depth_cfar": {"summed-area tables per plane": depth_cfar},
 }
+
+# peers that also need their inputs' cell sizes and plane lengths
+GEOMETRY = {"cfar", "depth_cfar"}
 
 
 def time_peer(fn, inp, p, env, reps, min_reps, budget):
@@ -469,6 +573,10 @@ def main():
         refs = [load(k) for k in st["ref"]]
         entry = {"variants": {}}
         for vname, fn in variants.items():
+            if name in GEOMETRY:
+                fn = (lambda f, c, z: lambda i, q, e: f(i, q, e, c, z))(
+                    fn, st.get("in_cell_m", [0.02] * len(inp)),
+                    st.get("in_plane_s", [0.0] * len(inp)))
             try:
                 ms, n, out = time_peer(fn, inp, st["params"], env, man["reps"],
                                        man["min_reps"], man["budget_s"])
