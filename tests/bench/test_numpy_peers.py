@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""minescan-bench's numpy peers compute what the stages compute: every
+stage that has a peer (bench/numpy_peer.py) agrees with the C path within
+1e-5 of its largest output, on small inputs (the figures are the bench's
+business; this holds the peers to the stages, so that a speed ratio
+compares the same work). cfar and depth_cfar must have one.
+
+Environment: MINESCAN (the CLI; minescan-bench lies beside it),
+MINESCAN_TEST_TMP.
+"""
+import json
+import os
+import subprocess
+import unittest
+
+MINESCAN = os.path.abspath(os.environ.get("MINESCAN", "build/minescan"))
+BENCH = os.path.join(os.path.dirname(MINESCAN), "minescan-bench")
+
+
+class NumpyPeers(unittest.TestCase):
+    def test_peers_agree_with_the_stages(self):
+        r = subprocess.run(
+            [BENCH, "--stages-only", "--traces", "3000", "--samples", "64",
+             "--map", "300x100", "--volume", "8x60x120", "--reps", "1",
+             "--min-reps", "1", "--budget", "0.05", "--json",
+             "--set", "depth_cfar.model=1", "--set", "depth_cfar.combine=1",
+             "--set", "depth_cfar.floor=0.1", "--set", "cfar.model=1",
+             "--set", "time_bins.power=1"],
+            capture_output=True, text=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        stages = {s["stage"]: s for s in json.loads(r.stdout)["stages"]}
+        compared = []
+        for name, s in stages.items():
+            peer = s.get("numpy") or {}
+            if "max_rel_diff" not in peer:
+                continue
+            compared.append(name)
+            self.assertLess(peer["max_rel_diff"], 1e-5,
+                            f"{name}: numpy peer {peer.get('peer')} differs "
+                            f"by {peer['max_rel_diff']:.3g}")
+        for name in ("cfar", "depth_cfar", "time_bins", "trace_stack"):
+            self.assertIn(name, compared, f"{name} has no numpy peer")
+
+
+if __name__ == "__main__":
+    unittest.main()
