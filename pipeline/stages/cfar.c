@@ -37,10 +37,8 @@
  * values centred on the map-wide mean (model 1), so the differences of
  * large sums lose little. Both paths build them the same way (rows, then
  * columns); the map-wide estimate is a reduction (double here, one
- * work-group in float on OpenCL), equal within the tolerance. */
-#include <math.h>
-#include <string.h>
-
+ * work-group in float on OpenCL), equal within the tolerance. The
+ * statistic is cfar_map.c's, which depth_cfar scores each depth bin with. */
 #include "minescan/error.h"
 #include "stages/cfar_map.h"
 #include "stages/stage.h"
