@@ -32,17 +32,20 @@
     "stage envelope in=gpr,gpr_valid out=gpr_env half_taps=15\n"
 
 /* The default's radar envelope is of coherently stacked traces: each the
- * mean of those within 2 cm (neighbours along the track, and the passes of
- * a hand-held sweep over the same spot), so that the noise is averaged
- * before it is squared (tune split, radar alone: 10 / 32 / 46 of 120
- * mines at 0.1 / 0.5 / 1 false alarms per m2 against 5 / 31 / 41
- * unstacked; 1 to 5 cm did no better). The B-scan keeps the unstacked
- * traces. */
+ * mean of those within 3 cm (neighbours along the track, and the passes of
+ * a hand-held sweep over the same spot; about half a wavelength in a loam
+ * at 1.5 GHz), so that the noise is averaged before it is squared. Chosen
+ * on the tune split with the per-depth-bin map (fused, Pd of 144 at 0.1 /
+ * 0.5 / 1 false alarms per m2, AUC): 1 cm 8 / 41 / 63, 0.253; 2 cm 8 / 42
+ * / 59, 0.251; 3 cm 8 / 48 / 67, 0.291; 4 cm 8 / 45 / 66, 0.282; 5 cm 8 /
+ * 45 / 65, 0.278; 6.5 cm 10 / 49 / 68, 0.285; 8 cm 10 / 47 / 61, 0.277
+ * (with the window energy before it, 2 cm was best). The B-scan keeps the
+ * unstacked traces. */
 #define RADAR_STACKED_ENVELOPE                                                 \
-    "# each trace the mean of the traces within 2 cm of it, then its\n"       \
+    "# each trace the mean of the traces within 3 cm of it, then its\n"       \
     "# envelope\n"                                                             \
     "stage trace_stack in=gpr,gpr_valid,gpr_xy out=gpr_stack,gpr_stack_valid " \
-    "radius_m=0.02\n"                                                          \
+    "radius_m=0.03\n"                                                          \
     "stage envelope in=gpr_stack,gpr_stack_valid out=gpr_env half_taps=15\n"
 
 #define EMI_MAP                                                                \
@@ -72,8 +75,10 @@
  * in the shallowest bins, so that it did not improve with a cleaner radar
  * (tune split, Pd of 144 at 0.1 / 0.5 / 1 false alarms per m2, AUC: the
  * lanes as made, at 6-10 dB, 11 / 39 / 62, 0.26; remade at 18 dB, 12 / 40 /
- * 66, 0.25; at 30 dB, 9 / 37 / 61, 0.24); per depth bin: 8 / 42 / 59, 0.25;
- * 8 / 54 / 77, 0.34; 18 / 63 / 78, 0.38. */
+ * 66, 0.25; at 30 dB, 9 / 37 / 61, 0.24); per depth bin, of the same 2 cm
+ * stack: 8 / 42 / 59, 0.25; 8 / 54 / 77, 0.34; 18 / 63 / 78, 0.38; of the
+ * default's 3 cm stack: 8 / 48 / 67, 0.29; 18 / 59 / 74, 0.36; 21 / 61 /
+ * 76, 0.38 (datasets/benchmark/snr_sweep.py). */
 #define RADAR_DEPTH_CFAR                                                       \
     "# the stacked envelope's mean power in 0.5 ns bins, gridded into an\n"   \
     "# x-y-depth volume; each bin 0-0.2 m below the surface (at 0.1 m/ns,\n"  \
@@ -90,8 +95,8 @@
 /* The radar's map alone on the same log-odds scale (the fit for lanes
  * without a metal detector): the default's gpr_z, and the gpr recipe's. */
 #define RADAR_ONLY_FUSE                                                        \
-    "stage fuse in=gpr_cfar,gpr_cfar out=gpr_z w_gpr=2.051 w_emi=0 "          \
-    "bias=-0.7544 log_inputs=1\n"
+    "stage fuse in=gpr_cfar,gpr_cfar out=gpr_z w_gpr=2.255 w_emi=0 "          \
+    "bias=-0.7895 log_inputs=1\n"
 
 #define EMI_THIN_CFAR                                                          \
     "# first gate minus the last, weighted to cancel objects that decay\n"     \
@@ -126,8 +131,8 @@ static const char default_recipe[] =
     "# minescan default recipe\n" RADAR_CLEAN RADAR_STACKED_ENVELOPE
     RADAR_DEPTH_CFAR EMI_THIN_CFAR EMI_TAU_CFAR
     "# weights fitted on the tune split (fit_fusion.py)\n"
-    "stage fuse in=gpr_cfar,emi_tcfar out=anomaly w_gpr=1.426 w_emi=1.23 "
-    "bias=-0.6837 log_inputs=1\n"
+    "stage fuse in=gpr_cfar,emi_tcfar out=anomaly w_gpr=1.389 w_emi=1.091 "
+    "bias=-0.5722 log_inputs=1\n"
     RADAR_ONLY_FUSE
     "stage fuse in=emi_cfar,emi_cfar out=emi_z w_gpr=1.451 w_emi=0 "
     "bias=-0.486 log_inputs=1\n"
