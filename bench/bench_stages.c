@@ -518,7 +518,7 @@ static json_t *run_peer(bench *b, result *res, size_t n)
             continue;
         json_t *js = json_object(), *in = json_array(), *ref = json_array(),
                *kinds = json_array(), *cells = json_array(),
-               *planes = json_array();
+               *planes = json_array(), *depths = json_array();
         for (unsigned i = 0; i < r->d->n_in; i++) {
             json_array_append_new(in, json_string(r->in[i]->key));
             json_array_append_new(kinds, json_string(kind_name(r->d->in_kinds[i])));
@@ -526,6 +526,7 @@ static json_t *run_peer(bench *b, result *res, size_t n)
              * turn metres and nanoseconds into cells and planes */
             json_array_append_new(cells, json_real(r->in[i]->shape.cell_m));
             json_array_append_new(planes, json_real(r->in[i]->shape.plane_s));
+            json_array_append_new(depths, json_real(r->in[i]->shape.plane_m));
         }
         for (unsigned k = 0; k < r->d->n_out; k++) {
             char name[128];
@@ -538,6 +539,7 @@ static json_t *run_peer(bench *b, result *res, size_t n)
         json_object_set_new(js, "in_kinds", kinds);
         json_object_set_new(js, "in_cell_m", cells);
         json_object_set_new(js, "in_plane_s", planes);
+        json_object_set_new(js, "in_plane_m", depths);
         json_object_set_new(js, "ref", ref);
         json_array_append_new(stages, js);
     }

@@ -495,6 +495,70 @@ def depth_cfar(inp, p, env, cell_m, plane_s):
     return [np.max(planes, axis=0)]
 
 
+# ---- more maps and volumes ---------------------------------------------------
+
+def emi_decay(inp, p, env):
+    e, m = inp
+    nc = e.shape[1]
+    c = (F32(math.exp((p["last_gate_us"] - p["first_gate_us"]) /
+                      p["tau_split_us"])) if nc >= 2 else F32(0))
+    e0, e1 = e[:, 0], e[:, nc - 1]
+    v0 = m[:, 0]
+    v1 = v0 * m[:, nc - 1]
+    out = np.stack([e0, np.where(v1 > 0, e0 - c * e1, F32(0))], axis=1)
+    return [out.astype(F32), np.stack([v0, v1], axis=1).astype(F32)]
+
+
+def volume_energy(inp, p, env, geometry):
+    (vol,) = inp
+    dz = geometry["plane_m"][0]
+    nz = vol.shape[0]
+    lo = min(max(math.ceil(p["depth_start_m"] / dz - 0.5), 0), nz)
+    hi = min(max(math.floor(p["depth_end_m"] / dz - 0.5) + 1, lo), nz)
+    if hi == lo:
+        return [np.zeros(vol.shape[1:], dtype=F32)]
+    return [np.einsum("kyx,kyx->yx", vol[lo:hi], vol[lo:hi]) / F32(hi - lo)]
+
+
+def dipole_filter_with(corr_of):
+    def peer(inp, p, env, geometry):
+        return dipole_filter(inp, p, env, geometry, corr_of)
+    return peer
+
+
+def _ndi_corr(a, kern):
+    return ndi.correlate(a, kern, mode="constant", cval=0.0)
+
+
+def _fft_corr(a, kern):
+    # the kernels here are symmetric: correlation is convolution
+    return scipy.signal.fftconvolve(a, kern, mode="same")
+
+
+def dipole_filter(inp, p, env, geometry, corr=_ndi_corr):
+    """The centred matched filter as correlations of the hit mask and the
+    masked map with the kernel, its square and ones over the window:
+    sum (k - kbar) v / sqrt(sum (k - kbar)^2), kbar the kernel's mean over
+    the swept cells of the window."""
+    v, hits = inp
+    cell = geometry["cell_m"][0]
+    w = int(math.ceil(p["radius_m"] / cell - 1e-9))
+    s = (p["height_m"] ** 2 + p["coil_radius_m"] ** 2) / cell ** 2
+    dy, dx = np.mgrid[-w:w + 1, -w:w + 1]
+    k = (s / (dx * dx + dy * dy + s)) ** 3
+    h = (hits > 0).astype(np.float64)
+    hv = h * v.astype(np.float64)
+    n = corr(h, np.ones_like(k))
+    sk, skk = corr(h, k), corr(h, k * k)
+    skv, sv = corr(hv, k), corr(hv, np.ones_like(k))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kbar = sk / n
+        scc = skk - sk * kbar
+        scv = skv - kbar * sv
+        out = np.where((h > 0) & (scc > 1e-2 * skk), scv / np.sqrt(scc), 0.0)
+    return [out.astype(F32)]
+
+
 # name -> {variant: function}; the first variant is the faithful one
 PEERS = {
     "dewow": {"uniform_filter1d": dewow},
@@ -516,10 +580,15 @@ PEERS = {
     "fuse": {"maximum": fuse},
     "cfar": {"summed-area tables": cfar},
     "depth_cfar": {"summed-area tables per plane": depth_cfar},
+    "emi_decay": {"vectorised": emi_decay},
+    "volume_energy": {"einsum": volume_energy},
+    "dipole_filter": {"ndimage.correlate": dipole_filter_with(_ndi_corr),
+                      "signal.fftconvolve": dipole_filter_with(_fft_corr)},
 }
 
 # peers that also need their inputs' cell sizes and plane lengths
 GEOMETRY = {"cfar", "depth_cfar"}
+GEOMETRY_DICT = {"volume_energy", "dipole_filter"}
 
 
 def time_peer(fn, inp, p, env, reps, min_reps, budget):
@@ -577,6 +646,11 @@ def main():
                 fn = (lambda f, c, z: lambda i, q, e: f(i, q, e, c, z))(
                     fn, st.get("in_cell_m", [0.02] * len(inp)),
                     st.get("in_plane_s", [0.0] * len(inp)))
+            elif name in GEOMETRY_DICT:
+                geometry = {"cell_m": st.get("in_cell_m"),
+                            "plane_s": st.get("in_plane_s"),
+                            "plane_m": st.get("in_plane_m")}
+                fn = (lambda f, g: lambda i, q, e: f(i, q, e, g))(fn, geometry)
             try:
                 ms, n, out = time_peer(fn, inp, st["params"], env, man["reps"],
                                        man["min_reps"], man["budget_s"])

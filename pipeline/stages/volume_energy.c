@@ -71,14 +71,20 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     int lo, hi;
     planes(ctx, &lo, &hi);
     size_t n = ctx->in[0].dims[1] * ctx->in[0].dims[2];
-    for (size_t c = 0; c < n; c++) {
-        float sum = 0.0f;
-        for (int k = lo; k < hi; k++) {
-            float v = in[0][(size_t)k * n + c];
-            sum += v * v;
-        }
-        out[0][c] = hi > lo ? sum / (float)(hi - lo) : 0.0f;
+    /* plane by plane, so that each pass reads one plane in order (cell by
+     * cell, the planes' stride apart, was 7x slower than numpy's einsum
+     * on 20 x 320 x 640); each cell still sums its planes in order k */
+    float *sum = out[0];
+    for (size_t c = 0; c < n; c++)
+        sum[c] = 0.0f;
+    for (int k = lo; k < hi; k++) {
+        const float *plane = in[0] + (size_t)k * n;
+        for (size_t c = 0; c < n; c++)
+            sum[c] += plane[c] * plane[c];
     }
+    if (hi > lo)
+        for (size_t c = 0; c < n; c++)
+            sum[c] /= (float)(hi - lo);
     return 0;
 }
 

@@ -3,7 +3,7 @@
 stage that has a peer (bench/numpy_peer.py) agrees with the C path within
 1e-5 of its largest output, on small inputs (the figures are the bench's
 business; this holds the peers to the stages, so that a speed ratio
-compares the same work). cfar and depth_cfar must have one.
+compares the same work). The stages named below must have one.
 
 Environment: MINESCAN (the CLI; minescan-bench lies beside it),
 MINESCAN_TEST_TMP.
@@ -38,7 +38,8 @@ class NumpyPeers(unittest.TestCase):
             self.assertLess(peer["max_rel_diff"], 1e-5,
                             f"{name}: numpy peer {peer.get('peer')} differs "
                             f"by {peer['max_rel_diff']:.3g}")
-        for name in ("cfar", "depth_cfar", "time_bins", "trace_stack"):
+        for name in ("cfar", "depth_cfar", "time_bins", "trace_stack",
+                     "emi_decay", "volume_energy", "dipole_filter"):
             self.assertIn(name, compared, f"{name} has no numpy peer")
 
 
