@@ -462,20 +462,21 @@ def cfar_scale(model, pfa, score):
     return score / (scipy.stats.norm.isf(pfa) if model else -math.log(pfa))
 
 
-def cfar(inp, p, env, cell_m, plane_s):
+def cfar(inp, p, env, geometry):
     v, hits = inp
-    g, w = cfar_cells(p, cell_m[0])
+    g, w = cfar_cells(p, geometry["cell_m"][0])
     return [cfar_map(v, hits, g, w, int(p["model"]), p["floor"],
                      cfar_scale(int(p["model"]), p["pfa"],
                                 p["score_at_threshold"]))]
 
 
-def depth_cfar(inp, p, env, cell_m, plane_s):
+def depth_cfar(inp, p, env, geometry):
     """cfar_map per plane of the depth window, the planes combined (the
     strongest, or the mean), as depth_cfar.c plans them."""
     vol, hits = inp
     nz = vol.shape[0]
-    g, w = cfar_cells(p, cell_m[0])
+    g, w = cfar_cells(p, geometry["cell_m"][0])
+    plane_s = geometry["plane_s"]
     model = int(p["model"])
     scale = cfar_scale(model, p["pfa"], 3.0)
     dt_ns = env["dt_s"] * 1e9
@@ -586,9 +587,9 @@ PEERS = {
                       "signal.fftconvolve": dipole_filter_with(_fft_corr)},
 }
 
-# peers that also need their inputs' cell sizes and plane lengths
-GEOMETRY = {"cfar", "depth_cfar"}
-GEOMETRY_DICT = {"volume_energy", "dipole_filter"}
+# peers that also need their inputs' geometry: cell sizes (maps), plane
+# lengths in seconds (time-binned volumes) and in metres (depth volumes)
+GEOMETRY = {"cfar", "depth_cfar", "volume_energy", "dipole_filter"}
 
 
 def time_peer(fn, inp, p, env, reps, min_reps, budget):
@@ -643,13 +644,9 @@ def main():
         entry = {"variants": {}}
         for vname, fn in variants.items():
             if name in GEOMETRY:
-                fn = (lambda f, c, z: lambda i, q, e: f(i, q, e, c, z))(
-                    fn, st.get("in_cell_m", [0.02] * len(inp)),
-                    st.get("in_plane_s", [0.0] * len(inp)))
-            elif name in GEOMETRY_DICT:
-                geometry = {"cell_m": st.get("in_cell_m"),
-                            "plane_s": st.get("in_plane_s"),
-                            "plane_m": st.get("in_plane_m")}
+                geometry = {"cell_m": st["in_cell_m"],
+                            "plane_s": st["in_plane_s"],
+                            "plane_m": st["in_plane_m"]}
                 fn = (lambda f, g: lambda i, q, e: f(i, q, e, g))(fn, geometry)
             try:
                 ms, n, out = time_peer(fn, inp, st["params"], env, man["reps"],
