@@ -278,25 +278,30 @@ def pairs_binned(xy, nx, ny, cell, radius):
     return cells, pt, r2[keep]
 
 
+def kdtree_pairs(a, b, radius):
+    """(i, j, r2) for every point a[i] within `radius` of a point b[j]:
+    scipy.spatial.cKDTree's sparse distance matrix a little beyond the
+    radius, then the stages' exact single-precision test."""
+    radius = F32(radius)
+    d = scipy.spatial.cKDTree(a).sparse_distance_matrix(
+        scipy.spatial.cKDTree(b), float(radius) * 1.0001,
+        output_type="coo_matrix")
+    i, j = d.row, d.col
+    dx = b[j, 0] - a[i, 0]
+    dy = b[j, 1] - a[i, 1]
+    r2 = dx * dx + dy * dy
+    keep = r2 <= radius * radius
+    return i[keep], j[keep], r2[keep]
+
+
 def pairs_kdtree(xy, nx, ny, cell, radius):
-    """The same pairs from scipy.spatial.cKDTree (a sparse distance matrix
-    between the cell centres and the points)."""
-    cell, radius = F32(cell), F32(radius)
+    """The same pairs from scipy.spatial.cKDTree (the cell centres against
+    the points)."""
+    cell = F32(cell)
     cx = (np.arange(nx, dtype=F32) + F32(0.5)) * cell
     cy = (np.arange(ny, dtype=F32) + F32(0.5)) * cell
     gx, gy = np.meshgrid(cx, cy)
-    centres = np.column_stack([gx.ravel(), gy.ravel()])
-    t_cells = scipy.spatial.cKDTree(centres)
-    t_pts = scipy.spatial.cKDTree(xy)
-    # a little beyond the radius, then the exact single-precision test
-    d = t_cells.sparse_distance_matrix(t_pts, float(radius) * 1.0001,
-                                       output_type="coo_matrix")
-    cells, pt = d.row, d.col
-    dx = xy[pt, 0] - centres[cells, 0]
-    dy = xy[pt, 1] - centres[cells, 1]
-    r2 = dx * dx + dy * dy
-    keep = r2 <= radius * radius
-    return cells[keep], pt[keep], r2[keep]
+    return kdtree_pairs(np.column_stack([gx.ravel(), gy.ravel()]), xy, radius)
 
 
 def gaussian_grid(values, mask, xy, nx, ny, cell, radius, pairs):
@@ -342,17 +347,10 @@ def trace_stack(inp, p, env):
     radius_m of it (itself included): the pairs from scipy.spatial.cKDTree,
     then a sparse matrix product, as a numpy user would write it."""
     s, m, xy = inp
-    radius = F32(p["radius_m"])
-    t = scipy.spatial.cKDTree(xy)
-    d = t.sparse_distance_matrix(t, float(radius) * 1.0001,
-                                 output_type="coo_matrix")
-    i, j = d.row, d.col
-    dx = xy[i, 0] - xy[j, 0]
-    dy = xy[i, 1] - xy[j, 1]
-    keep = (dx * dx + dy * dy <= radius * radius) | (i == j)
+    i, j, _ = kdtree_pairs(xy, xy, p["radius_m"])
     n = len(xy)
-    i, j = np.concatenate([i[keep], np.arange(n)]), \
-        np.concatenate([j[keep], np.arange(n)])
+    # each trace stacks itself, placed or not
+    i, j = np.concatenate([i, np.arange(n)]), np.concatenate([j, np.arange(n)])
     pairs = np.unique(i * n + j)  # itself once, whether or not listed
     W = scipy.sparse.csr_matrix((np.ones(len(pairs), F32),
                                  (pairs // n, pairs % n)), shape=(n, n))
