@@ -714,6 +714,130 @@ static void emi_detrend_removes_drift_keeps_spike(void **state)
     assert_float_equal(out[10], 10.0f - 2.0f, 1e-5);
 }
 
+/* ---- dipole_filter: the centred matched filter ---------------------- */
+
+#define DIP_NX 70 /* wider than the 27-cell window: edge and inner cells */
+#define DIP_NY 40
+#define DIP_CELL 0.02
+
+/* The stage by its definition, in double: each cell's window clipped to
+ * the map, the kernel centred over its swept cells. */
+static void dipole_by_definition(const float *v, const float *hits, int w,
+                                 double s, double *out)
+{
+    for (int y = 0; y < DIP_NY; y++)
+        for (int x = 0; x < DIP_NX; x++) {
+            double n = 0, sk = 0, skk = 0, scc = 0, scv = 0;
+            out[y * DIP_NX + x] = 0.0;
+            if (!(hits[y * DIP_NX + x] > 0.0f))
+                continue;
+            for (int pass = 0; pass < 2; pass++)
+                for (int yy = y - w; yy <= y + w; yy++)
+                    for (int xx = x - w; xx <= x + w; xx++) {
+                        if (yy < 0 || yy >= DIP_NY || xx < 0 || xx >= DIP_NX ||
+                            !(hits[yy * DIP_NX + xx] > 0.0f))
+                            continue;
+                        double d2 = (xx - x) * (xx - x) + (yy - y) * (yy - y);
+                        double k = pow(s / (d2 + s), 3);
+                        if (pass == 0) {
+                            n += 1;
+                            sk += k;
+                            continue;
+                        }
+                        double c = k - sk / n;
+                        skk += k * k;
+                        scc += c * c;
+                        scv += c * v[yy * DIP_NX + xx];
+                    }
+            out[y * DIP_NX + x] = scc > 1e-2 * skk ? scv / sqrt(scc) : 0.0;
+        }
+}
+
+static void run_dipole(const float *v, const float *hits, float *out)
+{
+    ms_shape sh[2] = {{MS_ARRAY_MAP, {DIP_NY, DIP_NX, 1}, .cell_m = DIP_CELL},
+                      {MS_ARRAY_MAP, {DIP_NY, DIP_NX, 1}, .cell_m = DIP_CELL}};
+    const float *in[2] = {v, hits};
+    float *o[1] = {out};
+    run("dipole_filter", sh, in, o, NULL, 0);
+}
+
+/* The defaults: height 0.12 m, coil radius 0.1 m, window 0.25 m. */
+static const double dip_s = (0.12 * 0.12 + 0.1 * 0.1) / (DIP_CELL * DIP_CELL);
+enum { DIP_W = 13 };
+
+/* A dipole of amplitude A on a flat background b, every cell swept: the
+ * background cancels, the dipole's cell scores A sqrt(sum (k - kbar)^2)
+ * and is the highest; with a hole in the window (unswept cells, which
+ * hold a NaN) the flat background still cancels. */
+static void dipole_filter_scores_a_dipole_on_a_flat_background(void **state)
+{
+    static float v[DIP_NY * DIP_NX], hits[DIP_NY * DIP_NX], out[DIP_NY * DIP_NX];
+    const int cx = 35, cy = 20;
+    const double A = 2.0, b = 5.0;
+    for (int y = 0; y < DIP_NY; y++)
+        for (int x = 0; x < DIP_NX; x++) {
+            double d2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
+            v[y * DIP_NX + x] = (float)(b + A * pow(dip_s / (d2 + dip_s), 3));
+            hits[y * DIP_NX + x] = 1.0f;
+        }
+    run_dipole(v, hits, out);
+    double sk = 0, scc = 0;
+    for (int dy = -DIP_W; dy <= DIP_W; dy++)
+        for (int dx = -DIP_W; dx <= DIP_W; dx++)
+            sk += pow(dip_s / (dx * dx + dy * dy + dip_s), 3);
+    double kbar = sk / ((2 * DIP_W + 1) * (2 * DIP_W + 1));
+    for (int dy = -DIP_W; dy <= DIP_W; dy++)
+        for (int dx = -DIP_W; dx <= DIP_W; dx++) {
+            double c = pow(dip_s / (dx * dx + dy * dy + dip_s), 3) - kbar;
+            scc += c * c;
+        }
+    double peak = A * sqrt(scc);
+    assert_true(fabs(out[cy * DIP_NX + cx] - peak) < 1e-4 * peak);
+    for (int i = 0; i < DIP_NY * DIP_NX; i++)
+        if (i != cy * DIP_NX + cx)
+            assert_true(out[i] < out[cy * DIP_NX + cx]);
+
+    /* flat, with unswept cells holding NaN: 0 everywhere, within float
+     * rounding of the background's sum */
+    for (int i = 0; i < DIP_NY * DIP_NX; i++) {
+        v[i] = (float)b;
+        hits[i] = (i % 7 == 3) ? 0.0f : 1.0f;
+        if (hits[i] == 0.0f)
+            v[i] = NAN;
+    }
+    run_dipole(v, hits, out);
+    for (int i = 0; i < DIP_NY * DIP_NX; i++) {
+        assert_false(isnan(out[i]));
+        assert_true(fabs(out[i]) < 1e-3 * peak);
+        if (hits[i] == 0.0f)
+            assert_true(out[i] == 0.0f);
+    }
+}
+
+/* A random map with a fifth of its cells unswept, against the definition
+ * in double: the cells near the map's edges (windows clipped) and those
+ * inside (run across the row) alike. */
+static void dipole_filter_matches_its_definition(void **state)
+{
+    static float v[DIP_NY * DIP_NX], hits[DIP_NY * DIP_NX], out[DIP_NY * DIP_NX];
+    static double want[DIP_NY * DIP_NX];
+    test_rng r = {7};
+    for (int i = 0; i < DIP_NY * DIP_NX; i++) {
+        v[i] = (float)(2.0 * test_rng_uniform(&r) - 1.0);
+        hits[i] = test_rng_uniform(&r) < 0.2 ? 0.0f : 3.0f;
+    }
+    run_dipole(v, hits, out);
+    dipole_by_definition(v, hits, DIP_W, dip_s, want);
+    double top = 0, worst = 0;
+    for (int i = 0; i < DIP_NY * DIP_NX; i++) {
+        top = fmax(top, fabs(want[i]));
+        worst = fmax(worst, fabs(out[i] - want[i]));
+    }
+    assert_true(top > 0.1);
+    assert_true(worst <= 1e-5 * top);
+}
+
 /* ---- emi_tau: synthetic dipoles of known decay time ------------------ */
 
 #define TAU_NX 60
@@ -1511,6 +1635,8 @@ int main(void)
         cmocka_unit_test(zscore_standardises_over_swept_cells),
         cmocka_unit_test(fuse_adds_positive_parts),
         cmocka_unit_test(emi_detrend_removes_drift_keeps_spike),
+        cmocka_unit_test(dipole_filter_scores_a_dipole_on_a_flat_background),
+        cmocka_unit_test(dipole_filter_matches_its_definition),
         cmocka_unit_test(emi_tau_recovers_known_decay_times),
         cmocka_unit_test(emi_tau_gate_times_and_bounds),
         cmocka_unit_test(emi_gate_times_from_channel_names),
