@@ -519,6 +519,57 @@ def volume_energy(inp, p, env, geometry):
     return [np.einsum("kyx,kyx->yx", vol[lo:hi], vol[lo:hi]) / F32(hi - lo)]
 
 
+def fft_size(n):
+    """fft_ref.c's ms_fft_size: the smallest power of two >= n, at least 16."""
+    p = 16
+    while p < n:
+        p *= 2
+    return p
+
+
+def migrate_stolt(inp, p, env):
+    """Stolt migration as a numpy user would write it: np.fft.fft2 of the
+    zero-padded traces below the surface, each output (kx, w_tau) read at
+    w = sign(w_tau) sqrt(w_tau^2 + (v kx / 2)^2) by linear interpolation
+    between frequency bins, scaled by w_tau / w, np.fft.ifft2; the traces
+    at their mean spacing along the path, as the stage takes them."""
+    s, m, xy = inp
+    n, ns = s.shape
+    dt = env["dt_s"]
+    first = (p["surface_ns"] * 1e-9 + env["time_zero_s"]) / dt
+    s0 = 0 if first <= 0 else ns if first >= ns else math.ceil(first - 1e-9)
+    out = s.copy()
+    if s0 >= ns or n == 0:
+        return [out]
+    nxp, ntp = fft_size(2 * n), fft_size(2 * (ns - s0))
+    steps = np.hypot(np.diff(xy[:, 0].astype(np.float64)),
+                     np.diff(xy[:, 1].astype(np.float64)))
+    dx = steps.sum() / (n - 1) if n > 1 and steps.sum() > 0 else 0.01
+    a = np.zeros((nxp, ntp))
+    a[:n, :ns - s0] = s[:, s0:].astype(np.float64) * m[:, s0:]
+    spec = np.fft.fft2(a)
+    u = p["velocity_m_per_ns"] * 1e9 / 2.0
+    kx = 2 * np.pi * np.fft.fftfreq(nxp, dx)[:, None]
+    kq = np.fft.fftfreq(ntp, 1.0 / ntp)[None, :]  # integer bin of w_tau
+    wt = 2 * np.pi * kq / (ntp * dt)
+    w = np.where(kq < 0, -1.0, 1.0) * np.sqrt(wt * wt + (u * kx) ** 2)
+    b = w * ntp * dt / (2 * np.pi)
+    keep = (np.abs(b) < ntp // 2 - 1) & ~((kq == 0) & (kx != 0))
+    lo = np.floor(b)
+    fr = b - lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(w != 0, wt / w, 1.0)
+    b0 = lo.astype(np.int64) % ntp
+    b1 = (b0 + 1) % ntp
+    rows = np.arange(nxp)[:, None]
+    # the stage's weights are single precision
+    w0 = ((1 - fr) * scale).astype(F32)
+    w1 = (fr * scale).astype(F32)
+    img = np.where(keep, w0 * spec[rows, b0] + w1 * spec[rows, b1], 0)
+    out[:, s0:] = np.fft.ifft2(img).real[:n, :ns - s0].astype(F32)
+    return [out]
+
+
 def dipole_filter_with(corr_of):
     def peer(inp, p, env, geometry):
         return dipole_filter(inp, p, env, geometry, corr_of)
@@ -581,6 +632,7 @@ PEERS = {
     "depth_cfar": {"summed-area tables per plane": depth_cfar},
     "emi_decay": {"vectorised": emi_decay},
     "volume_energy": {"einsum": volume_energy},
+    "migrate_stolt": {"fft2": migrate_stolt},
     "dipole_filter": {"ndimage.correlate": dipole_filter_with(_ndi_corr),
                       "signal.fftconvolve": dipole_filter_with(_fft_corr)},
 }

@@ -103,50 +103,114 @@ static double spacing(const float *xy, size_t n)
     return n > 1 && len > 0 ? len / (double)(n - 1) : 0.01;
 }
 
-/* The map: output bin e = p * ntp + q takes w0 * in[i0] + w1 * in[i1];
- * i0 = -1 for nothing. */
+/* The map's geometry: u = v / 2 in m/s, the x spacing, the time step. */
+typedef struct stolt_geom {
+    double u, dx, dt;
+} stolt_geom;
+
+/* Column a's horizontal wavenumber, column q's vertical frequency (and
+ * its signed bin kq). */
+static double kx_of(const stolt_plan *s, const stolt_geom *g, long a)
+{
+    long nxp = (long)s->nxp;
+    return 2.0 * STOLT_PI * (double)(a < nxp / 2 ? a : a - nxp) /
+           ((double)nxp * g->dx);
+}
+
+static double wt_of(const stolt_plan *s, const stolt_geom *g, long q,
+                    long *kq)
+{
+    long ntp = (long)s->ntp;
+    *kq = q < ntp / 2 ? q : q - ntp;
+    return 2.0 * STOLT_PI * (double)*kq / ((double)ntp * g->dt);
+}
+
+/* Map entry (a, q), from kx_of(a) and wt_of(q): output bin a * ntp + q
+ * takes w0 * in[i0] + w1 * in[i1]; i0 = -1 for nothing. */
+static void map_entry(const stolt_plan *s, const stolt_geom *g, long a,
+                      double kx, long kq, double wt, int *i0, int *i1,
+                      float *w0, float *w1)
+{
+    long ntp = (long)s->ntp;
+    *i0 = *i1 = -1;
+    *w0 = *w1 = 0.0f;
+    if (kq == 0 && kx != 0.0)
+        return; /* no image at zero vertical frequency */
+    double w = (kq < 0 ? -1.0 : 1.0) * sqrt(wt * wt + g->u * g->u * kx * kx);
+    double bin = w * (double)ntp * g->dt / (2.0 * STOLT_PI);
+    if (fabs(bin) >= (double)(ntp / 2 - 1))
+        return; /* beyond the band sampled */
+    double lo = floor(bin), fr = bin - lo;
+    double scale = w != 0.0 ? wt / w : 1.0;
+    /* |lo| < ntp / 2: one wrap at most */
+    long b0 = (long)lo < 0 ? (long)lo + ntp : (long)lo;
+    long b1 = b0 + 1 == ntp ? 0 : b0 + 1;
+    *i0 = (int)((size_t)a * (size_t)ntp + (size_t)b0);
+    *i1 = (int)((size_t)a * (size_t)ntp + (size_t)b1);
+    *w0 = (float)((1.0 - fr) * scale);
+    *w1 = (float)(fr * scale);
+}
+
+static stolt_geom geom_of(const ms_stage_ctx *ctx, double dx)
+{
+    const migrate_stolt_params *p = MS_P(ctx, migrate_stolt_params);
+    return (stolt_geom){p->velocity_m_per_ns * 1e9 / 2.0, dx, ctx->env->dt_s};
+}
+
+/* The whole map, for the OpenCL path's kernel. */
 static void build_map(const ms_stage_ctx *ctx, const stolt_plan *s,
                       double dx, int *i0, int *i1, float *w0, float *w1)
 {
-    const migrate_stolt_params *p = MS_P(ctx, migrate_stolt_params);
-    double u = p->velocity_m_per_ns * 1e9 / 2.0, dt = ctx->env->dt_s;
-    long nxp = (long)s->nxp, ntp = (long)s->ntp;
-    for (long a = 0; a < nxp; a++) {
-        double kx = 2.0 * STOLT_PI * (double)(a < nxp / 2 ? a : a - nxp) /
-                    ((double)nxp * dx);
-        for (long q = 0; q < ntp; q++) {
-            size_t e = (size_t)a * (size_t)ntp + (size_t)q;
-            long kq = q < ntp / 2 ? q : q - ntp;
-            double wt = 2.0 * STOLT_PI * (double)kq / ((double)ntp * dt);
-            i0[e] = i1[e] = -1;
-            w0[e] = w1[e] = 0.0f;
-            if (kq == 0 && kx != 0.0)
-                continue; /* no image at zero vertical frequency */
-            double w = (kq < 0 ? -1.0 : 1.0) * sqrt(wt * wt + u * u * kx * kx);
-            double bin = w * (double)ntp * dt / (2.0 * STOLT_PI);
-            if (fabs(bin) >= (double)(ntp / 2 - 1))
-                continue; /* beyond the band sampled */
-            double lo = floor(bin), fr = bin - lo;
-            double scale = w != 0.0 ? wt / w : 1.0;
-            long b0 = ((long)lo % ntp + ntp) % ntp, b1 = (b0 + 1) % ntp;
-            i0[e] = (int)((size_t)a * (size_t)ntp + (size_t)b0);
-            i1[e] = (int)((size_t)a * (size_t)ntp + (size_t)b1);
-            w0[e] = (float)((1.0 - fr) * scale);
-            w1[e] = (float)(fr * scale);
+    stolt_geom g = geom_of(ctx, dx);
+    for (long a = 0; a < (long)s->nxp; a++) {
+        double kx = kx_of(s, &g, a);
+        for (long q = 0; q < (long)s->ntp; q++) {
+            size_t e = (size_t)a * s->ntp + (size_t)q;
+            long kq;
+            double wt = wt_of(s, &g, q, &kq);
+            map_entry(s, &g, a, kx, kq, wt, &i0[e], &i1[e], &w0[e], &w1[e]);
         }
     }
 }
 
-/* The 2-D transform: along time in each padded trace, then along x. */
-static void fft2(double *z, const stolt_plan *s, const ms_fft_plan *pt,
-                 const ms_fft_plan *px, int sign)
+/* Columns transformed together along x: four complex doubles are one
+ * 64-byte cache line of a row. */
+#define COLS 4
+
+/* The transform along x of columns 0 .. ncols - 1, COLS at a time:
+ * gathered into contiguous buffers (col, COLS * nxp complex values),
+ * transformed and put back, so that each pass over the plane reads whole
+ * cache lines instead of one value a row apart per butterfly. */
+static void fft_columns(double *z, const stolt_plan *s, const ms_fft_plan *px,
+                        int sign, size_t ncols, double *col)
 {
-    for (size_t a = 0; a < s->nxp; a++)
-        ms_fft_run(pt, z + 2 * a * s->ntp, 1, sign);
-    for (size_t q = 0; q < s->ntp; q++)
-        ms_fft_run(px, z + 2 * q, s->ntp, sign);
+    size_t nxp = s->nxp, ntp = s->ntp;
+    for (size_t q0 = 0; q0 < ncols; q0 += COLS) {
+        size_t nc = ncols - q0 < COLS ? ncols - q0 : COLS;
+        for (size_t a = 0; a < nxp; a++)
+            for (size_t c = 0; c < nc; c++) {
+                col[2 * (c * nxp + a)] = z[2 * (a * ntp + q0 + c)];
+                col[2 * (c * nxp + a) + 1] = z[2 * (a * ntp + q0 + c) + 1];
+            }
+        for (size_t c = 0; c < nc; c++)
+            ms_fft_run(px, col + 2 * c * nxp, 1, sign);
+        for (size_t a = 0; a < nxp; a++)
+            for (size_t c = 0; c < nc; c++) {
+                z[2 * (a * ntp + q0 + c)] = col[2 * (c * nxp + a)];
+                z[2 * (a * ntp + q0 + c) + 1] = col[2 * (c * nxp + a) + 1];
+            }
+    }
 }
 
+/* The C reference. The traces are real, so the spectrum is Hermitian
+ * (the value at (-kx, -w) the conjugate of that at (kx, w)), and so is the
+ * image's: the map takes the columns of w >= 0 from columns of w >= 0
+ * only (and mirrors itself for w < 0), so only columns 0 .. ntp/2 - 1 are
+ * transformed along x and mapped, and each kept row's other half is
+ * their conjugate. Forward along time (only the first n rows: the
+ * padding rows are zero and stay zero), then along x; the map, entry by
+ * entry as build_map makes it; back along x, then along time for the
+ * first n rows (the only ones kept), whose real part is the image. */
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
@@ -156,11 +220,10 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     if (s.s0 >= s.ns || s.n == 0)
         return 0;
     double *a = calloc(2 * total, sizeof *a), *b = malloc(2 * total * sizeof *b);
-    int *i0 = malloc(total * sizeof *i0), *i1 = malloc(total * sizeof *i1);
-    float *w0 = malloc(total * sizeof *w0), *w1 = malloc(total * sizeof *w1);
+    double *col = malloc(2 * COLS * s.nxp * sizeof *col);
     ms_fft_plan pt = {0}, px = {0};
     int rc = 0;
-    if (!a || !b || !i0 || !i1 || !w0 || !w1) {
+    if (!a || !b || !col) {
         rc = ms_fail(MS_ERR_NOMEM, "migrate_stolt: out of memory for a %zu x "
                      "%zu transform", s.nxp, s.ntp);
         goto done;
@@ -168,21 +231,42 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     if ((rc = ms_fft_plan_make(&pt, s.ntp)) ||
         (rc = ms_fft_plan_make(&px, s.nxp)))
         goto done;
-    build_map(ctx, &s, spacing(in[2], s.n), i0, i1, w0, w1);
+    stolt_geom g = geom_of(ctx, spacing(in[2], s.n));
     for (size_t i = 0; i < s.n; i++)
         for (size_t j = s.s0; j < s.ns; j++)
             a[2 * (i * s.ntp + j - s.s0)] =
                 (double)in[0][i * s.ns + j] * in[1][i * s.ns + j];
-    fft2(a, &s, &pt, &px, -1);
-    for (size_t e = 0; e < total; e++) {
-        b[2 * e] = b[2 * e + 1] = 0.0;
-        if (i0[e] < 0)
-            continue;
-        b[2 * e] = w0[e] * a[2 * (size_t)i0[e]] + w1[e] * a[2 * (size_t)i1[e]];
-        b[2 * e + 1] = w0[e] * a[2 * (size_t)i0[e] + 1] +
-                       w1[e] * a[2 * (size_t)i1[e] + 1];
+    size_t half = s.ntp / 2;
+    for (size_t i = 0; i < s.n; i++)
+        ms_fft_run(&pt, a + 2 * i * s.ntp, 1, -1);
+    fft_columns(a, &s, &px, -1, half, col);
+    for (size_t r = 0; r < s.nxp; r++) {
+        double kx = kx_of(&s, &g, (long)r);
+        for (size_t q = 0; q < half; q++) {
+            size_t e = r * s.ntp + q;
+            int i0, i1;
+            float w0, w1;
+            long kq;
+            double wt = wt_of(&s, &g, (long)q, &kq);
+            map_entry(&s, &g, (long)r, kx, kq, wt, &i0, &i1, &w0, &w1);
+            b[2 * e] = b[2 * e + 1] = 0.0;
+            if (i0 < 0)
+                continue;
+            b[2 * e] = w0 * a[2 * (size_t)i0] + w1 * a[2 * (size_t)i1];
+            b[2 * e + 1] = w0 * a[2 * (size_t)i0 + 1] +
+                           w1 * a[2 * (size_t)i1 + 1];
+        }
     }
-    fft2(b, &s, &pt, &px, 1);
+    fft_columns(b, &s, &px, 1, half, col);
+    for (size_t i = 0; i < s.n; i++) {
+        double *row = b + 2 * i * s.ntp;
+        row[2 * half] = row[2 * half + 1] = 0.0; /* beyond the band */
+        for (size_t q = half + 1; q < s.ntp; q++) {
+            row[2 * q] = row[2 * (s.ntp - q)];
+            row[2 * q + 1] = -row[2 * (s.ntp - q) + 1];
+        }
+        ms_fft_run(&pt, row, 1, 1);
+    }
     for (size_t i = 0; i < s.n; i++)
         for (size_t j = s.s0; j < s.ns; j++)
             out[0][i * s.ns + j] =
@@ -192,10 +276,7 @@ done:
     ms_fft_plan_free(&px);
     free(a);
     free(b);
-    free(i0);
-    free(i1);
-    free(w0);
-    free(w1);
+    free(col);
     return rc;
 }
 

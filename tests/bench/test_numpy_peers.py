@@ -39,7 +39,8 @@ class NumpyPeers(unittest.TestCase):
                             f"{name}: numpy peer {peer.get('peer')} differs "
                             f"by {peer['max_rel_diff']:.3g}")
         for name in ("cfar", "depth_cfar", "time_bins", "trace_stack",
-                     "emi_decay", "volume_energy", "dipole_filter"):
+                     "emi_decay", "volume_energy", "dipole_filter",
+                     "migrate_stolt"):
             self.assertIn(name, compared, f"{name} has no numpy peer")
 
 
