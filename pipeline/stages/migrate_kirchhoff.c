@@ -157,6 +157,33 @@ static geometry geometry_at(const ms_stage_ctx *ctx, double v_m_per_ns,
     return g;
 }
 
+/* The term of offset (dx, dy) cells at depth z: the input planes i0, i1
+ * and the fraction fr between them at two-way time surface + 2 R / v, and
+ * its weight w (the obliquity z / R, faded at the ends); 0 for no term
+ * (outside the aperture or the traces). */
+static int term_at(const geometry *g, float z, int dx, int dy, int *i0,
+                   int *i1, float *fr, float *w)
+{
+    float r2 = g->c2 * (float)(dx * dx + dy * dy);
+    if (r2 > g->ap2)
+        return 0;
+    float R = sqrtf(z * z + r2);
+    float f = g->b + g->a * R;
+    /* within one sample beyond either end the term fades out (samples
+     * beyond the ends as the end sample, weight falling to 0), so that
+     * rounding cannot switch a whole term on or off: the sum is
+     * continuous in f */
+    if (!(f > -1.0f && f < (float)g->nz_in))
+        return 0;
+    float fade = fminf(fminf(f + 1.0f, (float)g->nz_in - f), 1.0f);
+    float fc = fminf(fmaxf(f, 0.0f), (float)(g->nz_in - 1));
+    *i0 = (int)fc;
+    *i1 = *i0 + 1 < g->nz_in ? *i0 + 1 : *i0;
+    *fr = fc - (float)*i0;
+    *w = fade * z / R;
+    return 1;
+}
+
 /* One output value: the weighted mean along the hyperboloid of (ix, iy, k).
  * The kernel does the same sums in the same order. */
 static float migrate_one(const geometry *g, const float *in, int ix, int iy,
@@ -170,23 +197,10 @@ static float migrate_one(const geometry *g, const float *in, int ix, int iy,
     int x1 = ix + g->rx < g->nx - 1 ? ix + g->rx : g->nx - 1;
     for (int y = y0; y <= y1; y++)
         for (int x = x0; x <= x1; x++) {
-            int dx = x - ix, dy = y - iy;
-            float r2 = g->c2 * (float)(dx * dx + dy * dy);
-            if (r2 > g->ap2)
+            int i0, i1;
+            float fr, w;
+            if (!term_at(g, z, x - ix, y - iy, &i0, &i1, &fr, &w))
                 continue;
-            float R = sqrtf(z * z + r2);
-            float f = g->b + g->a * R;
-            /* within one sample beyond either end the term fades out
-             * (samples beyond the ends as the end sample, weight falling
-             * to 0), so that rounding cannot switch a whole term on or
-             * off: the sum is continuous in f */
-            if (!(f > -1.0f && f < (float)g->nz_in))
-                continue;
-            float fade = fminf(fminf(f + 1.0f, (float)g->nz_in - f), 1.0f);
-            float fc = fminf(fmaxf(f, 0.0f), (float)(g->nz_in - 1));
-            int i0 = (int)fc;
-            int i1 = i0 + 1 < g->nz_in ? i0 + 1 : i0;
-            float fr = fc - (float)i0, w = fade * z / R;
             size_t at = (size_t)y * (size_t)g->nx + (size_t)x;
             float val = in[(size_t)i0 * plane + at] * (1.0f - fr) +
                         in[(size_t)i1 * plane + at] * fr;
@@ -196,15 +210,59 @@ static float migrate_one(const geometry *g, const float *in, int ix, int iy,
     return wsum > 0.0f ? sum / wsum : 0.0f;
 }
 
+/* Output cells jxa..jxb of row jy in plane k, whose apertures lie inside
+ * the volume across (x): the same terms as migrate_one, each cell's in the
+ * same order, but a term (offset, depth, hence R, the planes and the
+ * weights) is the same for every cell of the row, so it is worked out
+ * once per offset and applied across the row; the row of out holds the
+ * sums until the end. */
+static void migrate_row(const geometry *g, const float *in, int jy, int k,
+                        int jxa, int jxb, float *out)
+{
+    size_t plane = (size_t)g->nx * (size_t)g->ny;
+    int iy = jy * g->stride, st = g->stride;
+    float z = ((float)k + 0.5f) * g->dz, wsum = 0.0f;
+    int y0 = iy - g->ry > 0 ? iy - g->ry : 0;
+    int y1 = iy + g->ry < g->ny - 1 ? iy + g->ry : g->ny - 1;
+    for (int jx = jxa; jx <= jxb; jx++)
+        out[jx] = 0.0f;
+    for (int y = y0; y <= y1; y++)
+        for (int dx = -g->rx; dx <= g->rx; dx++) {
+            int i0, i1;
+            float fr, w;
+            if (!term_at(g, z, dx, y - iy, &i0, &i1, &fr, &w))
+                continue;
+            const float *p0 = in + (size_t)i0 * plane + (size_t)y * g->nx + dx;
+            const float *p1 = in + (size_t)i1 * plane + (size_t)y * g->nx + dx;
+            for (int jx = jxa; jx <= jxb; jx++) {
+                float val = p0[jx * st] * (1.0f - fr) + p1[jx * st] * fr;
+                out[jx] += w * val;
+            }
+            wsum += w;
+        }
+    for (int jx = jxa; jx <= jxb; jx++)
+        out[jx] = wsum > 0.0f ? out[jx] / wsum : 0.0f;
+}
+
 static void migrate_cpu(const geometry *g, const float *in, float *out)
 {
     size_t plane = (size_t)g->nxs * (size_t)g->nys;
+    /* the output cells whose apertures lie inside across: ix = jx stride
+     * in rx .. nx - 1 - rx */
+    int jxa = (g->rx + g->stride - 1) / g->stride;
+    int jxb = g->nx - 1 - g->rx < 0 ? -1 : (g->nx - 1 - g->rx) / g->stride;
+    if (jxb > g->nxs - 1)
+        jxb = g->nxs - 1;
     for (int k = 0; k < g->nz; k++)
-        for (int jy = 0; jy < g->nys; jy++)
+        for (int jy = 0; jy < g->nys; jy++) {
+            float *row = out + (size_t)k * plane + (size_t)jy * (size_t)g->nxs;
+            if (jxa <= jxb)
+                migrate_row(g, in, jy, k, jxa, jxb, row);
             for (int jx = 0; jx < g->nxs; jx++)
-                out[(size_t)k * plane + (size_t)jy * (size_t)g->nxs +
-                    (size_t)jx] = migrate_one(g, in, jx * g->stride,
-                                              jy * g->stride, k);
+                if (jx < jxa || jx > jxb)
+                    row[jx] = migrate_one(g, in, jx * g->stride,
+                                          jy * g->stride, k);
+        }
 }
 
 /* Sparsity of a trial image: N sum x^4 / (sum x^2)^2 (1 for a constant,
