@@ -519,6 +519,50 @@ def volume_energy(inp, p, env, geometry):
     return [np.einsum("kyx,kyx->yx", vol[lo:hi], vol[lo:hi]) / F32(hi - lo)]
 
 
+def bandpass_response(p, env, n):
+    """bandpass.c's response(): the weight of each of the n bins of the
+    padded transform, cosine-tapered corners, the analytic signal's 2 / 0
+    with envelope=1, and the inverse's 1 / n."""
+    fc = env.get("centre_frequency_hz", 0.0)
+    if p["high_mhz"] > 0:
+        lo, hi = p["low_mhz"] * 1e6, p["high_mhz"] * 1e6
+    else:
+        lo, hi = p["low_fc"] * fc, p["high_fc"] * fc
+    k = np.arange(n)
+    f = np.where(k <= n // 2, k, n - k) / (n * env["dt_s"])
+    tp = p["taper"]
+
+    def edge(x):
+        return np.where(x <= 0, 0.0, np.where(x >= 1, 1.0,
+                                              0.5 - 0.5 * np.cos(np.pi * x)))
+    g = np.ones(n)
+    if lo > 0:
+        g *= edge((f - lo * (1 - tp)) / (lo * tp)) if tp > 0 else (f >= lo)
+    g *= edge((hi * (1 + tp) - f) / (hi * tp)) if tp > 0 else (f <= hi)
+    if p["envelope"]:
+        g *= np.where((k == 0) | (k == n // 2), 1.0,
+                      np.where(k < n // 2, 2.0, 0.0))
+    return (g / n).astype(F32)
+
+
+def bandpass(inp, p, env):
+    """Each trace zero-padded to fft_size(2 ns), np.fft.rfft, the stage's
+    response, np.fft.irfft (with envelope=1 the full np.fft.ifft of the
+    one-sided spectrum, and its magnitude)."""
+    s, m = inp
+    nt, ns = s.shape
+    n = fft_size(2 * ns)
+    w = bandpass_response(p, env, n).astype(np.float64) * n  # irfft has 1/n
+    spec = np.fft.rfft(s.astype(np.float64) * m, n, axis=1)
+    if p["envelope"]:
+        full = np.zeros((nt, n), complex)
+        full[:, :n // 2 + 1] = spec * w[:n // 2 + 1]
+        out = np.abs(np.fft.ifft(full, axis=1)[:, :ns])
+    else:
+        out = np.fft.irfft(spec * w[:n // 2 + 1], n, axis=1)[:, :ns]
+    return [np.where(m > 0, out, 0).astype(F32)]
+
+
 def fft_size(n):
     """fft_ref.c's ms_fft_size: the smallest power of two >= n, at least 16."""
     p = 16
@@ -633,6 +677,7 @@ PEERS = {
     "emi_decay": {"vectorised": emi_decay},
     "volume_energy": {"einsum": volume_energy},
     "migrate_stolt": {"fft2": migrate_stolt},
+    "bandpass": {"rfft": bandpass},
     "dipole_filter": {"ndimage.correlate": dipole_filter_with(_ndi_corr),
                       "signal.fftconvolve": dipole_filter_with(_fft_corr)},
 }

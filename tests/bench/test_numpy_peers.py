@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """minescan-bench's numpy peers compute what the stages compute: every
 stage that has a peer (bench/numpy_peer.py) agrees with the C path within
-1e-5 of its largest output, on small inputs (the figures are the bench's
+1e-5 of its largest output, on small inputs, in every variant the peer
+times but the one approximation it declares. The figures are the bench's
 business; this holds the peers to the stages, so that a speed ratio
-compares the same work). The stages named below must have one.
+compares the same work. The stages named below must have one.
 
 Environment: MINESCAN (the CLI; minescan-bench lies beside it),
 MINESCAN_TEST_TMP.
@@ -15,6 +16,11 @@ import unittest
 
 MINESCAN = os.path.abspath(os.environ.get("MINESCAN", "build/minescan"))
 BENCH = os.path.join(os.path.dirname(MINESCAN), "minescan-bench")
+
+
+# the FFT envelope beside the stage's FIR Hilbert filter: timed for the
+# reader, not the same computation (its diff is the FIR's approximation)
+APPROXIMATE = {("envelope", "signal.hilbert FFT")}
 
 
 class NumpyPeers(unittest.TestCase):
@@ -31,16 +37,23 @@ class NumpyPeers(unittest.TestCase):
         stages = {s["stage"]: s for s in json.loads(r.stdout)["stages"]}
         compared = []
         for name, s in stages.items():
-            peer = s.get("numpy") or {}
-            if "max_rel_diff" not in peer:
+            variants = (s.get("numpy") or {}).get("variants") or {}
+            timed = {v: e for v, e in variants.items() if "max_rel_diff" in e}
+            if not timed:
                 continue
             compared.append(name)
-            self.assertLess(peer["max_rel_diff"], 1e-5,
-                            f"{name}: numpy peer {peer.get('peer')} differs "
-                            f"by {peer['max_rel_diff']:.3g}")
+            # every variant, not only the fastest (which one is fastest
+            # depends on the machine's load), but the one that is an
+            # approximation by design
+            for v, e in timed.items():
+                if (name, v) in APPROXIMATE:
+                    continue
+                self.assertLess(e["max_rel_diff"], 1e-5,
+                                f"{name}: numpy peer {v} differs by "
+                                f"{e['max_rel_diff']:.3g}")
         for name in ("cfar", "depth_cfar", "time_bins", "trace_stack",
                      "emi_decay", "volume_energy", "dipole_filter",
-                     "migrate_stolt"):
+                     "migrate_stolt", "bandpass"):
             self.assertIn(name, compared, f"{name} has no numpy peer")
 
 
