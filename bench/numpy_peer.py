@@ -406,6 +406,20 @@ def _sat(a):
     return t
 
 
+def _ring(t, g, w):
+    """Every cell's sum over the square of half-width w around it minus the
+    square of half-width g (both clipped to the map), from the summed-area
+    table t of a (ny, nx) map."""
+    ny, nx = t.shape[0] - 1, t.shape[1] - 1
+    yy, xx = np.mgrid[0:ny, 0:nx]
+
+    def box(r):
+        y0, y1 = np.clip(yy - r, 0, ny - 1), np.clip(yy + r, 0, ny - 1)
+        x0, x1 = np.clip(xx - r, 0, nx - 1), np.clip(xx + r, 0, nx - 1)
+        return t[y1 + 1, x1 + 1] - t[y0, x1 + 1] - t[y1 + 1, x0] + t[y0, x0]
+    return box(w) - box(g)
+
+
 def cfar_map(v, hits, g, w, model, floor, scale):
     """cfar_map.c's statistic of one map with numpy: summed-area tables of
     the swept cells' count, values and squares, the training square minus
@@ -422,15 +436,9 @@ def cfar_map(v, hits, g, w, model, floor, scale):
     else:
         fl = floor * centre
     a = np.where(swept, vd - centre if model else np.maximum(vd, 0.0), 0.0)
-    yy, xx = np.mgrid[0:ny, 0:nx]
 
     def ring(t):
-        def box(r):
-            y0, y1 = np.clip(yy - r, 0, ny - 1), np.clip(yy + r, 0, ny - 1)
-            x0, x1 = np.clip(xx - r, 0, nx - 1), np.clip(xx + r, 0, nx - 1)
-            return (t[y1 + 1, x1 + 1] - t[y0, x1 + 1] - t[y1 + 1, x0] +
-                    t[y0, x0])
-        return box(w) - box(g)
+        return _ring(t, g, w)
 
     n = ring(_sat(swept.astype(np.float64)))
     s = ring(_sat(a))
@@ -495,6 +503,75 @@ def depth_cfar(inp, p, env, geometry):
 
 
 # ---- more maps and volumes ---------------------------------------------------
+
+def rx_feature_planes(p, env, nz, plane_s, plane_m):
+    """local_rx.c's feature_planes: the planes [lo, hi) each of the bins
+    equal parts of the depth window averages."""
+    K = int(p["bins"])
+    if plane_m > 0:
+        a, b, step = p["depth_start_m"], p["depth_end_m"], plane_m
+        off = 0.5 * step
+    else:
+        v = p["velocity_m_per_ns"]
+        a = (p["surface_ns"] + 2.0 * p["depth_start_m"] / v) * 1e-9
+        b = (p["surface_ns"] + 2.0 * p["depth_end_m"] / v) * 1e-9
+        step = plane_s
+        off = 0.5 * step - env["time_zero_s"]
+    parts = []
+    for k in range(K):
+        t0, t1 = a + (b - a) * k / K, a + (b - a) * (k + 1) / K
+        z0 = min(max(math.ceil((t0 - off) / step), 0), nz)
+        z1 = min(max(math.ceil((t1 - off) / step), z0), nz)
+        if z1 > z0:
+            parts.append((z0, z1))
+            continue
+        zc = math.floor((0.5 * (t0 + t1) - off) / step + 0.5)
+        zc = min(max(zc, 0), nz - 1)
+        parts.append((zc, zc + 1))
+    return parts
+
+
+def local_rx(inp, p, env, geometry):
+    """Local RX with numpy: the depth features, summed-area tables of the
+    count, the features and their products (the training ring of every
+    cell read off at once), then one batched np.linalg.solve of
+    (Sigma + lambda I) x = f - mu for all cells."""
+    vol, hits = inp
+    nz, ny, nx = vol.shape
+    K = int(p["bins"])
+    parts = rx_feature_planes(p, env, nz, geometry["plane_s"][0],
+                              geometry["plane_m"][0])
+    f = np.stack([vol[lo:hi].astype(np.float64).mean(axis=0)
+                  for lo, hi in parts], axis=-1)  # (ny, nx, K)
+    swept = hits > 0
+    if swept.any():
+        f = f - f[swept].mean(axis=0)
+    cell = geometry["cell_m"][0]
+    g = int(math.ceil(p["guard_m"] / cell - 1e-9))
+    w = max(int(math.ceil(p["outer_m"] / cell - 1e-9)), g + 1)
+    fm = np.where(swept[..., None], f, 0.0)
+    n = _ring(_sat(swept.astype(np.float64)), g, w)
+    s1 = np.stack([_ring(_sat(fm[..., i]), g, w) for i in range(K)], -1)
+    s2 = np.empty((ny, nx, K, K))
+    for i in range(K):
+        for j in range(i, K):
+            s2[..., i, j] = s2[..., j, i] = _ring(_sat(fm[..., i] * fm[..., j]),
+                                                  g, w)
+    out = np.zeros((ny, nx), dtype=F32)
+    ok = swept & (n >= 2.0)
+    nn = n[ok][:, None]
+    mu = s1[ok] / nn
+    cov = s2[ok] / nn[..., None] - mu[:, :, None] * mu[:, None, :]
+    tr = np.trace(cov, axis1=1, axis2=2)
+    good = tr > 0
+    d = f[ok] - mu
+    a = cov + (p["ridge"] * tr / K)[:, None, None] * np.eye(K)
+    score = np.zeros(len(d))
+    x = np.linalg.solve(a[good], d[good][..., None])[..., 0]
+    score[good] = np.einsum("ik,ik->i", d[good], x)
+    out[ok] = score
+    return [out]
+
 
 def emi_decay(inp, p, env):
     e, m = inp
@@ -678,13 +755,15 @@ PEERS = {
     "volume_energy": {"einsum": volume_energy},
     "migrate_stolt": {"fft2": migrate_stolt},
     "bandpass": {"rfft": bandpass},
+    "local_rx": {"summed-area tables, batched solve": local_rx},
     "dipole_filter": {"ndimage.correlate": dipole_filter_with(_ndi_corr),
                       "signal.fftconvolve": dipole_filter_with(_fft_corr)},
 }
 
 # peers that also need their inputs' geometry: cell sizes (maps), plane
 # lengths in seconds (time-binned volumes) and in metres (depth volumes)
-GEOMETRY = {"cfar", "depth_cfar", "volume_energy", "dipole_filter"}
+GEOMETRY = {"cfar", "depth_cfar", "volume_energy", "dipole_filter",
+            "local_rx"}
 
 
 def time_peer(fn, inp, p, env, reps, min_reps, budget):
