@@ -181,8 +181,11 @@ static void row_scores(const float *v, const float *hits, int nx, int ny,
             for (int dx = -w; dx <= w; dx++)
                 pass_mean(hits + (size_t)yy * nx + bx + dx,
                           sq[(yy - y + w) * side + dx + w], n, sk, cnt);
+        /* kbar; n is 0 only where the whole window is unswept, its centre
+         * too: that NaN stays in the cell's own sums, and cpu() writes 0
+         * there as on every unswept cell */
         for (int i = 0; i < cnt; i++)
-            n[i] = sk[i] / n[i]; /* kbar; the centre is swept: n >= 1 */
+            n[i] = sk[i] / n[i];
         for (int yy = y0; yy <= y1; yy++)
             for (int dx = -w; dx <= w; dx++)
                 pass_centred(hits + (size_t)yy * nx + bx + dx,

@@ -232,10 +232,13 @@ static void migrate_row(const geometry *g, const float *in, int jy, int k,
             float fr, w;
             if (!term_at(g, z, dx, y - iy, &i0, &i1, &fr, &w))
                 continue;
-            const float *p0 = in + (size_t)i0 * plane + (size_t)y * g->nx + dx;
-            const float *p1 = in + (size_t)i1 * plane + (size_t)y * g->nx + dx;
+            /* from the first cell's input (jxa st + dx >= 0: inside) */
+            size_t at = (size_t)y * g->nx + (size_t)(jxa * st + dx);
+            const float *p0 = in + (size_t)i0 * plane + at;
+            const float *p1 = in + (size_t)i1 * plane + at;
             for (int jx = jxa; jx <= jxb; jx++) {
-                float val = p0[jx * st] * (1.0f - fr) + p1[jx * st] * fr;
+                float val = p0[(jx - jxa) * st] * (1.0f - fr) +
+                            p1[(jx - jxa) * st] * fr;
                 out[jx] += w * val;
             }
             wsum += w;

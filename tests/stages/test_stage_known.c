@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -722,20 +723,20 @@ static void emi_detrend_removes_drift_keeps_spike(void **state)
 
 /* The stage by its definition, in double: each cell's window clipped to
  * the map, the kernel centred over its swept cells. */
-static void dipole_by_definition(const float *v, const float *hits, int w,
-                                 double s, double *out)
+static void dipole_by_definition(const float *v, const float *hits, int nx,
+                                 int ny, int w, double s, double *out)
 {
-    for (int y = 0; y < DIP_NY; y++)
-        for (int x = 0; x < DIP_NX; x++) {
+    for (int y = 0; y < ny; y++)
+        for (int x = 0; x < nx; x++) {
             double n = 0, sk = 0, skk = 0, scc = 0, scv = 0;
-            out[y * DIP_NX + x] = 0.0;
-            if (!(hits[y * DIP_NX + x] > 0.0f))
+            out[y * nx + x] = 0.0;
+            if (!(hits[y * nx + x] > 0.0f))
                 continue;
             for (int pass = 0; pass < 2; pass++)
                 for (int yy = y - w; yy <= y + w; yy++)
                     for (int xx = x - w; xx <= x + w; xx++) {
-                        if (yy < 0 || yy >= DIP_NY || xx < 0 || xx >= DIP_NX ||
-                            !(hits[yy * DIP_NX + xx] > 0.0f))
+                        if (yy < 0 || yy >= ny || xx < 0 || xx >= nx ||
+                            !(hits[yy * nx + xx] > 0.0f))
                             continue;
                         double d2 = (xx - x) * (xx - x) + (yy - y) * (yy - y);
                         double k = pow(s / (d2 + s), 3);
@@ -747,19 +748,25 @@ static void dipole_by_definition(const float *v, const float *hits, int w,
                         double c = k - sk / n;
                         skk += k * k;
                         scc += c * c;
-                        scv += c * v[yy * DIP_NX + xx];
+                        scv += c * v[yy * nx + xx];
                     }
-            out[y * DIP_NX + x] = scc > 1e-2 * skk ? scv / sqrt(scc) : 0.0;
+            out[y * nx + x] = scc > 1e-2 * skk ? scv / sqrt(scc) : 0.0;
         }
+}
+
+static void run_dipole_sized(const float *v, const float *hits, int nx,
+                             int ny, float *out)
+{
+    ms_shape sh[2] = {{MS_ARRAY_MAP, {ny, nx, 1}, .cell_m = DIP_CELL},
+                      {MS_ARRAY_MAP, {ny, nx, 1}, .cell_m = DIP_CELL}};
+    const float *in[2] = {v, hits};
+    float *o[1] = {out};
+    run("dipole_filter", sh, in, o, NULL, 0);
 }
 
 static void run_dipole(const float *v, const float *hits, float *out)
 {
-    ms_shape sh[2] = {{MS_ARRAY_MAP, {DIP_NY, DIP_NX, 1}, .cell_m = DIP_CELL},
-                      {MS_ARRAY_MAP, {DIP_NY, DIP_NX, 1}, .cell_m = DIP_CELL}};
-    const float *in[2] = {v, hits};
-    float *o[1] = {out};
-    run("dipole_filter", sh, in, o, NULL, 0);
+    run_dipole_sized(v, hits, DIP_NX, DIP_NY, out);
 }
 
 /* The defaults: height 0.12 m, coil radius 0.1 m, window 0.25 m. */
@@ -817,25 +824,39 @@ static void dipole_filter_scores_a_dipole_on_a_flat_background(void **state)
 
 /* A random map with a fifth of its cells unswept, against the definition
  * in double: the cells near the map's edges (windows clipped) and those
- * inside (run across the row) alike. */
-static void dipole_filter_matches_its_definition(void **state)
+ * inside (run across the row) alike; and a map wider than the C path's
+ * block of cells run at once (1024), so that blocks are joined too. */
+static void dipole_matches_at(int nx, int ny, unsigned seed)
 {
-    static float v[DIP_NY * DIP_NX], hits[DIP_NY * DIP_NX], out[DIP_NY * DIP_NX];
-    static double want[DIP_NY * DIP_NX];
-    test_rng r = {7};
-    for (int i = 0; i < DIP_NY * DIP_NX; i++) {
+    size_t n = (size_t)nx * (size_t)ny;
+    float *v = malloc(n * sizeof *v), *hits = malloc(n * sizeof *hits);
+    float *out = malloc(n * sizeof *out);
+    double *want = malloc(n * sizeof *want);
+    test_rng r = {seed};
+    for (size_t i = 0; i < n; i++) {
         v[i] = (float)(2.0 * test_rng_uniform(&r) - 1.0);
         hits[i] = test_rng_uniform(&r) < 0.2 ? 0.0f : 3.0f;
     }
-    run_dipole(v, hits, out);
-    dipole_by_definition(v, hits, DIP_W, dip_s, want);
+    run_dipole_sized(v, hits, nx, ny, out);
+    dipole_by_definition(v, hits, nx, ny, DIP_W, dip_s, want);
     double top = 0, worst = 0;
-    for (int i = 0; i < DIP_NY * DIP_NX; i++) {
+    for (size_t i = 0; i < n; i++) {
         top = fmax(top, fabs(want[i]));
         worst = fmax(worst, fabs(out[i] - want[i]));
     }
+    printf("# %d x %d: %.3g of %.3g\n", nx, ny, worst, top);
     assert_true(top > 0.1);
     assert_true(worst <= 1e-5 * top);
+    free(v);
+    free(hits);
+    free(out);
+    free(want);
+}
+
+static void dipole_filter_matches_its_definition(void **state)
+{
+    dipole_matches_at(DIP_NX, DIP_NY, 7);
+    dipole_matches_at(2100, 3, 8);
 }
 
 /* ---- emi_tau: synthetic dipoles of known decay time ------------------ */
