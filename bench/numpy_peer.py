@@ -596,6 +596,42 @@ def volume_energy(inp, p, env, geometry):
     return [np.einsum("kyx,kyx->yx", vol[lo:hi], vol[lo:hi]) / F32(hi - lo)]
 
 
+def lms_residual(inp, p, env):
+    """The two-sided linear-prediction residual as a numpy user would write
+    it: every trace's predictors (the traces guard + 1 .. guard + neighbours
+    away on both sides, zeros past the ends) stacked over the window, the
+    ridge normal equations of all traces formed with einsum and solved in
+    one batched np.linalg.solve, the residual power over the trace's
+    present samples (the plain window energy where nothing can be fitted,
+    as the stage)."""
+    s, m = inp
+    nt, ns = s.shape
+    dt = env["dt_s"]
+    t0 = env["time_zero_s"] / dt
+    lo = int(min(max(math.floor(t0 + p["t_start_ns"] * 1e-9 / dt), 0), ns))
+    hi = int(min(max(math.ceil(t0 + p["t_end_ns"] * 1e-9 / dt), 0), ns))
+    K, G = int(p["neighbours"]), int(p["guard"])
+    offs = [-(G + K - q) for q in range(K)] + [G + 1 + q for q in range(K)]
+    y = (s * m)[:, lo:hi].astype(np.float64)
+    present = (m[:, lo:hi] != 0).astype(np.float64)
+    count = m[:, lo:hi].astype(np.float64).sum(axis=1)
+    pad = G + K
+    yp = np.pad(y, ((pad, pad), (0, 0)))
+    X = np.stack([yp[pad + o:pad + o + nt] for o in offs], axis=-1)
+    gram = np.einsum("ts,tsp,tsq->tpq", present, X, X)
+    rhs = np.einsum("ts,tsp->tp", y, X)
+    tr = np.trace(gram, axis1=1, axis2=2)
+    fit = tr > 0
+    w = np.zeros((nt, 2 * K))
+    a = gram[fit] + (p["ridge"] * tr[fit] / (2 * K))[:, None, None] * np.eye(2 * K)
+    w[fit] = np.linalg.solve(a, rhs[fit][..., None])[..., 0]
+    r = y - np.einsum("tsp,tp->ts", X, w)
+    e = (present * r * r).sum(axis=1)
+    valid = count > 0
+    score = np.where(valid, np.maximum(e, 0.0) / np.where(valid, count, 1), 0)
+    return [score[:, None].astype(F32), valid[:, None].astype(F32)]
+
+
 def bandpass_response(p, env, n):
     """bandpass.c's response(): the weight of each of the n bins of the
     padded transform, cosine-tapered corners, the analytic signal's 2 / 0
@@ -755,6 +791,7 @@ PEERS = {
     "volume_energy": {"einsum": volume_energy},
     "migrate_stolt": {"fft2": migrate_stolt},
     "bandpass": {"rfft": bandpass},
+    "lms_residual": {"einsum, batched solve": lms_residual},
     "local_rx": {"summed-area tables, batched solve": local_rx},
     "dipole_filter": {"ndimage.correlate": dipole_filter_with(_ndi_corr),
                       "signal.fftconvolve": dipole_filter_with(_fft_corr)},

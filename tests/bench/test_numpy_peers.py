@@ -53,7 +53,7 @@ class NumpyPeers(unittest.TestCase):
                                 f"{e['max_rel_diff']:.3g}")
         for name in ("cfar", "depth_cfar", "time_bins", "trace_stack",
                      "emi_decay", "volume_energy", "dipole_filter",
-                     "migrate_stolt", "bandpass", "local_rx"):
+                     "migrate_stolt", "bandpass", "local_rx", "lms_residual"):
             self.assertIn(name, compared, f"{name} has no numpy peer")
 
 
