@@ -1,13 +1,15 @@
 /* migrate_kirchhoff: see pipeline/stages/migrate_kirchhoff.c. One
  * work-item per output value (cell ix, iy, depth plane k; every stride-th
  * cell, stored compactly, for the estimate's trial images): the weighted
- * mean of the input along the diffraction hyperboloid, the same sums in
- * the same order as the C reference (migrate_one).
+ * mean of the input along the diffraction hyperboloid over its swept
+ * cells, the same sums in the same order as the C reference
+ * (migrate_one).
  * No fused multiply-adds: the sample position b + a R is interpolated
  * between samples, so one rounding more or less there moves the value by
  * the data's slope (on rough data, 10 to 100 times the rounding itself). */
 #pragma OPENCL FP_CONTRACT OFF
 __kernel void migrate_kirchhoff(__global const float *restrict in,
+                                __global const float *restrict hits,
                                 __global float *restrict out, int nx, int ny,
                                 int nz_in, int nz, int rx, int ry, float c2,
                                 float ap2, float dz, float a, float b,
@@ -23,6 +25,8 @@ __kernel void migrate_kirchhoff(__global const float *restrict in,
     int x0 = max(ix - rx, 0), x1 = min(ix + rx, nx - 1);
     for (int y = y0; y <= y1; y++)
         for (int x = x0; x <= x1; x++) {
+            if (!(hits[(size_t)y * (size_t)nx + (size_t)x] > 0.0f))
+                continue; /* unswept: no measurement */
             int dx = x - ix, dy = y - iy;
             float r2 = c2 * (float)(dx * dx + dy * dy);
             if (r2 > ap2)

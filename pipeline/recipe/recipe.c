@@ -183,7 +183,7 @@ static const char migrate_recipe[] =
     "stage time_bins in=gpr,gpr_valid out=gpr_tb,gpr_tb_valid bin_ns=0.05\n"
     "stage grid_volume in=gpr_tb,gpr_tb_valid,gpr_xy out=gpr_volume,gpr_vhits "
     "cell_m=0.02 radius_m=0.04\n"
-    "stage migrate_kirchhoff in=gpr_volume out=gpr_migrated "
+    "stage migrate_kirchhoff in=gpr_volume,gpr_vhits out=gpr_migrated "
     "velocity_m_per_ns=0 aperture_m=0.15 depth_step_m=0.01 depth_max_m=0.3 "
     "surface_ns=0.5\n"
     "stage volume_energy in=gpr_migrated out=gpr_menergy depth_start_m=0.02 "

@@ -19,6 +19,14 @@
  * not a sum) keeps the scale where the aperture leaves the lane or the
  * time window, so edge cells are not darker.
  *
+ * Only swept cells (hit count > 0, the second input: grid_volume's) take
+ * part: an unswept cell holds no measurement, only grid_volume's 0, and a
+ * hand-held lane gridded at 4 cm leaves 80-85 % of its cells unswept (a
+ * cart lane 35-50 %), so averaging them in would image the sweep pattern.
+ * The mean is over the swept cells of each hyperboloid (normalised by
+ * their weights), so a flat volume migrates to itself whatever the
+ * coverage; a cell none of whose aperture is swept is 0.
+ *
  * Output plane k spans depths [k, k + 1) * depth_step_m below the surface
  * (its value is at the centre), down to depth_max_m.
  *
@@ -30,6 +38,7 @@
  * and its neighbours; the image is then made at that velocity, and the
  * estimate goes into summary.json ("migrate_kirchhoff#N.velocity_m_per_ns"). */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,6 +101,12 @@ static int shape(ms_stage_ctx *ctx)
 {
     const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
     const ms_shape *in = &ctx->in[0];
+    if (ctx->in[1].dims[0] != in->dims[1] || ctx->in[1].dims[1] != in->dims[2])
+        return ms_fail(MS_ERR_INVALID_INPUT,
+                       "migrate_kirchhoff: the volume's planes (%zu x %zu) "
+                       "and the hit counts (%zu x %zu) differ in size",
+                       in->dims[2], in->dims[1], ctx->in[1].dims[1],
+                       ctx->in[1].dims[0]);
     if (in->plane_s <= 0 || in->cell_m <= 0 || ctx->env->dt_s <= 0)
         return ms_fail(MS_ERR_INVALID_INPUT,
                        "migrate_kirchhoff: the input volume has no time "
@@ -186,8 +201,8 @@ static int term_at(const geometry *g, float z, int dx, int dy, int *i0,
 
 /* One output value: the weighted mean along the hyperboloid of (ix, iy, k).
  * The kernel does the same sums in the same order. */
-static float migrate_one(const geometry *g, const float *in, int ix, int iy,
-                         int k)
+static float migrate_one(const geometry *g, const float *in,
+                         const float *hits, int ix, int iy, int k)
 {
     size_t plane = (size_t)g->nx * (size_t)g->ny;
     float z = ((float)k + 0.5f) * g->dz, sum = 0.0f, wsum = 0.0f;
@@ -199,9 +214,10 @@ static float migrate_one(const geometry *g, const float *in, int ix, int iy,
         for (int x = x0; x <= x1; x++) {
             int i0, i1;
             float fr, w;
-            if (!term_at(g, z, x - ix, y - iy, &i0, &i1, &fr, &w))
-                continue;
             size_t at = (size_t)y * (size_t)g->nx + (size_t)x;
+            if (!(hits[at] > 0.0f) ||
+                !term_at(g, z, x - ix, y - iy, &i0, &i1, &fr, &w))
+                continue;
             float val = in[(size_t)i0 * plane + at] * (1.0f - fr) +
                         in[(size_t)i1 * plane + at] * fr;
             sum += w * val;
@@ -210,22 +226,47 @@ static float migrate_one(const geometry *g, const float *in, int ix, int iy,
     return wsum > 0.0f ? sum / wsum : 0.0f;
 }
 
+/* One offset's term across a row: out[j] += w v[j] and wsum[j] += w where
+ * the input cell is swept (a masked term adds 0, which leaves a float sum
+ * as it was); the input rows start at the row's first cell, st apart; on
+ * is the 0/1 mask of swept cells. */
+static void row_term(const float *restrict p0, const float *restrict p1,
+                     const float *restrict on, int st, int cnt, float fr,
+                     float w, float *restrict out, float *restrict wsum)
+{
+    for (int j = 0; j < cnt; j++) {
+        float m = on[j * st];
+        float t = w * (p0[j * st] * (1.0f - fr) + p1[j * st] * fr);
+        /* an unswept cell's value is not used, even a NaN: its term's bits
+         * are masked to +0 (a select, which the vectoriser takes; a branch
+         * or a product with m would not do) */
+        uint32_t bits, keep = (uint32_t)0 - (uint32_t)(m > 0.0f);
+        memcpy(&bits, &t, sizeof bits);
+        bits &= keep;
+        memcpy(&t, &bits, sizeof t);
+        out[j] += t;
+        wsum[j] += m * w;
+    }
+}
+
 /* Output cells jxa..jxb of row jy in plane k, whose apertures lie inside
  * the volume across (x): the same terms as migrate_one, each cell's in the
  * same order, but a term (offset, depth, hence R, the planes and the
  * weights) is the same for every cell of the row, so it is worked out
  * once per offset and applied across the row; the row of out holds the
- * sums until the end. */
-static void migrate_row(const geometry *g, const float *in, int jy, int k,
-                        int jxa, int jxb, float *out)
+ * sums until the end, wsum (nxs floats) the weights. on is the 0/1 mask
+ * of swept cells. */
+static void migrate_row(const geometry *g, const float *in, const float *on,
+                        int jy, int k, int jxa, int jxb, float *out,
+                        float *wsum)
 {
     size_t plane = (size_t)g->nx * (size_t)g->ny;
-    int iy = jy * g->stride, st = g->stride;
-    float z = ((float)k + 0.5f) * g->dz, wsum = 0.0f;
+    int iy = jy * g->stride, st = g->stride, cnt = jxb - jxa + 1;
+    float z = ((float)k + 0.5f) * g->dz;
     int y0 = iy - g->ry > 0 ? iy - g->ry : 0;
     int y1 = iy + g->ry < g->ny - 1 ? iy + g->ry : g->ny - 1;
     for (int jx = jxa; jx <= jxb; jx++)
-        out[jx] = 0.0f;
+        out[jx] = wsum[jx] = 0.0f;
     for (int y = y0; y <= y1; y++)
         for (int dx = -g->rx; dx <= g->rx; dx++) {
             int i0, i1;
@@ -234,20 +275,16 @@ static void migrate_row(const geometry *g, const float *in, int jy, int k,
                 continue;
             /* from the first cell's input (jxa st + dx >= 0: inside) */
             size_t at = (size_t)y * g->nx + (size_t)(jxa * st + dx);
-            const float *p0 = in + (size_t)i0 * plane + at;
-            const float *p1 = in + (size_t)i1 * plane + at;
-            for (int jx = jxa; jx <= jxb; jx++) {
-                float val = p0[(jx - jxa) * st] * (1.0f - fr) +
-                            p1[(jx - jxa) * st] * fr;
-                out[jx] += w * val;
-            }
-            wsum += w;
+            row_term(in + (size_t)i0 * plane + at, in + (size_t)i1 * plane + at,
+                     on + at, st, cnt, fr, w, out + jxa, wsum + jxa);
         }
     for (int jx = jxa; jx <= jxb; jx++)
-        out[jx] = wsum > 0.0f ? out[jx] / wsum : 0.0f;
+        out[jx] = wsum[jx] > 0.0f ? out[jx] / wsum[jx] : 0.0f;
 }
 
-static void migrate_cpu(const geometry *g, const float *in, float *out)
+/* on: the 0/1 mask of swept cells; wsum: nxs floats of scratch. */
+static void migrate_cpu(const geometry *g, const float *in, const float *hits,
+                        const float *on, float *wsum, float *out)
 {
     size_t plane = (size_t)g->nxs * (size_t)g->nys;
     /* the output cells whose apertures lie inside across: ix = jx stride
@@ -260,10 +297,10 @@ static void migrate_cpu(const geometry *g, const float *in, float *out)
         for (int jy = 0; jy < g->nys; jy++) {
             float *row = out + (size_t)k * plane + (size_t)jy * (size_t)g->nxs;
             if (jxa <= jxb)
-                migrate_row(g, in, jy, k, jxa, jxb, row);
+                migrate_row(g, in, on, jy, k, jxa, jxb, row, wsum);
             for (int jx = 0; jx < g->nxs; jx++)
                 if (jx < jxa || jx > jxb)
-                    row[jx] = migrate_one(g, in, jx * g->stride,
+                    row[jx] = migrate_one(g, in, hits, jx * g->stride,
                                           jy * g->stride, k);
         }
 }
@@ -329,13 +366,14 @@ static double best_velocity(const migrate_kirchhoff_params *p,
  * in their last bits, and where two trials nearly tie (flat noise) that
  * moves the estimate and with it the whole image. */
 static double estimate_velocity(const ms_stage_ctx *ctx, const float *in,
-                                float *scratch)
+                                const float *hits, const float *on,
+                                float *wsum, float *scratch)
 {
     const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
     double score[N_TRIALS];
     for (int i = 0; i < N_TRIALS; i++) {
         geometry g = geometry_at(ctx, trial_velocity(p, i), TRIAL_STRIDE);
-        migrate_cpu(&g, in, scratch);
+        migrate_cpu(&g, in, hits, on, wsum, scratch);
         score[i] = varimax(ctx, &g, scratch);
     }
     double v = best_velocity(p, score);
@@ -343,21 +381,45 @@ static double estimate_velocity(const ms_stage_ctx *ctx, const float *in,
     return v;
 }
 
+/* The C path's scratch: the 0/1 mask of swept cells (from the hit
+ * counts) and a row of weight sums. */
+static int cpu_scratch(const ms_stage_ctx *ctx, const float *hits,
+                       float **on, float **wsum)
+{
+    size_t n = ctx->in[0].dims[1] * ctx->in[0].dims[2];
+    int rc = ms_stage_scratch_host(ctx, (n ? n : 1) * sizeof(float),
+                                   (void **)on);
+    if (!rc)
+        rc = ms_stage_scratch_host(ctx, (ctx->in[0].dims[2] + 1) *
+                                            sizeof(float), (void **)wsum);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        (*on)[i] = hits[i] > 0.0f ? 1.0f : 0.0f;
+    return 0;
+}
+
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
     const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
+    float *on, *wsum;
+    int rc = cpu_scratch(ctx, in[1], &on, &wsum);
+    if (rc)
+        return rc;
     double v = p->velocity_m_per_ns;
     if (v == 0.0)
-        v = estimate_velocity(ctx, in[0], out[0]);
+        v = estimate_velocity(ctx, in[0], in[1], on, wsum, out[0]);
     geometry g = geometry_at(ctx, v, 1);
-    migrate_cpu(&g, in[0], out[0]);
+    migrate_cpu(&g, in[0], in[1], on, wsum, out[0]);
     return 0;
 }
 
-static int launch(ms_cl *cl, const geometry *g, cl_mem in, cl_mem out)
+static int launch(ms_cl *cl, const geometry *g, cl_mem in, cl_mem hits,
+                  cl_mem out)
 {
-    ms_cl_arg args[] = {MS_CL_MEM(in),      MS_CL_MEM(out),     MS_CL_INT(g->nx),
+    ms_cl_arg args[] = {MS_CL_MEM(in),      MS_CL_MEM(hits),    MS_CL_MEM(out),
+                        MS_CL_INT(g->nx),
                         MS_CL_INT(g->ny),   MS_CL_INT(g->nz_in), MS_CL_INT(g->nz),
                         MS_CL_INT(g->rx),   MS_CL_INT(g->ry),   MS_CL_FLOAT(g->c2),
                         MS_CL_FLOAT(g->ap2), MS_CL_FLOAT(g->dz), MS_CL_FLOAT(g->a),
@@ -365,18 +427,22 @@ static int launch(ms_cl *cl, const geometry *g, cl_mem in, cl_mem out)
                         MS_CL_INT(g->nxs),  MS_CL_INT(g->nys)};
     size_t global[3] = {(size_t)g->nxs, (size_t)g->nys, (size_t)g->nz};
     return ms_cl_launch(cl, "migrate_kirchhoff", "migrate_kirchhoff", 3,
-                        global, NULL, args, 16);
+                        global, NULL, args, 17);
 }
 
-/* The host copies of the input and of a trial image when estimating on
- * the OpenCL path. */
+/* The C path's mask and row of weights; when estimating on the OpenCL
+ * path, the host copies of the input, of the hit counts and of a trial
+ * image too. */
 static size_t work_bytes(const ms_stage_ctx *ctx)
 {
     const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
-    return p->velocity_m_per_ns == 0.0
-               ? (ms_shape_count(ctx->in[0]) + ms_shape_count(ctx->out[0])) *
-                     sizeof(float)
-               : 0;
+    size_t cells = ctx->in[0].dims[1] * ctx->in[0].dims[2];
+    size_t own = cells + ctx->in[0].dims[2] + 2;
+    return (own + (p->velocity_m_per_ns == 0.0
+                       ? ms_shape_count(ctx->in[0]) + cells +
+                             ms_shape_count(ctx->out[0])
+                       : 0)) *
+           sizeof(float);
 }
 
 /* One work-item per output value; the velocity, when estimated, comes
@@ -389,30 +455,40 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     if (v == 0.0) {
         size_t n_in = ms_shape_count(ctx->in[0]);
         size_t n = ms_shape_count(ctx->out[0]);
-        float *host_in, *host;
+        size_t cells = ms_shape_count(ctx->in[1]);
+        float *host_in, *host_hits, *host, *on, *wsum;
         int rc = ms_stage_scratch_host(ctx, (n_in ? n_in : 1) * sizeof(float),
                                        (void **)&host_in);
+        if (!rc)
+            rc = ms_stage_scratch_host(ctx, (cells ? cells : 1) *
+                                                sizeof(float),
+                                       (void **)&host_hits);
         if (!rc)
             rc = ms_stage_scratch_host(ctx, (n ? n : 1) * sizeof(float),
                                        (void **)&host);
         if (!rc && n_in)
             rc = ms_cl_download(cl, in[0], host_in, n_in * sizeof(float));
+        if (!rc && cells)
+            rc = ms_cl_download(cl, in[1], host_hits, cells * sizeof(float));
+        if (!rc)
+            rc = cpu_scratch(ctx, host_hits, &on, &wsum);
         if (rc)
             return rc;
-        v = estimate_velocity(ctx, host_in, host);
+        v = estimate_velocity(ctx, host_in, host_hits, on, wsum, host);
     }
     geometry g = geometry_at(ctx, v, 1);
-    return launch(cl, &g, in[0], out[0]);
+    return launch(cl, &g, in[0], in[1], out[0]);
 }
 
 const ms_stage_decl ms_stage_migrate_kirchhoff = {
     .name = "migrate_kirchhoff",
     .summary = "3-D Kirchhoff migration of an x-y-time volume into an "
-               "x-y-depth volume (velocity given or estimated by focusing)",
-    .n_in = 1, .n_out = 1,
-    .in_slots = {"gpr_volume"},
+               "x-y-depth volume over its swept cells (velocity given or "
+               "estimated by focusing; inputs: volume, hit counts)",
+    .n_in = 2, .n_out = 1,
+    .in_slots = {"gpr_volume", "gpr_vhits"},
     .out_slots = {"gpr_migrated"},
-    .in_kinds = {MS_ARRAY_VOLUME},
+    .in_kinds = {MS_ARRAY_VOLUME, MS_ARRAY_MAP},
     .params = params, .n_params = 7,
     .check = check,
     .shape = shape, .cpu = cpu, .opencl = opencl,
