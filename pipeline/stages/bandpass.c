@@ -24,6 +24,7 @@
  * no plan to compile (VkFFT's take 0.1-0.4 s on PoCL, see envelope.c)
  * suits transforms this short. Both apply the same response and
  * twiddles, computed on the host. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,31 @@ static size_t work_bytes(const ms_stage_ctx *ctx)
            n * ctx->in[0].dims[0] * 4 * sizeof(float);
 }
 
+/* The largest |s m| of a trace; infinity when a product is not finite. */
+static double trace_peak(const float *s, const float *m, size_t ns)
+{
+    double peak = 0.0;
+    for (size_t j = 0; j < ns; j++) {
+        double v = fabs((double)s[j] * m[j]);
+        if (!(v <= DBL_MAX))
+            return INFINITY;
+        peak = v > peak ? v : peak;
+    }
+    return peak;
+}
+
+/* Peaks further apart than this do not share a transform: the smaller
+ * trace would take the larger one's rounding (1e-16 of its peak). */
+#define PAIR_RANGE 1e6
+
+static int pairable(const float *s0, const float *m0, const float *s1,
+                    const float *m1, size_t ns)
+{
+    double a = trace_peak(s0, m0, ns), b = trace_peak(s1, m1, ns);
+    return isfinite(a) && isfinite(b) && a > 0.0 && b > 0.0 &&
+           a <= PAIR_RANGE * b && b <= PAIR_RANGE * a;
+}
+
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
@@ -167,15 +193,21 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     /* Without the envelope the response is real and even, so two traces go
      * through one transform: a + i b in, (a filtered) + i (b filtered) out,
      * half the transforms. (The analytic signal's one-sided response mixes
-     * them: one trace per transform there.) */
+     * them: one trace per transform there.) A pair shares its rounding, so
+     * only traces within a factor PAIR_RANGE of each other's peak pair; a
+     * trace with a non-finite or no signal goes alone, as it did. */
     size_t i = 0;
-    for (; !p->envelope && i + 1 < nt; i += 2) {
+    while (i < nt) {
+        int pair = !p->envelope && i + 1 < nt &&
+                   pairable(in[0] + i * ns, in[1] + i * ns,
+                            in[0] + (i + 1) * ns, in[1] + (i + 1) * ns, ns);
         const float *s0 = in[0] + i * ns, *m0 = in[1] + i * ns;
         const float *s1 = s0 + ns, *m1 = m0 + ns;
         memset(z, 0, 2 * n * sizeof *z);
         for (size_t j = 0; j < ns; j++) {
             z[2 * j] = (double)s0[j] * m0[j];
-            z[2 * j + 1] = (double)s1[j] * m1[j];
+            if (pair)
+                z[2 * j + 1] = (double)s1[j] * m1[j];
         }
         ms_fft_run(&plan, z, 1, -1);
         for (size_t k = 0; k < n; k++) {
@@ -185,26 +217,13 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
         ms_fft_run(&plan, z, 1, 1);
         float *o0 = out[0] + i * ns, *o1 = o0 + ns;
         for (size_t j = 0; j < ns; j++) {
-            o0[j] = m0[j] <= 0.0f ? 0.0f : (float)z[2 * j];
-            o1[j] = m1[j] <= 0.0f ? 0.0f : (float)z[2 * j + 1];
+            o0[j] = m0[j] <= 0.0f ? 0.0f
+                    : p->envelope ? (float)hypot(z[2 * j], z[2 * j + 1])
+                                  : (float)z[2 * j];
+            if (pair)
+                o1[j] = m1[j] <= 0.0f ? 0.0f : (float)z[2 * j + 1];
         }
-    }
-    for (; i < nt; i++) {
-        const float *s = in[0] + i * ns, *m = in[1] + i * ns;
-        memset(z, 0, 2 * n * sizeof *z);
-        for (size_t j = 0; j < ns; j++)
-            z[2 * j] = (double)s[j] * m[j];
-        ms_fft_run(&plan, z, 1, -1);
-        for (size_t k = 0; k < n; k++) {
-            z[2 * k] *= w[k];
-            z[2 * k + 1] *= w[k];
-        }
-        ms_fft_run(&plan, z, 1, 1);
-        float *o = out[0] + i * ns;
-        for (size_t j = 0; j < ns; j++)
-            o[j] = m[j] <= 0.0f ? 0.0f
-                   : p->envelope ? (float)hypot(z[2 * j], z[2 * j + 1])
-                                 : (float)z[2 * j];
+        i += pair ? 2 : 1;
     }
     ms_fft_plan_free(&plan);
     return 0;

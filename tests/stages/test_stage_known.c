@@ -188,6 +188,46 @@ static void bandpass_keeps_the_band_and_its_envelope(void **state)
     }
 }
 
+/* The C path filters two traces per transform where it can; a trace
+ * comes out as it would alone (bit for bit) beside a neighbour holding an
+ * infinity or 1e12 times its size, which go through alone (a shared
+ * transform would hand them its NaN or its rounding). */
+static void bandpass_traces_do_not_mix(void **state)
+{
+    enum { N = 200, T = 5 };
+    static float s[T * N], m[T * N], out[T * N], alone[N];
+    test_rng r = {17};
+    for (int i = 0; i < T * N; i++) {
+        s[i] = (float)(2.0 * test_rng_uniform(&r) - 1.0);
+        m[i] = 1.0f;
+    }
+    s[1 * N + 50] = INFINITY;           /* trace 1: not finite */
+    for (int j = 0; j < N; j++)
+        s[3 * N + j] *= 1e12f;          /* trace 3: far larger */
+    const ms_stage_decl *d = ms_stage_find("bandpass");
+    assert_non_null(d);
+    ms_stage_ctx ctx = {.decl = d, .env = &env};
+    ms_stage_defaults(d, &ctx.params);
+    assert_int_equal(ms_param_set_named(d, &ctx.params, "low_mhz", 500), 0);
+    assert_int_equal(ms_param_set_named(d, &ctx.params, "high_mhz", 1500), 0);
+    ctx.in[0] = (ms_shape){MS_ARRAY_TRACES, {T, N, 1}};
+    ctx.in[1] = (ms_shape){MS_ARRAY_MASK, {T, N, 1}};
+    assert_int_equal(d->shape(&ctx), 0);
+    assert_int_equal(ms_stage_exec_cpu(&ctx, (const float *[]){s, m},
+                                       (float *[]){out}), 0);
+    ctx.in[0].dims[0] = ctx.in[1].dims[0] = 1;
+    for (int t = 0; t < T; t++) {
+        if (t == 1)
+            continue;
+        assert_int_equal(ms_stage_exec_cpu(&ctx,
+                                           (const float *[]){s + t * N,
+                                                             m + t * N},
+                                           (float *[]){alone}), 0);
+        for (int j = 0; j < N; j++)
+            assert_true(out[t * N + j] == alone[j]);
+    }
+}
+
 /* cfar's summed-area tables against the training ring summed cell by
  * cell (how the stage first did it, in double here), on random maps with
  * unswept holes, both noise models, windows cut by the map's edges. */
@@ -1645,6 +1685,7 @@ int main(void)
         cmocka_unit_test(background_removal_window_in_metres),
         cmocka_unit_test(envelope_of_a_sinusoid_is_its_amplitude),
         cmocka_unit_test(bandpass_keeps_the_band_and_its_envelope),
+        cmocka_unit_test(bandpass_traces_do_not_mix),
         cmocka_unit_test(cfar_matches_the_ring_summed_cell_by_cell),
         cmocka_unit_test(depth_cfar_is_cfar_per_plane),
         cmocka_unit_test(depth_cfar_finds_an_echo_under_a_shallow_residue),
