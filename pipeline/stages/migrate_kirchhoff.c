@@ -228,14 +228,14 @@ static float migrate_one(const geometry *g, const float *in,
 
 /* One offset's term across a row: out[j] += w v[j] and wsum[j] += w where
  * the input cell is swept (a masked term adds 0, which leaves a float sum
- * as it was); the input rows start at the row's first cell, st apart; on
- * is the 0/1 mask of swept cells. */
+ * as it was); the input rows and the hit counts start at the row's first
+ * cell, st apart. */
 static void row_term(const float *restrict p0, const float *restrict p1,
-                     const float *restrict on, int st, int cnt, float fr,
+                     const float *restrict hits, int st, int cnt, float fr,
                      float w, float *restrict out, float *restrict wsum)
 {
     for (int j = 0; j < cnt; j++) {
-        float m = on[j * st];
+        float m = (float)(hits[j * st] > 0.0f);
         float t = w * (p0[j * st] * (1.0f - fr) + p1[j * st] * fr);
         /* an unswept cell's value is not used, even a NaN: its term's bits
          * are masked to +0 (a select, which the vectoriser takes; a branch
@@ -254,9 +254,8 @@ static void row_term(const float *restrict p0, const float *restrict p1,
  * same order, but a term (offset, depth, hence R, the planes and the
  * weights) is the same for every cell of the row, so it is worked out
  * once per offset and applied across the row; the row of out holds the
- * sums until the end, wsum (nxs floats) the weights. on is the 0/1 mask
- * of swept cells. */
-static void migrate_row(const geometry *g, const float *in, const float *on,
+ * sums until the end, wsum (nxs floats) the weights. */
+static void migrate_row(const geometry *g, const float *in, const float *hits,
                         int jy, int k, int jxa, int jxb, float *out,
                         float *wsum)
 {
@@ -276,15 +275,15 @@ static void migrate_row(const geometry *g, const float *in, const float *on,
             /* from the first cell's input (jxa st + dx >= 0: inside) */
             size_t at = (size_t)y * g->nx + (size_t)(jxa * st + dx);
             row_term(in + (size_t)i0 * plane + at, in + (size_t)i1 * plane + at,
-                     on + at, st, cnt, fr, w, out + jxa, wsum + jxa);
+                     hits + at, st, cnt, fr, w, out + jxa, wsum + jxa);
         }
     for (int jx = jxa; jx <= jxb; jx++)
         out[jx] = wsum[jx] > 0.0f ? out[jx] / wsum[jx] : 0.0f;
 }
 
-/* on: the 0/1 mask of swept cells; wsum: nxs floats of scratch. */
+/* wsum: nxs floats of scratch. */
 static void migrate_cpu(const geometry *g, const float *in, const float *hits,
-                        const float *on, float *wsum, float *out)
+                        float *wsum, float *out)
 {
     size_t plane = (size_t)g->nxs * (size_t)g->nys;
     /* the output cells whose apertures lie inside across: ix = jx stride
@@ -297,7 +296,7 @@ static void migrate_cpu(const geometry *g, const float *in, const float *hits,
         for (int jy = 0; jy < g->nys; jy++) {
             float *row = out + (size_t)k * plane + (size_t)jy * (size_t)g->nxs;
             if (jxa <= jxb)
-                migrate_row(g, in, on, jy, k, jxa, jxb, row, wsum);
+                migrate_row(g, in, hits, jy, k, jxa, jxb, row, wsum);
             for (int jx = 0; jx < g->nxs; jx++)
                 if (jx < jxa || jx > jxb)
                     row[jx] = migrate_one(g, in, hits, jx * g->stride,
@@ -366,14 +365,14 @@ static double best_velocity(const migrate_kirchhoff_params *p,
  * in their last bits, and where two trials nearly tie (flat noise) that
  * moves the estimate and with it the whole image. */
 static double estimate_velocity(const ms_stage_ctx *ctx, const float *in,
-                                const float *hits, const float *on,
-                                float *wsum, float *scratch)
+                                const float *hits, float *wsum,
+                                float *scratch)
 {
     const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
     double score[N_TRIALS];
     for (int i = 0; i < N_TRIALS; i++) {
         geometry g = geometry_at(ctx, trial_velocity(p, i), TRIAL_STRIDE);
-        migrate_cpu(&g, in, hits, on, wsum, scratch);
+        migrate_cpu(&g, in, hits, wsum, scratch);
         score[i] = varimax(ctx, &g, scratch);
     }
     double v = best_velocity(p, score);
@@ -381,37 +380,26 @@ static double estimate_velocity(const ms_stage_ctx *ctx, const float *in,
     return v;
 }
 
-/* The C path's scratch: the 0/1 mask of swept cells (from the hit
- * counts) and a row of weight sums. */
-static int cpu_scratch(const ms_stage_ctx *ctx, const float *hits,
-                       float **on, float **wsum)
+/* The C path's scratch: a row of weight sums. */
+static int row_scratch(const ms_stage_ctx *ctx, float **wsum)
 {
-    size_t n = ctx->in[0].dims[1] * ctx->in[0].dims[2];
-    int rc = ms_stage_scratch_host(ctx, (n ? n : 1) * sizeof(float),
-                                   (void **)on);
-    if (!rc)
-        rc = ms_stage_scratch_host(ctx, (ctx->in[0].dims[2] + 1) *
-                                            sizeof(float), (void **)wsum);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < n; i++)
-        (*on)[i] = hits[i] > 0.0f ? 1.0f : 0.0f;
-    return 0;
+    return ms_stage_scratch_host(ctx, (ctx->in[0].dims[2] + 1) *
+                                          sizeof(float), (void **)wsum);
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
     const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
-    float *on, *wsum;
-    int rc = cpu_scratch(ctx, in[1], &on, &wsum);
+    float *wsum;
+    int rc = row_scratch(ctx, &wsum);
     if (rc)
         return rc;
     double v = p->velocity_m_per_ns;
     if (v == 0.0)
-        v = estimate_velocity(ctx, in[0], in[1], on, wsum, out[0]);
+        v = estimate_velocity(ctx, in[0], in[1], wsum, out[0]);
     geometry g = geometry_at(ctx, v, 1);
-    migrate_cpu(&g, in[0], in[1], on, wsum, out[0]);
+    migrate_cpu(&g, in[0], in[1], wsum, out[0]);
     return 0;
 }
 
@@ -430,14 +418,13 @@ static int launch(ms_cl *cl, const geometry *g, cl_mem in, cl_mem hits,
                         global, NULL, args, 17);
 }
 
-/* The C path's mask and row of weights; when estimating on the OpenCL
- * path, the host copies of the input, of the hit counts and of a trial
- * image too. */
+/* The C path's row of weights; when estimating on the OpenCL path, the
+ * host copies of the input, of the hit counts and of a trial image too. */
 static size_t work_bytes(const ms_stage_ctx *ctx)
 {
     const migrate_kirchhoff_params *p = MS_P(ctx, migrate_kirchhoff_params);
     size_t cells = ctx->in[0].dims[1] * ctx->in[0].dims[2];
-    size_t own = cells + ctx->in[0].dims[2] + 2;
+    size_t own = ctx->in[0].dims[2] + 1;
     return (own + (p->velocity_m_per_ns == 0.0
                        ? ms_shape_count(ctx->in[0]) + cells +
                              ms_shape_count(ctx->out[0])
@@ -456,7 +443,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
         size_t n_in = ms_shape_count(ctx->in[0]);
         size_t n = ms_shape_count(ctx->out[0]);
         size_t cells = ms_shape_count(ctx->in[1]);
-        float *host_in, *host_hits, *host, *on, *wsum;
+        float *host_in, *host_hits, *host, *wsum;
         int rc = ms_stage_scratch_host(ctx, (n_in ? n_in : 1) * sizeof(float),
                                        (void **)&host_in);
         if (!rc)
@@ -471,10 +458,10 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
         if (!rc && cells)
             rc = ms_cl_download(cl, in[1], host_hits, cells * sizeof(float));
         if (!rc)
-            rc = cpu_scratch(ctx, host_hits, &on, &wsum);
+            rc = row_scratch(ctx, &wsum);
         if (rc)
             return rc;
-        v = estimate_velocity(ctx, host_in, host_hits, on, wsum, host);
+        v = estimate_velocity(ctx, host_in, host_hits, wsum, host);
     }
     geometry g = geometry_at(ctx, v, 1);
     return launch(cl, &g, in[0], in[1], out[0]);
