@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "minescan/error.h"
+#include "stages/migrate_kirchhoff.h"
 #include "stages/stage.h"
 
 typedef struct migrate_kirchhoff_params {
@@ -302,6 +303,15 @@ static void migrate_cpu(const geometry *g, const float *in, const float *hits,
                     row[jx] = migrate_one(g, in, hits, jx * g->stride,
                                           jy * g->stride, k);
         }
+}
+
+/* The C reference at an output stride (migrate_kirchhoff.h). */
+void ms_migrate_kirchhoff_image(const ms_stage_ctx *ctx, const float *in,
+                                const float *hits, double v_m_per_ns,
+                                int stride, float *wsum, float *out)
+{
+    geometry g = geometry_at(ctx, v_m_per_ns, stride);
+    migrate_cpu(&g, in, hits, wsum, out);
 }
 
 /* Sparsity of a trial image: N sum x^4 / (sum x^2)^2 (1 for a constant,

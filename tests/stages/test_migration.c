@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "runner/runner.h"
+#include "stages/migrate_kirchhoff.h"
 #include "test_util.h"
 
 static ms_cl *cl;
@@ -184,6 +185,58 @@ static void c_rows_agree_with_the_kernel(void **state)
     free(vol);
     free(ref);
     free(got);
+}
+
+/* The velocity estimate images every second cell (stride 2): each such
+ * value is the full image's at that cell, bit for bit (the same terms in
+ * the same order, on the row path and the cell path alike), at an odd
+ * and an even aperture, with a third of the cells unswept.
+ * Parity and the focusing tests run stride 1 only. */
+static void trial_images_are_the_image_at_every_second_cell(void **state)
+{
+    static float hits[NY * NX];
+    test_rng rng = {17};
+    for (int i = 0; i < NY * NX; i++)
+        hits[i] = test_rng_uniform(&rng) < 0.67 ? 1.0f : 0.0f;
+    const scatterer s[2] = {{12, 9, 0.08}, {30, 21, 0.14}};
+    float *vol = hyperbolas(s, 2, 0.1, 0.3, &rng);
+    int nz = 0, nxs = (NX + 1) / 2, nys = (NY + 1) / 2;
+    float *full = NULL, *trial = NULL;
+    float wsum[NX + 1];
+    /* apertures of 10 and 11 cells (the row path's first cell rounds up
+     * to an even one), each at two velocities' geometries */
+    const double vs[2] = {0.07, 0.13}, aps[2] = {0.2, 0.22};
+    for (int t = 0; t < 4; t++) {
+        ms_stage_ctx ctx = migration(0.1, NULL);
+        assert_int_equal(ms_param_set_named(ctx.decl, &ctx.params,
+                                            "aperture_m", aps[t / 2]), 0);
+        assert_int_equal(ctx.decl->shape(&ctx), 0);
+        if (!full) {
+            nz = (int)ctx.out[0].dims[0];
+            full = malloc((size_t)nz * NY * NX * sizeof *full);
+            trial = malloc((size_t)nz * nys * nxs * sizeof *trial);
+        }
+        assert_int_equal((int)ctx.out[0].dims[0], nz);
+        ms_migrate_kirchhoff_image(&ctx, vol, hits, vs[t % 2], 1, wsum, full);
+        ms_migrate_kirchhoff_image(&ctx, vol, hits, vs[t % 2], 2, wsum, trial);
+        size_t differ = 0, imaged = 0;
+        for (int k = 0; k < nz; k++)
+            for (int jy = 0; jy < nys; jy++)
+                for (int jx = 0; jx < nxs; jx++) {
+                    float a = trial[((size_t)k * nys + jy) * nxs + jx];
+                    float b = full[((size_t)k * NY + 2 * jy) * NX + 2 * jx];
+                    differ += memcmp(&a, &b, sizeof a) != 0;
+                    imaged += b != 0.0f;
+                }
+        printf("# aperture %.2f m, v %.2f: %zu of %zu trial values differ "
+               "from the image (%zu imaged)\n", aps[t / 2], vs[t % 2], differ, (size_t)nz * nys * nxs,
+               imaged);
+        assert_true(imaged > (size_t)nz * nys * nxs / 2);
+        assert_int_equal(differ, 0);
+    }
+    free(vol);
+    free(full);
+    free(trial);
 }
 
 /* Coverage: a hand-held lane gridded finely leaves most cells unswept,
@@ -360,6 +413,7 @@ int main(void)
         cmocka_unit_test(point_scatterer_focuses),
         cmocka_unit_test(c_rows_agree_with_the_kernel),
         cmocka_unit_test(unswept_cells_take_no_part),
+        cmocka_unit_test(trial_images_are_the_image_at_every_second_cell),
         cmocka_unit_test(true_velocity_focuses_best),
         cmocka_unit_test(velocity_is_estimated),
         cmocka_unit_test(stolt_focuses_a_point_diffractor),
