@@ -33,6 +33,8 @@ import scipy.sparse
 import scipy.spatial
 
 F32 = np.float32
+# emi_tau.c: the decay time given to a response that does not decay (us)
+TAU_CAP_US = 10000.0
 
 
 def lround(x):
@@ -246,6 +248,55 @@ def time_bins(inp, p, env):
     out = np.zeros((nt, nb), dtype=F32)
     out[ok] = num[ok] / cnt[ok]
     return [out, ok.astype(F32)]
+
+
+def gain(inp, p, env):
+    """gain.c's curve (t^p and exp(a t) after t_ref, capped) times each
+    trace, then the AGC: the windowed RMS from cumulative sums of y^2 and of
+    the mask (clamped windows), the trace's RMS over it, floored and
+    capped, for every sample at once."""
+    x, m = inp
+    ns = x.shape[1]
+    dt_ns = float(F32(env["dt_s"] * 1e9))
+    start = float(F32(env["time_zero_s"] * 1e9 + p["t_ref_ns"]))
+    tpow = float(F32(p["tpow"]))
+    a = float(F32(p["exp_db_per_ns"] * math.log(10.0) / 20.0))
+    cap = float(F32(10.0 ** (p["max_gain_db"] / 20.0)))
+    t = np.arange(ns) * dt_ns - start
+    v = np.ones(ns)
+    if tpow > 0:
+        v = np.where(t > 1.0, np.abs(t) ** tpow, 1.0)
+    v = v * np.where(t > 0, np.exp(a * np.maximum(t, 0.0)), 1.0)
+    curve = np.minimum(v, cap).astype(F32)
+    present = m > 0
+    y = np.where(present, x * curve, F32(0)).astype(F32)
+    half = 0
+    if p["agc_window_ns"] > 0:
+        half = min(max(lround(p["agc_window_ns"] / float(F32(dt_ns)) / 2.0),
+                       1), max(ns, 1))
+    if half == 0:
+        return [y]
+    y2 = y.astype(np.float64) ** 2
+    total = y2.sum(axis=1)
+    count = present.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rms = np.sqrt(total / count)
+    cy = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y2, axis=1)],
+                        axis=1)
+    cm = np.concatenate([np.zeros((y.shape[0], 1)),
+                         np.cumsum(present, axis=1)], axis=1)
+    j = np.arange(ns)
+    lo, hi = np.maximum(j - half, 0), np.minimum(j + half, ns - 1) + 1
+    wsum, wn = cy[:, hi] - cy[:, lo], cm[:, hi] - cm[:, lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        win = np.where(wn > 0, np.sqrt(np.maximum(wsum, 0.0) / wn), 0.0)
+        agc = rms[:, None] / np.maximum(win, float(F32(p["agc_floor"])) *
+                                        rms[:, None])
+    g = np.minimum(curve.astype(np.float64) * agc, cap).astype(F32)
+    out = np.where(present, x * g, F32(0)).astype(F32)
+    flat = ~(total > 0)
+    out[flat] = y[flat]
+    return [out]
 
 
 # ---- gridding --------------------------------------------------------------
@@ -585,6 +636,52 @@ def emi_decay(inp, p, env):
     return [out.astype(F32), np.stack([v0, v1], axis=1).astype(F32)]
 
 
+def emi_tau(inp, p, env):
+    """emi_tau.c per cell with arrays over the gates: the leading run of
+    gates above min_amplitude (a cumulative product), its e^2-weighted
+    log-linear fit as sums along the gate axis, in double; tau bounded where
+    only the first gate is above; the late-to-early ratio and the eased
+    mine-likeness score."""
+    v, hits = inp
+    ng = v.shape[0]
+    thr = float(F32(p["min_amplitude"]))
+    f0, f1 = p["first_gate_us"], p["last_gate_us"]
+    if ng >= 2:
+        dt = (f0 * (f1 / f0) ** (np.arange(ng) / (ng - 1)) - f0)
+    else:
+        dt = np.zeros(1)
+    dt = dt.astype(F32).astype(np.float64)[:, None, None]
+    swept = hits > 0
+    e = v.astype(np.float64)
+    e0 = e[0]
+    fit = swept & (e0 > thr) & (ng >= 2)
+    run = np.cumprod(e > thr, axis=0).sum(axis=0)
+    inrun = (np.arange(ng)[:, None, None] < run) & fit
+    w = np.where(inrun, e * e, 0.0)
+    loge = np.log(np.where(inrun, e, 1.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sw = w.sum(axis=0)
+        xm = (w * dt).sum(axis=0) / sw
+        ym = (w * loge).sum(axis=0) / sw
+        dx = dt - xm
+        sxx = (w * dx * dx).sum(axis=0)
+        sxy = (w * dx * (loge - ym)).sum(axis=0)
+        rate = np.where(sxx > 0, -sxy / sxx, 0.0)
+        tau_fit = np.where(rate > 1.0 / TAU_CAP_US, 1.0 / rate, TAU_CAP_US)
+        g_fit = 1.0 / (1.0 + (tau_fit / p["tau_split_us"]) ** p["sharpness"])
+        tau_one = np.minimum(float(dt[min(1, ng - 1), 0, 0]) /
+                             np.log(e0 / thr), TAU_CAP_US)
+        one = run == 1
+        tau = np.where(one, tau_one, tau_fit)
+        g = np.where(one, 1.0, g_fit).astype(F32)
+        ease = np.minimum(F32(1), (v[0] - F32(thr)) / F32(thr))
+        ratio = v[ng - 1] / v[0]
+    score = np.where(swept, v[0], F32(0)).astype(F32)
+    score[fit] = (v[0] * (F32(1) + (g - F32(1)) * ease))[fit]
+    return [np.where(fit, tau, 0.0).astype(F32),
+            np.where(fit, ratio, F32(0)).astype(F32), score]
+
+
 def volume_energy(inp, p, env, geometry):
     (vol,) = inp
     dz = geometry["plane_m"][0]
@@ -788,6 +885,8 @@ PEERS = {
     "cfar": {"summed-area tables": cfar},
     "depth_cfar": {"summed-area tables per plane": depth_cfar},
     "emi_decay": {"vectorised": emi_decay},
+    "emi_tau": {"arrays over the gates": emi_tau},
+    "gain": {"cumulative sums": gain},
     "volume_energy": {"einsum": volume_energy},
     "migrate_stolt": {"fft2": migrate_stolt},
     "bandpass": {"rfft": bandpass},

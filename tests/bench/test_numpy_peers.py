@@ -31,14 +31,20 @@ class NumpyPeers(unittest.TestCase):
              "--min-reps", "1", "--budget", "0.05", "--json",
              "--set", "depth_cfar.model=1", "--set", "depth_cfar.combine=1",
              "--set", "depth_cfar.floor=0.1", "--set", "cfar.model=1",
-             "--set", "time_bins.power=1"],
+             "--set", "time_bins.power=1",
+             # every part of the gain: t^p and exp after 0.5 ns, an AGC
+             # window of 16 samples whose floor is often reached
+             "--set", "gain.tpow=1.5", "--set", "gain.exp_db_per_ns=2",
+             "--set", "gain.t_ref_ns=0.5", "--set", "gain.agc_window_ns=1",
+             "--set", "gain.agc_floor=0.6"],
             capture_output=True, text=True, timeout=600)
         self.assertEqual(r.returncode, 0, r.stderr)
         stages = {s["stage"]: s for s in json.loads(r.stdout)["stages"]}
         compared = self.check(stages)
         for name in ("cfar", "depth_cfar", "time_bins", "trace_stack",
                      "emi_decay", "volume_energy", "dipole_filter",
-                     "migrate_stolt", "bandpass", "local_rx", "lms_residual"):
+                     "migrate_stolt", "bandpass", "local_rx", "lms_residual",
+                     "emi_tau", "gain"):
             self.assertIn(name, compared, f"{name} has no numpy peer")
 
     def test_bandpass_envelope_peer(self):
