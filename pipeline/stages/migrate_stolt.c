@@ -17,7 +17,6 @@
  * both, from the same doubles. */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "minescan/error.h"
@@ -84,12 +83,21 @@ static int shape(ms_stage_ctx *ctx)
     return 0;
 }
 
-/* Device memory beyond inputs and outputs: two complex planes and the map. */
+/* Columns transformed together along x: four complex doubles are one
+ * 64-byte cache line of a row. */
+#define COLS 4
+
+/* Memory beyond inputs and outputs, the larger of the two paths': on
+ * the device two complex float planes and the map (two indices and two
+ * weights per entry); on the host (the C reference) two complex double
+ * planes and COLS complex columns. */
 static size_t work_bytes(const ms_stage_ctx *ctx)
 {
     stolt_plan s = plan_of(ctx);
-    return s.nxp * s.ntp * (2 * 2 * sizeof(float) + 2 * sizeof(int) +
-                            2 * sizeof(float));
+    size_t dev = s.nxp * s.ntp * (2 * 2 * sizeof(float) + 2 * sizeof(int) +
+                                  2 * sizeof(float));
+    size_t host = (2 * 2 * s.nxp * s.ntp + 2 * COLS * s.nxp) * sizeof(double);
+    return dev > host ? dev : host;
 }
 
 /* The mean trace spacing along the path; 1 cm for a single trace or
@@ -173,9 +181,6 @@ static void build_map(const ms_stage_ctx *ctx, const stolt_plan *s,
     }
 }
 
-/* Columns transformed together along x: four complex doubles are one
- * 64-byte cache line of a row. */
-#define COLS 4
 
 /* The transform along x of columns 0 .. ncols - 1, COLS at a time:
  * gathered into contiguous buffers (col, COLS * nxp complex values),
@@ -219,15 +224,17 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     memcpy(out[0], in[0], s.n * s.ns * sizeof(float));
     if (s.s0 >= s.ns || s.n == 0)
         return 0;
-    double *a = calloc(2 * total, sizeof *a), *b = malloc(2 * total * sizeof *b);
-    double *col = malloc(2 * COLS * s.nxp * sizeof *col);
+    double *a, *b, *col;
     ms_fft_plan pt = {0}, px = {0};
-    int rc = 0;
-    if (!a || !b || !col) {
-        rc = ms_fail(MS_ERR_NOMEM, "migrate_stolt: out of memory for a %zu x "
-                     "%zu transform", s.nxp, s.ntp);
-        goto done;
-    }
+    int rc = ms_stage_scratch_host(ctx, 2 * total * sizeof *a, (void **)&a);
+    if (!rc)
+        rc = ms_stage_scratch_host(ctx, 2 * total * sizeof *b, (void **)&b);
+    if (!rc)
+        rc = ms_stage_scratch_host(ctx, 2 * COLS * s.nxp * sizeof *col,
+                                   (void **)&col);
+    if (rc)
+        return rc;
+    memset(a, 0, 2 * total * sizeof *a);
     if ((rc = ms_fft_plan_make(&pt, s.ntp)) ||
         (rc = ms_fft_plan_make(&px, s.nxp)))
         goto done;
@@ -274,9 +281,6 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
 done:
     ms_fft_plan_free(&pt);
     ms_fft_plan_free(&px);
-    free(a);
-    free(b);
-    free(col);
     return rc;
 }
 
