@@ -781,6 +781,104 @@ def fft_size(n):
     return p
 
 
+def _kirchhoff_geometry(p, env, vol_shape, plane_s, cell, v):
+    """migrate_kirchhoff.c's geometry_at, in the same float32 values."""
+    nz_in, ny, nx = vol_shape
+    r = int(math.floor(p["aperture_m"] / cell + 1e-9))
+    ps, dt = plane_s, env["dt_s"]
+    return {"nz_in": nz_in, "ny": ny, "nx": nx,
+            "nz": int(math.ceil(p["depth_max_m"] / p["depth_step_m"] - 1e-9)),
+            "rx": min(r, nx - 1), "ry": min(r, ny - 1),
+            "c2": F32(cell * cell), "ap2": F32(p["aperture_m"] ** 2),
+            "dz": F32(p["depth_step_m"]),
+            "a": F32(2.0 / (v * 1e9) / ps),
+            "b": F32((p["surface_ns"] * 1e-9 + env["time_zero_s"] -
+                      (ps - dt) / 2.0) / ps)}
+
+
+def _kirchhoff_image(vol, swept, g, stride):
+    """Every stride-th cell's weighted mean along its hyperboloid, as a
+    numpy user would write it: a loop over the aperture's offsets (rows,
+    then cells: each output's terms in the stage's order), each offset's
+    sample positions and weights worked out per depth and applied to the
+    shifted volume at once; float32 throughout, as the stage sums."""
+    nz_in, ny, nx, nz = g["nz_in"], g["ny"], g["nx"], g["nz"]
+    iy, ix = np.arange(0, ny, stride), np.arange(0, nx, stride)
+    z = (np.arange(nz, dtype=F32) + F32(0.5)) * g["dz"]
+    acc = np.zeros((nz, iy.size, ix.size), F32)
+    wsum = np.zeros_like(acc)
+    for dy in range(-g["ry"], g["ry"] + 1):
+        oy = (iy + dy >= 0) & (iy + dy < ny)
+        ya, yb = np.argmax(oy), oy.size - np.argmax(oy[::-1])
+        for dx in range(-g["rx"], g["rx"] + 1):
+            r2 = g["c2"] * F32(dx * dx + dy * dy)
+            if r2 > g["ap2"] or not oy.any():
+                continue
+            ox = (ix + dx >= 0) & (ix + dx < nx)
+            if not ox.any():
+                continue
+            xa, xb = np.argmax(ox), ox.size - np.argmax(ox[::-1])
+            R = np.sqrt(z * z + r2)
+            f = g["b"] + g["a"] * R
+            ks = np.nonzero((f > F32(-1)) & (f < F32(nz_in)))[0]
+            if not ks.size:
+                continue
+            k0, k1 = ks[0], ks[-1] + 1  # f grows with depth: one run
+            f = f[k0:k1]
+            fade = np.minimum(np.minimum(f + F32(1), F32(nz_in) - f), F32(1))
+            fc = np.minimum(np.maximum(f, F32(0)), F32(nz_in - 1))
+            i0 = fc.astype(np.int64)
+            i1 = np.minimum(i0 + 1, nz_in - 1)
+            fr = (fc - i0.astype(F32))[:, None, None]
+            w = (fade * z[k0:k1] / R[k0:k1])[:, None, None]
+            rows, cols = iy[ya:yb] + dy, ix[xa:xb] + dx
+            nb = vol[:, rows][:, :, cols]
+            m = swept[rows][:, cols][None]
+            val = nb[i0] * (F32(1) - fr) + nb[i1] * fr
+            acc[k0:k1, ya:yb, xa:xb] += np.where(m, w * val, F32(0))
+            wsum[k0:k1, ya:yb, xa:xb] += np.where(m, w, F32(0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(wsum > 0, acc / wsum, F32(0)).astype(F32)
+
+
+def migrate_kirchhoff(inp, p, env, geometry):
+    """The Kirchhoff image of the swept cells, and where the velocity is 0
+    the stage's estimate first: nine velocities log-spaced over
+    [velocity_min, velocity_max], each imaged at every second cell, the
+    most sparse (varimax over the planes every trial images) refined by a
+    parabola in log v."""
+    vol, hits = inp
+    swept = hits > 0
+    cell, ps = geometry["cell_m"][0], geometry["plane_s"][0]
+    v = p["velocity_m_per_ns"]
+    if v == 0:
+        lo, hi = p["velocity_min"], p["velocity_max"]
+        trials = [lo * (hi / lo) ** (i / 8.0) for i in range(9)]
+        score = []
+        for vt in trials:
+            g = _kirchhoff_geometry(p, env, vol.shape, ps, cell, vt)
+            img = _kirchhoff_image(vol, swept, g, 2)
+            common = min(2.0 * p["depth_max_m"] / (hi * 1e9) / ps,
+                         float(g["nz_in"] - 1) - float(g["b"]))
+            nk = 0
+            while (nk < g["nz"] and
+                   (nk + 0.5) * float(g["dz"]) * float(g["a"]) <= common):
+                nk += 1
+            q = img[:nk].astype(np.float64) ** 2
+            s2, s4 = q.sum(), (q * q).sum()
+            score.append(q.size * s4 / (s2 * s2) if s2 > 0 else 0.0)
+        best = int(np.argmax(score))
+        at = float(best)
+        if 0 < best < 8:
+            left, c, right = score[best - 1], score[best], score[best + 1]
+            den = left - 2.0 * c + right
+            if den < 0:
+                at += 0.5 * (left - right) / den
+        v = lo * (hi / lo) ** (at / 8.0)
+    g = _kirchhoff_geometry(p, env, vol.shape, ps, cell, v)
+    return [_kirchhoff_image(vol, swept, g, 1)]
+
+
 def migrate_stolt(inp, p, env):
     """Stolt migration as a numpy user would write it: np.fft.fft2 of the
     zero-padded traces below the surface, each output (kx, w_tau) read at
@@ -889,6 +987,7 @@ PEERS = {
     "gain": {"cumulative sums": gain},
     "volume_energy": {"einsum": volume_energy},
     "migrate_stolt": {"fft2": migrate_stolt},
+    "migrate_kirchhoff": {"loop over offsets": migrate_kirchhoff},
     "bandpass": {"rfft": bandpass},
     "lms_residual": {"einsum, batched solve": lms_residual},
     "local_rx": {"summed-area tables, batched solve": local_rx},
@@ -899,7 +998,7 @@ PEERS = {
 # peers that also need their inputs' geometry: cell sizes (maps), plane
 # lengths in seconds (time-binned volumes) and in metres (depth volumes)
 GEOMETRY = {"cfar", "depth_cfar", "volume_energy", "dipole_filter",
-            "local_rx"}
+            "local_rx", "migrate_kirchhoff"}
 
 
 def time_peer(fn, inp, p, env, reps, min_reps, budget):
