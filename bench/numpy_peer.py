@@ -90,6 +90,66 @@ def _clamp(v, lo, hi):
     return min(max(v, lo), hi)
 
 
+def bounce_fit(inp, p, env):
+    """The ground bounce fitted per trace as a numpy user would: the
+    template (the mean of the present traces, all or a running window of
+    them, from cumulative sums over traces) and its central differences
+    over the fit window for every trace at once, the normal equations by
+    einsum, one batched np.linalg.solve (np.linalg.pinv where a system is
+    singular), the tapered fit subtracted over the window."""
+    s, m = inp
+    nt, ns = s.shape
+    t0 = env["time_zero_s"] / env["dt_s"]
+    per_ns = 1e-9 / env["dt_s"]
+    c = t0 + p["surface_ns"] * per_ns
+    lo = int(min(max(math.floor(c - p["before_ns"] * per_ns + 0.5), 0), ns))
+    hi = int(min(max(math.floor(c + p["after_ns"] * per_ns + 0.5) + 1, 0),
+                 ns))
+    hi = max(hi, lo)
+    out = s.copy()
+    if hi == lo:
+        return [out]
+    elo, ehi = max(lo - 1, 0), min(hi + 1, ns)
+    step = env.get("trace_spacing_m", 0.0)
+    half = nt
+    if p["window_m"] > 0 and step > 0:
+        r = p["window_m"] / step
+        half = int(min(math.floor(r + 0.5 + 1e-4 * r), 1e9)) // 2
+    half = min(half, nt)
+    present = m[:, elo:ehi] > 0
+    cs = np.zeros((nt + 1, ehi - elo))
+    cw = np.zeros_like(cs)
+    np.cumsum(np.where(present, s[:, elo:ehi], 0.0), axis=0, out=cs[1:])
+    np.cumsum(present, axis=0, out=cw[1:])
+    i = np.arange(nt)
+    a, b = np.maximum(i - half, 0), np.minimum(i + half + 1, nt)
+    sw, sp = cw[b] - cw[a], cs[b] - cs[a]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tmpl = np.where(sw > 0, sp / sw, 0.0)  # [nt][ehi - elo]
+    j = np.arange(lo, hi)
+    tm, tc, tp = (tmpl[:, np.clip(j + o, elo, ehi - 1) - elo]
+                  for o in (-1, 0, 1))
+    B = np.stack([tc, 0.5 * (tp - tm), tp - 2.0 * tc + tm])[:int(p["terms"])]
+    w = (m[:, lo:hi] > 0).astype(np.float64)
+    y = s[:, lo:hi].astype(np.float64)
+    A = np.einsum("knj,qnj,nj->nkq", B, B, w)
+    rhs = np.einsum("knj,nj,nj->nk", B, w, y)
+    ok = np.abs(np.linalg.det(A)) > 1e-300
+    coef = np.zeros_like(rhs)
+    if ok.any():
+        coef[ok] = np.linalg.solve(A[ok], rhs[ok][..., None])[..., 0]
+    if (~ok).any():
+        coef[~ok] = np.einsum("nkq,nq->nk", np.linalg.pinv(A[~ok]), rhs[~ok])
+    fit = np.einsum("nk,knj->nj", coef, B)
+    ntap = p["taper_ns"] * 1e-9 / env["dt_s"]
+    d = np.minimum(j - lo + 1, hi - j).astype(np.float64)
+    taper = np.where(d < ntap + 1.0,
+                     0.5 - 0.5 * np.cos(np.pi * d / (ntap + 1.0)), 1.0)
+    out[:, lo:hi] = np.where(w > 0, (y - taper * fit).astype(F32),
+                             s[:, lo:hi])
+    return [out]
+
+
 def bounce_present(s, m, lo, hi, p):
     """The stage's gate: align only when the median rms of the present
     samples in the search window is at least min_bounce_ratio times the
@@ -984,6 +1044,7 @@ PEERS = {
     "depth_cfar": {"summed-area tables per plane": depth_cfar},
     "emi_decay": {"vectorised": emi_decay},
     "emi_tau": {"arrays over the gates": emi_tau},
+    "bounce_fit": {"einsum, batched solve": bounce_fit},
     "gain": {"cumulative sums": gain},
     "volume_energy": {"einsum": volume_energy},
     "migrate_stolt": {"fft2": migrate_stolt},

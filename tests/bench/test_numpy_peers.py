@@ -44,7 +44,7 @@ class NumpyPeers(unittest.TestCase):
         for name in ("cfar", "depth_cfar", "time_bins", "trace_stack",
                      "emi_decay", "volume_energy", "dipole_filter",
                      "migrate_stolt", "bandpass", "local_rx", "lms_residual",
-                     "emi_tau", "gain", "migrate_kirchhoff"):
+                     "emi_tau", "gain", "migrate_kirchhoff", "bounce_fit"):
             self.assertIn(name, compared, f"{name} has no numpy peer")
 
     def test_bandpass_envelope_peer(self):
