@@ -48,6 +48,10 @@ typedef struct options {
     size_t vol_nz, vol_ny, vol_nx;
     double density;          /* traces per m^2 for the gridding stages */
     double lane_y;           /* lane width, m */
+    double trace_spacing_m;  /* the recording's, for stages in metres of
+                                track (0: not known) */
+    double gate_s[MS_MAX_EMI_GATES]; /* named gate times (the recording's) */
+    unsigned n_gates;
     int reps, min_reps;
     double budget_s;
     int json, peer, pipeline, keep;
@@ -496,11 +500,16 @@ static json_t *params_json(const ms_stage_ctx *ctx)
 
 static json_t *env_json(const ms_env *e)
 {
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "dt_s", e->dt_s,
-                     "time_zero_s", e->time_zero_s, "lane_x_min", e->lane_x_min,
-                     "lane_x_max", e->lane_x_max, "lane_y_min", e->lane_y_min,
-                     "lane_y_max", e->lane_y_max, "centre_frequency_hz",
-                     e->centre_frequency_hz);
+    json_t *gates = json_array();
+    for (unsigned i = 0; i < e->n_emi_gates; i++)
+        json_array_append_new(gates, json_real(e->emi_gate_s[i]));
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o}", "dt_s",
+                     e->dt_s, "time_zero_s", e->time_zero_s, "lane_x_min",
+                     e->lane_x_min, "lane_x_max", e->lane_x_max, "lane_y_min",
+                     e->lane_y_min, "lane_y_max", e->lane_y_max,
+                     "centre_frequency_hz", e->centre_frequency_hz,
+                     "trace_spacing_m", e->trace_spacing_m, "emi_gate_s",
+                     gates);
 }
 
 /* Write manifest.json, run bench/numpy_peer.py on it and hang each stage's
@@ -847,6 +856,10 @@ static void usage(FILE *f)
 "  --density D        traces per m^2 for grid, grid_volume (default 1000, as\n"
 "                     the benchmark lanes); the lane is traces / D / width long\n"
 "  --lane-width M     (default 1.0)\n"
+"  --trace-spacing M  the recording's trace spacing, for stages that take\n"
+"                     windows in metres of track (default: not known)\n"
+"  --gate-times US,.. the recording's named gate times (emi_tau uses them\n"
+"                     when there is one per plane of its volume)\n"
 "  --reps N           at most N timed runs per path (default 9), median\n"
 "  --min-reps N       at least N (default 3)\n"
 "  --budget S         stop after S seconds per path once --min-reps ran, or\n"
@@ -864,6 +877,24 @@ static void usage(FILE *f)
 "  --keep             keep the temporary folder of .npy files and answers\n"
 "  --json             one JSON document on stdout instead of the tables\n"
 "  -h, --help         this text\n");
+}
+
+/* Comma-separated gate times in us, at most MS_MAX_EMI_GATES, rising. */
+static int parse_gates(const char *s, double *g, unsigned *n)
+{
+    char *end;
+    *n = 0;
+    for (;;) {
+        double us = strtod(s, &end);
+        if (end == s || !(us >= 0) || *n == MS_MAX_EMI_GATES ||
+            (*n && !(us * 1e-6 > g[*n - 1])))
+            return -1;
+        g[(*n)++] = us * 1e-6;
+        if (*end != ',')
+            break;
+        s = end + 1;
+    }
+    return *end ? -1 : 0;
 }
 
 static int parse_size_list(const char *s, size_t *v, int n)
@@ -935,6 +966,10 @@ int main(int argc, char **argv)
             bad = !((o->density = strtod(v, NULL)) > 0);
         else if (!strcmp(a, "--lane-width"))
             bad = !((o->lane_y = strtod(v, NULL)) > 0);
+        else if (!strcmp(a, "--trace-spacing"))
+            bad = !((o->trace_spacing_m = strtod(v, NULL)) > 0);
+        else if (!strcmp(a, "--gate-times"))
+            bad = parse_gates(v, o->gate_s, &o->n_gates);
         else if (!strcmp(a, "--reps"))
             bad = (o->reps = atoi(v)) < 1;
         else if (!strcmp(a, "--min-reps"))
@@ -987,7 +1022,10 @@ int main(int argc, char **argv)
     b.env = (ms_env){.dt_s = 6.25e-11, .time_zero_s = 1e-9,
                      .centre_frequency_hz = 1.5e9, .lane_x_min = 0,
                      .lane_x_max = (double)o->nt / o->density / o->lane_y,
-                     .lane_y_min = 0, .lane_y_max = o->lane_y};
+                     .lane_y_min = 0, .lane_y_max = o->lane_y,
+                     .trace_spacing_m = o->trace_spacing_m,
+                     .n_emi_gates = o->n_gates};
+    memcpy(b.env.emi_gate_s, o->gate_s, sizeof o->gate_s);
     const char *tmp = getenv("TMPDIR");
     snprintf(b.dir, sizeof b.dir, "%s/minescan-bench-XXXXXX",
              tmp && *tmp ? tmp : "/tmp");

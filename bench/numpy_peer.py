@@ -90,13 +90,43 @@ def _clamp(v, lo, hi):
     return min(max(v, lo), hi)
 
 
+def _solve_dropping(A, rhs):
+    """bounce_fit.c's solve() for every trace at once: elimination without
+    row exchanges, a term whose pivot is at most 1e-10 of the largest
+    diagonal dropped (coefficient 0); np.linalg.solve would pivot and fit
+    a degenerate term (a flat template's derivatives) to rounding noise."""
+    A, b = A.copy(), rhs.copy()
+    n = b.shape[1]
+    scale = np.maximum(np.max(np.diagonal(A, axis1=1, axis2=2), axis=1), 0.0)
+    used = np.zeros(b.shape, bool)
+    for k in range(n):
+        u = (scale > 0) & (A[:, k, k] > 1e-10 * scale)
+        used[:, k] = u
+        piv = np.where(u, A[:, k, k], 1.0)
+        for r in range(k + 1, n):
+            f = A[:, r, k] / piv
+            for q in range(k, n):
+                A[:, r, q] = np.where(u, A[:, r, q] - f * A[:, k, q],
+                                      A[:, r, q])
+            b[:, r] = np.where(u, b[:, r] - f * b[:, k], b[:, r])
+    c = np.zeros_like(b)
+    for k in range(n - 1, -1, -1):
+        v = b[:, k].copy()
+        for q in range(k + 1, n):
+            v = v - A[:, k, q] * c[:, q]
+        c[:, k] = np.where(used[:, k],
+                           v / np.where(used[:, k], A[:, k, k], 1.0), 0.0)
+    return c
+
+
 def bounce_fit(inp, p, env):
     """The ground bounce fitted per trace as a numpy user would: the
     template (the mean of the present traces, all or a running window of
     them, from cumulative sums over traces) and its central differences
-    over the fit window for every trace at once, the normal equations by
-    einsum, one batched np.linalg.solve (np.linalg.pinv where a system is
-    singular), the tapered fit subtracted over the window."""
+    over the fit window for every trace at once, the normal equations as
+    sums along the window (in the stage's order), solved for every trace
+    at once as the stage solves them, the tapered fit subtracted over the
+    window."""
     s, m = inp
     nt, ns = s.shape
     t0 = env["time_zero_s"] / env["dt_s"]
@@ -132,15 +162,17 @@ def bounce_fit(inp, p, env):
     B = np.stack([tc, 0.5 * (tp - tm), tp - 2.0 * tc + tm])[:int(p["terms"])]
     w = (m[:, lo:hi] > 0).astype(np.float64)
     y = s[:, lo:hi].astype(np.float64)
-    A = np.einsum("knj,qnj,nj->nkq", B, B, w)
-    rhs = np.einsum("knj,nj,nj->nk", B, w, y)
-    ok = np.abs(np.linalg.det(A)) > 1e-300
-    coef = np.zeros_like(rhs)
-    if ok.any():
-        coef[ok] = np.linalg.solve(A[ok], rhs[ok][..., None])[..., 0]
-    if (~ok).any():
-        coef[~ok] = np.einsum("nkq,nq->nk", np.linalg.pinv(A[~ok]), rhs[~ok])
-    fit = np.einsum("nk,knj->nj", coef, B)
+    n = B.shape[0]
+
+    def total(x):  # along the window, in the stage's order
+        return np.cumsum(x, axis=-1)[..., -1]
+    A = np.stack([np.stack([total(B[k] * B[q] * w) for q in range(n)], -1)
+                  for k in range(n)], -2)
+    rhs = np.stack([total(B[k] * w * y) for k in range(n)], -1)
+    coef = _solve_dropping(A, rhs)
+    fit = np.zeros_like(y)
+    for k in range(n):
+        fit = fit + coef[:, k, None] * B[k]
     ntap = p["taper_ns"] * 1e-9 / env["dt_s"]
     d = np.minimum(j - lo + 1, hi - j).astype(np.float64)
     taper = np.where(d < ntap + 1.0,
@@ -337,14 +369,14 @@ def gain(inp, p, env):
     if half == 0:
         return [y]
     y2 = y.astype(np.float64) ** 2
-    total = y2.sum(axis=1)
-    count = present.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rms = np.sqrt(total / count)
     cy = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y2, axis=1)],
                         axis=1)
     cm = np.concatenate([np.zeros((y.shape[0], 1)),
                          np.cumsum(present, axis=1)], axis=1)
+    total = cy[:, -1]  # the trace's sum of squares, in the stage's order
+    count = present.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rms = np.sqrt(total / count)
     j = np.arange(ns)
     lo, hi = np.maximum(j - half, 0), np.minimum(j + half, ns - 1) + 1
     wsum, wn = cy[:, hi] - cy[:, lo], cm[:, hi] - cm[:, lo]
@@ -706,7 +738,10 @@ def emi_tau(inp, p, env):
     ng = v.shape[0]
     thr = float(F32(p["min_amplitude"]))
     f0, f1 = p["first_gate_us"], p["last_gate_us"]
-    if ng >= 2:
+    gates = env.get("emi_gate_s", [])
+    if len(gates) == ng:  # the recording names its gates
+        dt = (np.asarray(gates) - gates[0]) * 1e6
+    elif ng >= 2:
         dt = (f0 * (f1 / f0) ** (np.arange(ng) / (ng - 1)) - f0)
     else:
         dt = np.zeros(1)
@@ -728,7 +763,8 @@ def emi_tau(inp, p, env):
         sxy = (w * dx * (loge - ym)).sum(axis=0)
         rate = np.where(sxx > 0, -sxy / sxx, 0.0)
         tau_fit = np.where(rate > 1.0 / TAU_CAP_US, 1.0 / rate, TAU_CAP_US)
-        g_fit = 1.0 / (1.0 + (tau_fit / p["tau_split_us"]) ** p["sharpness"])
+        split, sharp = float(F32(p["tau_split_us"])), float(F32(p["sharpness"]))
+        g_fit = 1.0 / (1.0 + (tau_fit / split) ** sharp)
         tau_one = np.minimum(float(dt[min(1, ng - 1), 0, 0]) /
                              np.log(e0 / thr), TAU_CAP_US)
         one = run == 1
@@ -924,8 +960,11 @@ def migrate_kirchhoff(inp, p, env, geometry):
             while (nk < g["nz"] and
                    (nk + 0.5) * float(g["dz"]) * float(g["a"]) <= common):
                 nk += 1
-            q = img[:nk].astype(np.float64) ** 2
-            s2, s4 = q.sum(), (q * q).sum()
+            q = img[:nk].astype(np.float64).ravel() ** 2
+            # summed in the stage's order: a near tie between two trials
+            # (flat noise) must fall the same way
+            s2 = np.cumsum(q)[-1] if q.size else 0.0
+            s4 = np.cumsum(q * q)[-1] if q.size else 0.0
             score.append(q.size * s4 / (s2 * s2) if s2 > 0 else 0.0)
         best = int(np.argmax(score))
         at = float(best)
@@ -1044,7 +1083,7 @@ PEERS = {
     "depth_cfar": {"summed-area tables per plane": depth_cfar},
     "emi_decay": {"vectorised": emi_decay},
     "emi_tau": {"arrays over the gates": emi_tau},
-    "bounce_fit": {"einsum, batched solve": bounce_fit},
+    "bounce_fit": {"normal equations, no pivoting": bounce_fit},
     "gain": {"cumulative sums": gain},
     "volume_energy": {"einsum": volume_energy},
     "migrate_stolt": {"fft2": migrate_stolt},

@@ -33,7 +33,7 @@ class NumpyPeers(unittest.TestCase):
              "--set", "depth_cfar.floor=0.1", "--set", "cfar.model=1",
              "--set", "time_bins.power=1",
              # every part of the gain: t^p and exp after 0.5 ns, an AGC
-             # window of 16 samples whose floor is often reached
+             # window of 17 samples whose floor is often reached
              "--set", "gain.tpow=1.5", "--set", "gain.exp_db_per_ns=2",
              "--set", "gain.t_ref_ns=0.5", "--set", "gain.agc_window_ns=1",
              "--set", "gain.agc_floor=0.6"],
@@ -58,6 +58,30 @@ class NumpyPeers(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         stages = {s["stage"]: s for s in json.loads(r.stdout)["stages"]}
         self.assertEqual(self.check(stages), ["bandpass"])
+
+    def test_recording_facts_peer(self):
+        """What the bench's default arrays leave out: emi_tau with the
+        recording's named gate times (one per plane) and parameters that a
+        float does not hold exactly; bounce_fit with a template over
+        window_m of track (the recording's trace spacing) and one, two or
+        three terms."""
+        base = [BENCH, "--stages-only", "--traces", "2000", "--samples",
+                "64", "--volume", "6x40x80", "--reps", "1", "--min-reps",
+                "1", "--budget", "0.05", "--json"]
+        runs = [["--stage", "emi_tau", "--gate-times",
+                 "20,35,60,100,170,290", "--set", "emi_tau.sharpness=1.3",
+                 "--set", "emi_tau.tau_split_us=75.3"]]
+        runs += [["--stage", "bounce_fit", "--trace-spacing", "0.01",
+                  "--set", "bounce_fit.window_m=0.3", "--set",
+                  f"bounce_fit.terms={t}"] for t in (1, 2, 3)]
+        for extra in runs:
+            with self.subTest(run=" ".join(extra)):
+                r = subprocess.run(base + extra, capture_output=True,
+                                   text=True, timeout=600)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                stages = {s["stage"]: s
+                          for s in json.loads(r.stdout)["stages"]}
+                self.assertEqual(self.check(stages), [extra[1]])
 
     def check(self, stages):
         """Every variant of every peer within 1e-5 (a variant that raised
