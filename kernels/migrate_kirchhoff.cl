@@ -3,7 +3,7 @@
  * cell, stored compactly, for the estimate's trial images): the weighted
  * mean of the input along the diffraction hyperboloid over its swept
  * cells, the same sums in the same order as the C reference
- * (migrate_one).
+ * (migrate_row).
  * No fused multiply-adds: the sample position b + a R is interpolated
  * between samples, so one rounding more or less there moves the value by
  * the data's slope (on rough data, 10 to 100 times the rounding itself). */

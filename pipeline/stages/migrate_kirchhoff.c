@@ -200,33 +200,6 @@ static int term_at(const geometry *g, float z, int dx, int dy, int *i0,
     return 1;
 }
 
-/* One output value: the weighted mean along the hyperboloid of (ix, iy, k).
- * The kernel does the same sums in the same order. */
-static float migrate_one(const geometry *g, const float *in,
-                         const float *hits, int ix, int iy, int k)
-{
-    size_t plane = (size_t)g->nx * (size_t)g->ny;
-    float z = ((float)k + 0.5f) * g->dz, sum = 0.0f, wsum = 0.0f;
-    int y0 = iy - g->ry > 0 ? iy - g->ry : 0;
-    int y1 = iy + g->ry < g->ny - 1 ? iy + g->ry : g->ny - 1;
-    int x0 = ix - g->rx > 0 ? ix - g->rx : 0;
-    int x1 = ix + g->rx < g->nx - 1 ? ix + g->rx : g->nx - 1;
-    for (int y = y0; y <= y1; y++)
-        for (int x = x0; x <= x1; x++) {
-            int i0, i1;
-            float fr, w;
-            size_t at = (size_t)y * (size_t)g->nx + (size_t)x;
-            if (!(hits[at] > 0.0f) ||
-                !term_at(g, z, x - ix, y - iy, &i0, &i1, &fr, &w))
-                continue;
-            float val = in[(size_t)i0 * plane + at] * (1.0f - fr) +
-                        in[(size_t)i1 * plane + at] * fr;
-            sum += w * val;
-            wsum += w;
-        }
-    return wsum > 0.0f ? sum / wsum : 0.0f;
-}
-
 /* One offset's term across a row: out[j] += w v[j] and wsum[j] += w where
  * the input cell is swept (a masked term adds 0, which leaves a float sum
  * as it was); the input rows and the hit counts start at the row's first
@@ -250,22 +223,25 @@ static void row_term(const float *restrict p0, const float *restrict p1,
     }
 }
 
-/* Output cells jxa..jxb of row jy in plane k, whose apertures lie inside
- * the volume across (x): the same terms as migrate_one, each cell's in the
- * same order, but a term (offset, depth, hence R, the planes and the
- * weights) is the same for every cell of the row, so it is worked out
- * once per offset and applied across the row; the row of out holds the
- * sums until the end, wsum (nxs floats) the weights. */
+/* The output cells of row jy in plane k (every stride-th cell across):
+ * each cell's weighted mean along its hyperboloid, sum w v / sum w over
+ * the swept input cells of its aperture (clipped to the volume), the
+ * terms added row by row of the aperture and cell by cell within a row,
+ * as the kernel adds them. A term (offset, depth, hence R, the planes and
+ * the weights) is the same for every cell of the row, so it is worked out
+ * once per offset and applied across the cells whose input at that
+ * offset lies inside the volume (fewer near the ends of the row, where a
+ * cell's aperture is clipped); the row of out holds the sums until the
+ * end, wsum (nxs floats) the weights. */
 static void migrate_row(const geometry *g, const float *in, const float *hits,
-                        int jy, int k, int jxa, int jxb, float *out,
-                        float *wsum)
+                        int jy, int k, float *out, float *wsum)
 {
     size_t plane = (size_t)g->nx * (size_t)g->ny;
-    int iy = jy * g->stride, st = g->stride, cnt = jxb - jxa + 1;
+    int iy = jy * g->stride, st = g->stride;
     float z = ((float)k + 0.5f) * g->dz;
     int y0 = iy - g->ry > 0 ? iy - g->ry : 0;
     int y1 = iy + g->ry < g->ny - 1 ? iy + g->ry : g->ny - 1;
-    for (int jx = jxa; jx <= jxb; jx++)
+    for (int jx = 0; jx < g->nxs; jx++)
         out[jx] = wsum[jx] = 0.0f;
     for (int y = y0; y <= y1; y++)
         for (int dx = -g->rx; dx <= g->rx; dx++) {
@@ -273,12 +249,18 @@ static void migrate_row(const geometry *g, const float *in, const float *hits,
             float fr, w;
             if (!term_at(g, z, dx, y - iy, &i0, &i1, &fr, &w))
                 continue;
-            /* from the first cell's input (jxa st + dx >= 0: inside) */
-            size_t at = (size_t)y * g->nx + (size_t)(jxa * st + dx);
+            /* the cells jx st + dx in [0, nx - 1] */
+            int ja = dx < 0 ? (-dx + st - 1) / st : 0;
+            int jb = g->nx - 1 - dx < 0 ? -1 : (g->nx - 1 - dx) / st;
+            if (jb > g->nxs - 1)
+                jb = g->nxs - 1;
+            if (ja > jb)
+                continue;
+            size_t at = (size_t)y * g->nx + (size_t)(ja * st + dx);
             row_term(in + (size_t)i0 * plane + at, in + (size_t)i1 * plane + at,
-                     hits + at, st, cnt, fr, w, out + jxa, wsum + jxa);
+                     hits + at, st, jb - ja + 1, fr, w, out + ja, wsum + ja);
         }
-    for (int jx = jxa; jx <= jxb; jx++)
+    for (int jx = 0; jx < g->nxs; jx++)
         out[jx] = wsum[jx] > 0.0f ? out[jx] / wsum[jx] : 0.0f;
 }
 
@@ -287,22 +269,11 @@ static void migrate_cpu(const geometry *g, const float *in, const float *hits,
                         float *wsum, float *out)
 {
     size_t plane = (size_t)g->nxs * (size_t)g->nys;
-    /* the output cells whose apertures lie inside across: ix = jx stride
-     * in rx .. nx - 1 - rx */
-    int jxa = (g->rx + g->stride - 1) / g->stride;
-    int jxb = g->nx - 1 - g->rx < 0 ? -1 : (g->nx - 1 - g->rx) / g->stride;
-    if (jxb > g->nxs - 1)
-        jxb = g->nxs - 1;
     for (int k = 0; k < g->nz; k++)
-        for (int jy = 0; jy < g->nys; jy++) {
-            float *row = out + (size_t)k * plane + (size_t)jy * (size_t)g->nxs;
-            if (jxa <= jxb)
-                migrate_row(g, in, hits, jy, k, jxa, jxb, row, wsum);
-            for (int jx = 0; jx < g->nxs; jx++)
-                if (jx < jxa || jx > jxb)
-                    row[jx] = migrate_one(g, in, hits, jx * g->stride,
-                                          jy * g->stride, k);
-        }
+        for (int jy = 0; jy < g->nys; jy++)
+            migrate_row(g, in, hits, jy, k,
+                        out + (size_t)k * plane + (size_t)jy * (size_t)g->nxs,
+                        wsum);
 }
 
 /* The C reference at an output stride (migrate_kirchhoff.h). */

@@ -1,7 +1,7 @@
 /* migrate_kirchhoff's C reference at a chosen output stride, for tests:
  * the velocity estimate images every second cell (stride 2, a quarter of
  * the work), and each such value must be the stride-1 image's value at
- * that cell, computed the same way (the row path and the cell path). */
+ * that cell, computed the same way (the same terms in the same order). */
 #ifndef MINESCAN_STAGES_MIGRATE_KIRCHHOFF_H
 #define MINESCAN_STAGES_MIGRATE_KIRCHHOFF_H
 

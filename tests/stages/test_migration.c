@@ -157,12 +157,12 @@ static void point_scatterer_focuses(void **state)
     free(got);
 }
 
-/* The C path works the cells whose apertures lie inside the volume across
- * a row at a time (migrate_row) and the others one by one; the kernel
- * does every cell one by one. On a volume wide enough for both (rx = 10
- * of 41 cells), with noise and two scatterers, they agree within the
- * stage's tolerance (parity's random volumes are too narrow for the row
- * path). */
+/* The C path works a row of cells at a time (migrate_row: each offset's
+ * term applied across the cells whose input lies inside, fewer near the
+ * row's ends); the kernel does every cell one by one. On a volume with
+ * inner and edge cells (rx = 10 of 41 cells), with noise and two
+ * scatterers, they agree within the stage's tolerance (parity's random
+ * volumes are small). */
 static void c_rows_agree_with_the_kernel(void **state)
 {
     const scatterer s[2] = {{13, 19, 0.12}, {27, 8, 0.06}};
@@ -189,8 +189,8 @@ static void c_rows_agree_with_the_kernel(void **state)
 
 /* The velocity estimate images every second cell (stride 2): each such
  * value is the full image's at that cell, bit for bit (the same terms in
- * the same order, on the row path and the cell path alike), at an odd
- * and an even aperture, with a third of the cells unswept.
+ * the same order, near the rows' ends too), at an odd and an even
+ * aperture, with a third of the cells unswept.
  * Parity and the focusing tests run stride 1 only. */
 static void trial_images_are_the_image_at_every_second_cell(void **state)
 {
@@ -203,8 +203,9 @@ static void trial_images_are_the_image_at_every_second_cell(void **state)
     int nz = 0, nxs = (NX + 1) / 2, nys = (NY + 1) / 2;
     float *full = NULL, *trial = NULL;
     float wsum[NX + 1];
-    /* apertures of 10 and 11 cells (the row path's first cell rounds up
-     * to an even one), each at two velocities' geometries */
+    /* apertures of 10 and 11 cells (at an odd offset the first cell whose
+     * input lies inside rounds up to an even one), each at two
+     * velocities' geometries */
     const double vs[2] = {0.07, 0.13}, aps[2] = {0.2, 0.22};
     for (int t = 0; t < 4; t++) {
         ms_stage_ctx ctx = migration(0.1, NULL);
@@ -243,7 +244,7 @@ static void trial_images_are_the_image_at_every_second_cell(void **state)
  * holding grid_volume's 0. Only swept cells take part, so a flat volume
  * (every swept sample c, unswept cells 0, or NaN here: never read)
  * migrates to c wherever its aperture holds a swept cell, on both paths
- * and on the C path's row and cell paths alike (averaging the unswept
+ * and at the rows' ends too (averaging the unswept
  * zeros in would give c times the swept share of each hyperboloid); and a
  * scatterer seen by a fifth of the cells still focuses where it is. */
 static void unswept_cells_take_no_part(void **state)
