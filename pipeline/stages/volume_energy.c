@@ -65,6 +65,16 @@ static int shape(ms_stage_ctx *ctx)
     return 0;
 }
 
+/* sum[c] += p[c]^2: restrict tells the vectoriser that the output is
+ * not one of the planes (without it the loop stayed scalar, 2.1 ms
+ * against numpy einsum's 0.9 on the bench's volume). */
+static void add_squares(const float *restrict p, float *restrict sum,
+                        size_t n)
+{
+    for (size_t c = 0; c < n; c++)
+        sum[c] += p[c] * p[c];
+}
+
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
@@ -73,15 +83,14 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     size_t n = ctx->in[0].dims[1] * ctx->in[0].dims[2];
     /* plane by plane, so that each pass reads one plane in order (cell by
      * cell, the planes' stride apart, was 7x slower than numpy's einsum
-     * on 20 x 320 x 640); each cell still sums its planes in order k */
+     * on 20 x 320 x 640; a block of cells over every plane at a time, 18
+     * streams at once, 1.5x slower than whole planes); each cell still
+     * sums its planes in order k */
     float *sum = out[0];
     for (size_t c = 0; c < n; c++)
         sum[c] = 0.0f;
-    for (int k = lo; k < hi; k++) {
-        const float *plane = in[0] + (size_t)k * n;
-        for (size_t c = 0; c < n; c++)
-            sum[c] += plane[c] * plane[c];
-    }
+    for (int k = lo; k < hi; k++)
+        add_squares(in[0] + (size_t)k * n, sum, n);
     if (hi > lo)
         for (size_t c = 0; c < n; c++)
             sum[c] /= (float)(hi - lo);
