@@ -181,7 +181,6 @@ static void build_map(const ms_stage_ctx *ctx, const stolt_plan *s,
     }
 }
 
-
 /* The transform along x of columns 0 .. ncols - 1, COLS at a time:
  * gathered into contiguous buffers (col, COLS * nxp complex values),
  * transformed and put back, so that each pass over the plane reads whole

@@ -230,8 +230,8 @@ static void trial_images_are_the_image_at_every_second_cell(void **state)
                     imaged += b != 0.0f;
                 }
         printf("# aperture %.2f m, v %.2f: %zu of %zu trial values differ "
-               "from the image (%zu imaged)\n", aps[t / 2], vs[t % 2], differ, (size_t)nz * nys * nxs,
-               imaged);
+               "from the image (%zu imaged)\n", aps[t / 2], vs[t % 2],
+               differ, (size_t)nz * nys * nxs, imaged);
         assert_true(imaged > (size_t)nz * nys * nxs / 2);
         assert_int_equal(differ, 0);
     }
@@ -244,9 +244,9 @@ static void trial_images_are_the_image_at_every_second_cell(void **state)
  * holding grid_volume's 0. Only swept cells take part, so a flat volume
  * (every swept sample c, unswept cells 0, or NaN here: never read)
  * migrates to c wherever its aperture holds a swept cell, on both paths
- * and at the rows' ends too (averaging the unswept
- * zeros in would give c times the swept share of each hyperboloid); and a
- * scatterer seen by a fifth of the cells still focuses where it is. */
+ * and at the rows' ends too (averaging the unswept zeros in would give c
+ * times the swept share of each hyperboloid); and a scatterer seen by a
+ * fifth of the cells still focuses where it is. */
 static void unswept_cells_take_no_part(void **state)
 {
     static float hits[NY * NX];
