@@ -166,10 +166,9 @@ static double trace_peak(const float *s, const float *m, size_t ns)
  * trace would take the larger one's rounding (1e-16 of its peak). */
 #define PAIR_RANGE 1e6
 
-static int pairable(const float *s0, const float *m0, const float *s1,
-                    const float *m1, size_t ns)
+/* Whether traces of peaks a and b (trace_peak) may share a transform. */
+static int pairable(double a, double b)
 {
-    double a = trace_peak(s0, m0, ns), b = trace_peak(s1, m1, ns);
     return isfinite(a) && isfinite(b) && a > 0.0 && b > 0.0 &&
            a <= PAIR_RANGE * b && b <= PAIR_RANGE * a;
 }
@@ -197,10 +196,16 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
      * only traces within a factor PAIR_RANGE of each other's peak pair; a
      * trace with a non-finite or no signal goes alone, as it did. */
     size_t i = 0;
+    /* each trace's peak once: a trace left unpaired is the next pair's
+     * first */
+    double peak = p->envelope || !nt ? 0.0 : trace_peak(in[0], in[1], ns);
+    double next = 0.0;
     while (i < nt) {
-        int pair = !p->envelope && i + 1 < nt &&
-                   pairable(in[0] + i * ns, in[1] + i * ns,
-                            in[0] + (i + 1) * ns, in[1] + (i + 1) * ns, ns);
+        int pair = 0;
+        if (!p->envelope && i + 1 < nt) {
+            next = trace_peak(in[0] + (i + 1) * ns, in[1] + (i + 1) * ns, ns);
+            pair = pairable(peak, next);
+        }
         const float *s0 = in[0] + i * ns, *m0 = in[1] + i * ns;
         const float *s1 = s0 + ns, *m1 = m0 + ns;
         memset(z, 0, 2 * n * sizeof *z);
@@ -224,6 +229,9 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                 o1[j] = m1[j] <= 0.0f ? 0.0f : (float)z[2 * j + 1];
         }
         i += pair ? 2 : 1;
+        if (!p->envelope && i < nt)
+            peak = pair ? trace_peak(in[0] + i * ns, in[1] + i * ns, ns)
+                        : next;
     }
     ms_fft_plan_free(&plan);
     return 0;
