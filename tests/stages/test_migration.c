@@ -90,6 +90,14 @@ static int setup_hits(void)
     return 0;
 }
 
+/* Hit counts of a partly swept grid: each cell swept (count) with
+ * probability share, else 0. */
+static void sweep_some(float *hits, double share, float count, test_rng *rng)
+{
+    for (int i = 0; i < NY * NX; i++)
+        hits[i] = test_rng_uniform(rng) < share ? count : 0.0f;
+}
+
 static ms_stage_ctx migration(double v, ms_estimates *est)
 {
     const ms_stage_decl *d = ms_stage_find("migrate_kirchhoff");
@@ -196,8 +204,7 @@ static void trial_images_are_the_image_at_every_second_cell(void **state)
 {
     static float hits[NY * NX];
     test_rng rng = {17};
-    for (int i = 0; i < NY * NX; i++)
-        hits[i] = test_rng_uniform(&rng) < 0.67 ? 1.0f : 0.0f;
+    sweep_some(hits, 0.67, 1.0f, &rng);
     const scatterer s[2] = {{12, 9, 0.08}, {30, 21, 0.14}};
     float *vol = hyperbolas(s, 2, 0.1, 0.3, &rng);
     int nz = 0, nxs = (NX + 1) / 2, nys = (NY + 1) / 2;
@@ -251,8 +258,7 @@ static void unswept_cells_take_no_part(void **state)
 {
     static float hits[NY * NX];
     test_rng rng = {9};
-    for (int i = 0; i < NY * NX; i++)
-        hits[i] = test_rng_uniform(&rng) < 0.2 ? 2.0f : 0.0f;
+    sweep_some(hits, 0.2, 2.0f, &rng);
     ms_stage_ctx ctx = migration(0.1, NULL);
     size_t n = ms_shape_count(ctx.out[0]), nin = (size_t)NZ * NY * NX;
     float *vol = malloc(nin * sizeof *vol);
