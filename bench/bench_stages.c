@@ -46,6 +46,8 @@ typedef struct options {
     size_t emi_n, emi_c;     /* EMI readings x channels */
     size_t map_nx, map_ny;   /* maps for zscore and fuse */
     size_t vol_nz, vol_ny, vol_nx;
+    double plane_ns;         /* the volume's time planes */
+    int diffractors;         /* hyperbolas added to the volume's noise */
     double density;          /* traces per m^2 for the gridding stages */
     double lane_y;           /* lane width, m */
     double trace_spacing_m;  /* the recording's, for stages in metres of
@@ -91,6 +93,7 @@ typedef struct result {
     int cpu_reps, cl_reps;
     char error[512];
     json_t *peer; /* the peer's entry for this stage, or NULL */
+    ms_estimates est; /* what the stage estimated (the last run's) */
 } result;
 
 /* ---- inputs ------------------------------------------------------------- */
@@ -124,6 +127,44 @@ static void fill(bench *b, array *a, int is_hits)
             v[i] = (float)(u * (i % 2 ? b->o.lane_y : b->env.lane_x_max));
         else
             v[i] = u - 0.5f;
+    }
+}
+
+static double ricker(double t_s, double f_hz)
+{
+    double u = 3.14159265358979 * f_hz * t_s;
+    return (1.0 - 2.0 * u * u) * exp(-u * u);
+}
+
+/* --diffractors N: N targets across the middle of the volume, 4, 7, ...
+ * cm deep in a soil of 0.1 m/ns, their echoes 5 times the noise's range
+ * (a Ricker wavelet at the recording's centre frequency, the surface
+ * 0.5 ns after time zero, migrate_kirchhoff's default surface_ns): every
+ * second one a point, the others a disc's flat top 3 cm in half-width.
+ * The velocity estimates then have hyperbolas to find, not noise. */
+static void add_diffractors(const bench *b, array *a)
+{
+    const size_t nz = a->shape.dims[0], ny = a->shape.dims[1],
+                 nx = a->shape.dims[2];
+    const double cell = a->shape.cell_m, ps = a->shape.plane_s,
+                 dt = b->env.dt_s, v = 0.1e9;
+    for (int q = 0; q < b->o.diffractors; q++) {
+        double cx = (q + 1.0) * (double)nx / (b->o.diffractors + 1.0);
+        double cy = 0.5 * (double)ny, d = 0.04 + 0.03 * q;
+        double flat = q % 2 ? 0.03 : 0.0;
+        for (size_t y = 0; y < ny; y++)
+            for (size_t x = 0; x < nx; x++) {
+                double r = hypot(((double)x - cx) * cell,
+                                 ((double)y - cy) * cell) - flat;
+                double R = sqrt(d * d + (r > 0 ? r * r : 0.0));
+                double t = b->env.time_zero_s + 0.5e-9 + 2.0 * R / v;
+                for (size_t k = 0; k < nz; k++) {
+                    double tc = (double)k * ps + 0.5 * (ps - dt);
+                    a->data[(k * ny + y) * nx + x] +=
+                        (float)(5.0 * d / R *
+                                ricker(tc - t, b->env.centre_frequency_hz));
+                }
+            }
     }
 }
 
@@ -202,7 +243,7 @@ static array *input_for(bench *b, ms_stage_ctx *ctx, unsigned i,
         sh.dims[1] = o->vol_ny;
         sh.dims[2] = o->vol_nx;
         sh.cell_m = 0.02;
-        sh.plane_s = 0.5e-9; /* time_bins at its default bin */
+        sh.plane_s = o->plane_ns * 1e-9; /* time_bins' bin (0.5 ns) */
         sh.plane_m = 0.01;   /* migrate_kirchhoff at its default step */
         break;
     case MS_ARRAY_MASK:
@@ -228,6 +269,8 @@ static array *input_for(bench *b, ms_stage_ctx *ctx, unsigned i,
         return NULL;
     b->n_arrays++;
     fill(b, a, hits);
+    if (a->shape.kind == MS_ARRAY_VOLUME)
+        add_diffractors(b, a);
     return a;
 }
 
@@ -358,6 +401,7 @@ static void run_stage(bench *b, result *r)
     float *cl_out[MS_MAX_IO] = {0};
     ctx->decl = d;
     ctx->env = &b->env;
+    ctx->estimates = &r->est;
     ms_stage_defaults(d, &ctx->params);
     r->cpu_ms = r->cl_ms = r->up_ms = r->down_ms = r->cl_vs_c = NAN;
     if (apply_sets(o, ctx, r->error, sizeof r->error))
@@ -747,6 +791,10 @@ static json_t *stage_json(const result *r, double copy_cl)
     json_object_set_new(j, "stage", json_string(r->d->name));
     json_object_set_new(j, "streaming", json_boolean(is_streaming(r->d->name)));
     json_object_set_new(j, "params", params_json(&r->ctx));
+    json_t *est = json_object();
+    for (unsigned i = 0; i < r->est.n; i++)
+        json_object_set_new(est, r->est.key[i], json_real(r->est.value[i]));
+    json_object_set_new(j, "estimates", est);
     json_t *in = json_array(), *out = json_array();
     for (unsigned i = 0; i < r->d->n_in && r->in[i]; i++)
         json_array_append_new(in, json_pack("{s:s, s:s, s:o}", "array", r->in[i]->key,
@@ -853,6 +901,9 @@ static void usage(FILE *f)
 "  --emi-readings N   EMI readings (default traces x samples / channels)\n"
 "  --map NXxNY        map for zscore and fuse (default 2560x1600, 16.4 MB)\n"
 "  --volume NZxNYxNX  volume for depth_slice (default 20x320x640, 16.4 MB)\n"
+"  --plane-ns NS      the volume's time planes (default 0.5, time_bins')\n"
+"  --diffractors N    N diffraction hyperbolas in the volume's noise, for\n"
+"                     migrate_kirchhoff's velocity estimate (default 0)\n"
 "  --density D        traces per m^2 for grid, grid_volume (default 1000, as\n"
 "                     the benchmark lanes); the lane is traces / D / width long\n"
 "  --lane-width M     (default 1.0)\n"
@@ -920,6 +971,7 @@ int main(int argc, char **argv)
     options *o = &b.o;
     *o = (options){.nt = 25600, .ns = 160, .emi_c = 3, .map_nx = 2560,
                    .map_ny = 1600, .vol_nz = 20, .vol_ny = 320, .vol_nx = 640,
+                   .plane_ns = 0.5,
                    .density = 1000.0, .lane_y = 1.0, .reps = 9, .min_reps = 3,
                    .budget_s = 0.5, .peer = 1, .pipeline = 1,
                    .source_dir = MINESCAN_SOURCE_DIR};
@@ -962,7 +1014,11 @@ int main(int argc, char **argv)
             o->vol_nz = d[0];
             o->vol_ny = d[1];
             o->vol_nx = d[2];
-        } else if (!strcmp(a, "--density"))
+        } else if (!strcmp(a, "--plane-ns"))
+            bad = !((o->plane_ns = strtod(v, NULL)) > 0);
+        else if (!strcmp(a, "--diffractors"))
+            bad = (o->diffractors = atoi(v)) < 0;
+        else if (!strcmp(a, "--density"))
             bad = !((o->density = strtod(v, NULL)) > 0);
         else if (!strcmp(a, "--lane-width"))
             bad = !((o->lane_y = strtod(v, NULL)) > 0);

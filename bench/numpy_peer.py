@@ -937,16 +937,103 @@ def _kirchhoff_image(vol, swept, g, stride):
         return np.where(wsum > 0, acc / wsum, F32(0)).astype(F32)
 
 
+def _semblance_velocity(vol, swept, p, env, ps, cell):
+    """migrate_kirchhoff.c's semblance_velocity, as a numpy user would write
+    it: the strongest swept cells' peaks below the surface as apexes
+    (thinned to half the aperture), each apex's semblance along flat-topped
+    hyperbolas over 41 velocities, the inside-the-range bests voting by a
+    weighted median in log v. (velocity, votes)."""
+    lo, hi = p["velocity_min"], p["velocity_max"]
+    g = _kirchhoff_geometry(p, env, vol.shape, ps, cell, lo)
+    nz_in, ny, nx = vol.shape
+    b, c2, ap2 = float(g["b"]), float(g["c2"]), float(g["ap2"])
+    fc = env.get("centre_frequency_hz", 0.0) or 1e9
+    hw = min(max(int(math.floor(0.25 / fc / ps + 0.5)), 1), 32)
+    z0, z1 = max(int(math.ceil(b)) + 2 * hw, 0), nz_in - 1 - hw
+    mag = np.abs(vol[z0:z1 + 1]) if z1 >= z0 else np.zeros((0, ny, nx), F32)
+    peak = np.where(swept, mag.max(axis=0), 0) if mag.size else \
+        np.zeros((ny, nx), F32)
+    at = (mag.argmax(axis=0) + z0) if mag.size else np.zeros((ny, nx), int)
+    peak = peak.ravel().astype(F32)
+    at = at.ravel()
+    yy, xx = np.mgrid[0:ny, 0:nx]
+    vols = vol.astype(np.float64)
+    votes, weights = [], []
+    for _ in range(24):
+        best = int(np.argmax(peak))
+        if not peak[best] > 0:
+            break
+        cy, cx = divmod(best, nx)
+        fa = float(at[best])
+        y0, y1 = max(cy - g["ry"], 0), min(cy + g["ry"], ny - 1)
+        x0, x1 = max(cx - g["rx"], 0), min(cx + g["rx"], nx - 1)
+        ys, xs = yy[y0:y1 + 1, x0:x1 + 1], xx[y0:y1 + 1, x0:x1 + 1]
+        d2 = c2 * ((xs - cx) ** 2 + (ys - cy) ** 2)
+        near = (d2 <= 0.25 * ap2).ravel()
+        pv = peak.reshape(ny, nx)
+        pv[ys.ravel()[near], xs.ravel()[near]] = 0
+        pv[cy, cx] = 0
+        use = (d2 <= ap2) & swept[y0:y1 + 1, x0:x1 + 1]
+        r = np.sqrt(d2[use])
+        cols = vols[:, ys[use], xs[use]]
+        t0 = fa - b
+        sc = []
+        for i in range(41):
+            v = lo * (hi / lo) ** (i / 40.0)
+            a = 2.0 / (v * 1e9) / ps
+            s_best = -1.0
+            for fl in range(5):
+                rr = np.maximum(r - 0.02 * fl, 0.0)
+                f = b + np.sqrt(t0 * t0 + a * a * rr * rr)
+                ok = (f - hw >= 0.0) & (f + hw <= nz_in - 1)
+                if ok.sum() < 8:
+                    continue
+                fo = f[ok] - hw
+                i0 = fo.astype(np.int64)
+                fr = fo - i0
+                k = i0[None, :] + np.arange(2 * hw + 1)[:, None]
+                k1 = np.minimum(k + 1, nz_in - 1)
+                cj = np.nonzero(ok)[0][None, :]
+                val = cols[k, cj] * (1.0 - fr) + cols[k1, cj] * fr
+                q = (val * val).sum()
+                if not q > 0:
+                    continue
+                sem = (val.sum(axis=1) ** 2).sum() / (ok.sum() * q)
+                s_best = max(s_best, sem)
+            sc.append(s_best)
+            if s_best < 0:
+                break
+        if len(sc) < 41 or min(sc) < 0:
+            continue
+        bi = int(np.argmax(sc))
+        if bi in (0, 40) or sc[bi] < 0.1:
+            continue
+        left, c, right = sc[bi - 1], sc[bi], sc[bi + 1]
+        den = left - 2 * c + right
+        votes.append(bi + (0.5 * (left - right) / den if den < 0 else 0.0))
+        weights.append(c - sum(sc) / 41)
+    if not votes:
+        return 0.0, 0
+    order = np.argsort(votes, kind="stable")
+    vs, ws = np.asarray(votes)[order], np.asarray(weights)[order]
+    k = int(np.argmax(np.cumsum(ws) >= 0.5 * ws.sum()))
+    return lo * (hi / lo) ** (vs[k] / 40.0), len(votes)
+
+
 def migrate_kirchhoff(inp, p, env, geometry):
     """The Kirchhoff image of the swept cells, and where the velocity is 0
-    the stage's estimate first: nine velocities log-spaced over
-    [velocity_min, velocity_max], each imaged at every second cell, the
-    most sparse (varimax over the planes every trial images) refined by a
-    parabola in log v."""
+    the stage's estimate first: the diffractions' semblance
+    (_semblance_velocity) unless estimate is 1 or no hyperbola votes, else
+    focusing: nine velocities log-spaced over [velocity_min,
+    velocity_max], each imaged at every second cell, the most sparse
+    (varimax over the planes every trial images) refined by a parabola in
+    log v."""
     vol, hits = inp
     swept = hits > 0
     cell, ps = geometry["cell_m"][0], geometry["plane_s"][0]
     v = p["velocity_m_per_ns"]
+    if v == 0 and p.get("estimate", 0) == 0:
+        v, _ = _semblance_velocity(vol, swept, p, env, ps, cell)
     if v == 0:
         lo, hi = p["velocity_min"], p["velocity_max"]
         trials = [lo * (hi / lo) ** (i / 8.0) for i in range(9)]

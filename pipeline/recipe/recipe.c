@@ -173,10 +173,10 @@ static const char lms_recipe[] =
     "output anomaly=gpr_z gpr=gpr_z coverage=gpr_hits bscan=gpr\n";
 
 /* Radar imaging: the filtered (signed) traces gridded into an x-y-time
- * volume, migrated into depth at a velocity estimated by focusing, the
- * energy of the depths where mines lie as the radar map; fused with the
- * metal detector as in the default. The migrated volume is drawn as depth
- * slices. */
+ * volume, migrated into depth at a velocity estimated from its diffraction
+ * hyperbolas (migrate_kirchhoff says how), the energy of the depths where
+ * mines lie as the radar map; fused with the metal detector as in the
+ * default. The migrated volume is drawn as depth slices. */
 static const char migrate_recipe[] =
     "# radar migrated (3-D Kirchhoff, velocity estimated) and metal detector\n"
     RADAR_FILTERS

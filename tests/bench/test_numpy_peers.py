@@ -83,6 +83,33 @@ class NumpyPeers(unittest.TestCase):
                           for s in json.loads(r.stdout)["stages"]}
                 self.assertEqual(self.check(stages), [extra[1]])
 
+    def test_velocity_estimate_peer(self):
+        """migrate_kirchhoff estimating its velocity from diffraction
+        hyperbolas (the bench's --diffractors: points and flat tops made at
+        0.1 m/ns in noise) and, with estimate=1, by focusing: the peer
+        makes the same choice, so the images agree; the semblance estimate
+        comes from hyperbolas that voted, within 15 % of 0.1 m/ns."""
+        base = [BENCH, "--stages-only", "--stage", "migrate_kirchhoff",
+                "--volume", "120x30x50", "--plane-ns", "0.0625",
+                "--diffractors", "3", "--reps", "1", "--min-reps", "1",
+                "--budget", "0.05", "--json"]
+        for method in (0, 1):
+            with self.subTest(estimate=method):
+                r = subprocess.run(
+                    base + ["--set", f"migrate_kirchhoff.estimate={method}"],
+                    capture_output=True, text=True, timeout=600)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                stages = {s["stage"]: s
+                          for s in json.loads(r.stdout)["stages"]}
+                self.assertEqual(self.check(stages), ["migrate_kirchhoff"])
+                est = stages["migrate_kirchhoff"]["estimates"]
+                print(f"\n  estimate={method}: {est}")
+                if method == 0:
+                    self.assertGreaterEqual(est["hyperbolas"], 2)
+                    self.assertLess(abs(est["velocity_m_per_ns"] - 0.1), 0.015)
+                else:
+                    self.assertNotIn("hyperbolas", est)
+
     def check(self, stages):
         """Every variant of every peer within 1e-5 (a variant that raised
         fails too); the names of the stages compared."""

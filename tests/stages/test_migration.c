@@ -59,9 +59,11 @@ static double ricker(double t_ns, double f_ghz)
 /* The gridded x-y-time volume of point scatterers in a soil of velocity v
  * (m/ns), antennas on the ground: in each cell at distance r, a 1.5 GHz
  * Ricker wavelet at T = surface + 2 sqrt(d^2 + r^2) / v, decaying as 1/R;
- * plus uniform noise of `noise` times the apex amplitude. */
-static float *hyperbolas(const scatterer *s, int n, double v, double noise,
-                         test_rng *rng)
+ * plus uniform noise of `noise` times the apex amplitude. flat > 0 makes
+ * each a disc's flat top instead of a point: r is measured from the
+ * top's edge, `flat` metres from its centre (0 over the top). */
+static float *hyperbolas(const scatterer *s, int n, double v, double flat,
+                         double noise, test_rng *rng)
 {
     float *vol = calloc((size_t)NX * NY * NZ, sizeof *vol);
     for (int iy = 0; iy < NY; iy++)
@@ -70,7 +72,8 @@ static float *hyperbolas(const scatterer *s, int n, double v, double noise,
                 double t = k * DT * 1e9, a = 0.0;
                 for (int q = 0; q < n; q++) {
                     double dx = (ix - s[q].ix) * CELL, dy = (iy - s[q].iy) * CELL;
-                    double R = sqrt(s[q].depth * s[q].depth + dx * dx + dy * dy);
+                    double r = fmax(sqrt(dx * dx + dy * dy) - flat, 0.0);
+                    double R = sqrt(s[q].depth * s[q].depth + r * r);
                     a += s[q].depth / R * ricker(t - SURFACE_NS - 2.0 * R / v, 1.5);
                 }
                 if (rng)
@@ -143,7 +146,7 @@ static void assert_focused(const float *out, const ms_stage_ctx *ctx,
 static void point_scatterer_focuses(void **state)
 {
     const scatterer s = {13, 19, 0.12};
-    float *vol = hyperbolas(&s, 1, 0.1, 0.0, NULL);
+    float *vol = hyperbolas(&s, 1, 0.1, 0.0, 0.0, NULL);
     ms_stage_ctx ctx = migration(0.1, NULL);
     size_t n = ms_shape_count(ctx.out[0]);
     float *ref = malloc(n * sizeof *ref), *got = malloc(n * sizeof *got);
@@ -175,7 +178,7 @@ static void c_rows_agree_with_the_kernel(void **state)
 {
     const scatterer s[2] = {{13, 19, 0.12}, {27, 8, 0.06}};
     test_rng rng = {3};
-    float *vol = hyperbolas(s, 2, 0.1, 0.2, &rng);
+    float *vol = hyperbolas(s, 2, 0.1, 0.0, 0.2, &rng);
     ms_stage_ctx ctx = migration(0.1, NULL);
     size_t n = ms_shape_count(ctx.out[0]);
     float *ref = malloc(n * sizeof *ref), *got = malloc(n * sizeof *got);
@@ -206,7 +209,7 @@ static void trial_images_are_the_image_at_every_second_cell(void **state)
     test_rng rng = {17};
     sweep_some(hits, 0.67, 1.0f, &rng);
     const scatterer s[2] = {{12, 9, 0.08}, {30, 21, 0.14}};
-    float *vol = hyperbolas(s, 2, 0.1, 0.3, &rng);
+    float *vol = hyperbolas(s, 2, 0.1, 0.0, 0.3, &rng);
     int nz = 0, nxs = (NX + 1) / 2, nys = (NY + 1) / 2;
     float *full = NULL, *trial = NULL;
     float wsum[NX + 1];
@@ -281,7 +284,7 @@ static void unswept_cells_take_no_part(void **state)
     free(vol);
 
     const scatterer s = {20, 15, 0.1};
-    vol = hyperbolas(&s, 1, 0.1, 0.0, NULL);
+    vol = hyperbolas(&s, 1, 0.1, 0.0, 0.0, NULL);
     for (size_t i = 0; i < nin; i++)
         if (!(hits[i % (NY * NX)] > 0.0f))
             vol[i] = 0.0f; /* what grid_volume leaves in an unswept cell */
@@ -298,7 +301,7 @@ static void unswept_cells_take_no_part(void **state)
 static void true_velocity_focuses_best(void **state)
 {
     const scatterer s = {20, 15, 0.1};
-    float *vol = hyperbolas(&s, 1, 0.1, 0.0, NULL);
+    float *vol = hyperbolas(&s, 1, 0.1, 0.0, 0.0, NULL);
     const double vs[3] = {0.07, 0.1, 0.14};
     float best[3];
     for (int i = 0; i < 3; i++) {
@@ -318,34 +321,107 @@ static void true_velocity_focuses_best(void **state)
     free(vol);
 }
 
+/* The value recorded under key, or NAN. */
+static double estimate_of(const ms_estimates *est, const char *key)
+{
+    for (size_t i = 0; i < est->n; i++)
+        if (strcmp(est->key[i], key) == 0)
+            return est->value[i];
+    return NAN;
+}
+
+/* Migrates vol with the velocity estimated (method: the stage's estimate
+ * parameter) on the C path or through OpenCL; the estimates into est. */
+static void estimate_on(const float *vol, int method, int path,
+                        ms_estimates *est)
+{
+    ms_stage_ctx ctx = migration(0.0, est);
+    assert_int_equal(ms_param_set_named(ctx.decl, &ctx.params, "estimate", method), 0);
+    size_t n = ms_shape_count(ctx.out[0]);
+    float *out = malloc(n * sizeof *out);
+    const float *in[2] = {vol, all_swept};
+    assert_int_equal(path ? ms_stage_exec_opencl(cl, &ctx, in, (float *[]){out})
+                          : ms_stage_exec_cpu(&ctx, in, (float *[]){out}),
+                     0);
+    free(out);
+}
+
 /* velocity_m_per_ns = 0: the estimate from three scatterers in noise is
- * within 10 % of the velocity the volume was made at, on both paths, and
- * is recorded under the stage's key. */
+ * within 10 % of the velocity the volume was made at, on both paths and
+ * by both methods (the diffractions' semblance, focusing), and is
+ * recorded under the stage's key, with the number of hyperbolas that
+ * voted (all three, and none when focusing). */
 static void velocity_is_estimated(void **state)
 {
     const scatterer s[3] = {{10, 10, 0.06}, {25, 20, 0.12}, {33, 8, 0.18}};
     const double truth[2] = {0.08, 0.13};
     test_rng rng = {42};
     for (int t = 0; t < 2; t++) {
-        float *vol = hyperbolas(s, 3, truth[t], 0.05, &rng);
-        for (int path = 0; path < 2; path++) {
-            ms_estimates est = {0};
-            ms_stage_ctx ctx = migration(0.0, &est);
-            size_t n = ms_shape_count(ctx.out[0]);
-            float *out = malloc(n * sizeof *out);
-            const float *in[2] = {vol, all_swept};
-            assert_int_equal(path ? ms_stage_exec_opencl(cl, &ctx, in, (float *[]){out})
-                                  : ms_stage_exec_cpu(&ctx, in, (float *[]){out}),
-                             0);
-            assert_int_equal(est.n, 1);
-            assert_string_equal(est.key[0], "velocity_m_per_ns");
-            printf("# %s: made at %.3f m/ns, estimated %.4f m/ns\n",
-                   path ? "OpenCL" : "C", truth[t], est.value[0]);
-            assert_true(fabs(est.value[0] - truth[t]) <= 0.1 * truth[t]);
-            free(out);
-        }
+        float *vol = hyperbolas(s, 3, truth[t], 0.0, 0.05, &rng);
+        for (int method = 0; method < 2; method++)
+            for (int path = 0; path < 2; path++) {
+                ms_estimates est = {0};
+                estimate_on(vol, method, path, &est);
+                double v = estimate_of(&est, "velocity_m_per_ns");
+                double votes = estimate_of(&est, "hyperbolas");
+                printf("# %s, %s: made at %.3f m/ns, estimated %.4f m/ns "
+                       "(%g hyperbolas)\n", path ? "OpenCL" : "C",
+                       method ? "focusing" : "hyperbolas", truth[t], v,
+                       votes);
+                assert_true(fabs(v - truth[t]) <= 0.1 * truth[t]);
+                if (method == 0)
+                    assert_true(votes >= 3);
+                else
+                    assert_true(isnan(votes));
+            }
         free(vol);
     }
+}
+
+/* Disc-shaped targets echo at one time over their flat tops (here 4 cm
+ * in half-width) and diffract only at their edges: the semblance estimate
+ * fits flat-topped hyperbolas and comes within 10 % of the velocity. A
+ * point's hyperbola fitted to such a curve is too flat, so too fast (this
+ * fails with only the point tried). A limit: with 6 cm tops at 0.12 m/ns
+ * the estimate is 0.18 (the strongest cell, where an apex is taken, may
+ * lie anywhere on a plateau). */
+static void flat_topped_targets_give_the_velocity(void **state)
+{
+    const scatterer s[3] = {{10, 10, 0.05}, {25, 20, 0.10}, {33, 8, 0.15}};
+    const double truth[2] = {0.07, 0.12}, flat[2] = {0.04, 0.04};
+    test_rng rng = {7};
+    for (int t = 0; t < 2; t++) {
+        float *vol = hyperbolas(s, 3, truth[t], flat[t], 0.05, &rng);
+        ms_estimates est = {0};
+        estimate_on(vol, 0, 0, &est);
+        double v = estimate_of(&est, "velocity_m_per_ns");
+        printf("# flat tops %.0f cm: made at %.3f m/ns, estimated %.4f m/ns "
+               "(%g hyperbolas)\n", flat[t] * 100, truth[t], v,
+               estimate_of(&est, "hyperbolas"));
+        assert_true(fabs(v - truth[t]) <= 0.1 * truth[t]);
+        assert_true(estimate_of(&est, "hyperbolas") >= 3);
+        free(vol);
+    }
+}
+
+/* Noise alone lines up along no hyperbola: no apex votes (its best
+ * semblance stays under the gate), "hyperbolas" says 0 and the estimate
+ * is focusing's, inside the range. */
+static void noise_falls_back_to_focusing(void **state)
+{
+    test_rng rng = {11};
+    float *vol = hyperbolas(NULL, 0, 0.1, 0.0, 1.0, &rng);
+    ms_estimates est = {0}, focus = {0};
+    estimate_on(vol, 0, 0, &est);
+    estimate_on(vol, 1, 0, &focus);
+    double v = estimate_of(&est, "velocity_m_per_ns");
+    printf("# noise: %g hyperbolas, estimate %.4f m/ns, focusing %.4f m/ns\n",
+           estimate_of(&est, "hyperbolas"), v,
+           estimate_of(&focus, "velocity_m_per_ns"));
+    assert_true(estimate_of(&est, "hyperbolas") == 0.0);
+    assert_true(v == estimate_of(&focus, "velocity_m_per_ns"));
+    assert_true(v >= 0.05 && v <= 0.2);
+    free(vol);
 }
 
 /* migrate_stolt on a B-scan: a point diffractor's hyperbola, made at a
@@ -423,6 +499,8 @@ int main(void)
         cmocka_unit_test(trial_images_are_the_image_at_every_second_cell),
         cmocka_unit_test(true_velocity_focuses_best),
         cmocka_unit_test(velocity_is_estimated),
+        cmocka_unit_test(flat_topped_targets_give_the_velocity),
+        cmocka_unit_test(noise_falls_back_to_focusing),
         cmocka_unit_test(stolt_focuses_a_point_diffractor),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
