@@ -575,7 +575,17 @@ def cfar_map(v, hits, g, w, model, floor, scale):
     if not vals.size:
         fl = 0.0
     elif model:
-        fl = floor * np.sqrt(((vals - centre) ** 2).mean())
+        # a robust spread: 1.4826 times the median absolute deviation, each
+        # median the lower middle value in float32 (the stage's selection)
+        f = v[swept].astype(F32)
+        f = f[np.isfinite(f)]
+        if f.size and floor:
+            k = f.size // 2
+            med = np.partition(f, k)[k]
+            mad = np.partition(np.abs(f - med), k)[k]
+            fl = float(F32(float(F32(floor)) * 1.4826 * float(mad)))
+        else:
+            fl = 0.0
     else:
         fl = floor * centre
     a = np.where(swept, vd - centre if model else np.maximum(vd, 0.0), 0.0)

@@ -93,13 +93,14 @@ __kernel void cfar(__global const float *restrict v, int off,
     out[i] = sd > 0.0f ? scale * (c - mu) / sd : 0.0f;
 }
 
-/* The noise floor (cfar.c's noise_floor) into floor_v[0] and the map-wide
- * mean into floor_v[1]: one work-group; each item sums a stride of the
- * swept cells, then a tree in local memory; model 1 makes a second pass
- * for the squared deviations from the map-wide mean. */
+/* Model 0's noise floor (cfar_map.c's noise_floor: floor_frac times the
+ * mean of the swept cells' positive parts) into floor_v[0] and that mean
+ * into floor_v[1]: one work-group; each item sums a stride of the swept
+ * cells, then a tree in local memory. (Model 1's floor is a median's,
+ * worked out on the host.) */
 __kernel void cfar_floor(__global const float *restrict v, int off,
                          __global const float *restrict hits,
-                         __global float *restrict floor_v, int n, int model,
+                         __global float *restrict floor_v, int n,
                          float floor_frac, __local float *red)
 {
     int l = get_local_id(0), L = get_local_size(0);
@@ -107,7 +108,7 @@ __kernel void cfar_floor(__global const float *restrict v, int off,
     v += off;
     for (int i = l; i < n; i += L)
         if (hits[i] > 0.0f) {
-            sum += model ? v[i] : fmax(v[i], 0.0f);
+            sum += fmax(v[i], 0.0f);
             cnt += 1.0f;
         }
     red[l] = sum;
@@ -120,32 +121,9 @@ __kernel void cfar_floor(__global const float *restrict v, int off,
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    float total = red[0], count = red[L];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    if (!(count > 0.0f)) {
-        if (l == 0)
-            floor_v[0] = floor_v[1] = 0.0f;
-        return;
-    }
-    float mean = total / count;
-    if (l == 0)
+    if (l == 0) {
+        float mean = red[L] > 0.0f ? red[0] / red[L] : 0.0f;
+        floor_v[0] = floor_frac * mean;
         floor_v[1] = mean; /* the tables' centre */
-    if (!model) {
-        if (l == 0)
-            floor_v[0] = floor_frac * mean;
-        return;
     }
-    float ss = 0.0f;
-    for (int i = l; i < n; i += L)
-        if (hits[i] > 0.0f)
-            ss += (v[i] - mean) * (v[i] - mean);
-    red[l] = ss;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = L / 2; s > 0; s >>= 1) {
-        if (l < s)
-            red[l] += red[l + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (l == 0)
-        floor_v[0] = floor_frac * sqrt(red[0] / count);
 }

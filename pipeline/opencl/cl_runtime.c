@@ -388,6 +388,12 @@ int ms_cl_upload(ms_cl *cl, cl_mem buf, const void *src, size_t bytes)
 
 int ms_cl_download(ms_cl *cl, cl_mem buf, void *dst, size_t bytes)
 {
+    return ms_cl_download_at(cl, buf, 0, dst, bytes);
+}
+
+int ms_cl_download_at(ms_cl *cl, cl_mem buf, size_t offset, void *dst,
+                      size_t bytes)
+{
     if (!bytes)
         return 0;
     if (cl->armed_download_fault != CL_SUCCESS) {
@@ -396,8 +402,8 @@ int ms_cl_download(ms_cl *cl, cl_mem buf, void *dst, size_t bytes)
         return cl_fail(cl, injected, "clEnqueueReadBuffer",
                        "injected by MINESCAN_FAULT");
     }
-    cl_int err = clEnqueueReadBuffer(cl->queue, buf, CL_TRUE, 0, bytes, dst, 0,
-                                     NULL, NULL);
+    cl_int err = clEnqueueReadBuffer(cl->queue, buf, CL_TRUE, offset, bytes,
+                                     dst, 0, NULL, NULL);
     return err == CL_SUCCESS ? 0
                              : cl_fail(cl, err, "clEnqueueReadBuffer", NULL);
 }

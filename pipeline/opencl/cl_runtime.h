@@ -105,6 +105,9 @@ int ms_cl_program(ms_cl *cl, const char *name, cl_program *out);
 int ms_cl_alloc(ms_cl *cl, size_t bytes, cl_mem *out);
 int ms_cl_upload(ms_cl *cl, cl_mem buf, const void *src, size_t bytes);
 int ms_cl_download(ms_cl *cl, cl_mem buf, void *dst, size_t bytes);
+/* The bytes from `offset` bytes into buf. */
+int ms_cl_download_at(ms_cl *cl, cl_mem buf, size_t offset, void *dst,
+                      size_t bytes);
 int ms_cl_finish(ms_cl *cl);
 void ms_cl_release(cl_mem buf);
 

@@ -25,19 +25,23 @@
  * threshold for the default score_at_threshold.
  *
  * Noise floor: the local estimate (model 0: the training mean; model 1:
- * the training spread) is at least `floor` times the same estimate over
- * the whole swept map. Without it a quiet stretch (a clean B-scan line
- * away from its targets, or the flank of a matched filter's side lobes,
- * whose training mean is near 0) is scored against almost nothing and a
- * ripple becomes an alarm; with it, a cell must also stand out of the map
- * as a whole, as zscore asked, only less strictly.
+ * the training spread) is at least `floor` times a map-wide estimate over
+ * the swept cells (model 0: their mean; model 1: a robust spread, 1.4826
+ * times their median absolute deviation, which one strong target cannot
+ * raise: cfar_map.c's noise_floor says why). Without it a quiet stretch (a
+ * clean B-scan line away from its targets, or the flank of a matched
+ * filter's side lobes, whose training mean is near 0) is scored against
+ * almost nothing and a ripple becomes an alarm; with it, a cell must also
+ * stand out of the map as a whole, as zscore asked, only less strictly.
  * The ring's count, sum and sum of squares come from summed-area tables
  * (four corners for the training square, four for the guard square), so a
  * cell costs the same whatever the window: the tables are in double, of
  * values centred on the map-wide mean (model 1), so the differences of
  * large sums lose little. Both paths build them the same way (rows, then
- * columns); the map-wide estimate is a reduction (double here, one
- * work-group in float on OpenCL), equal within the tolerance. The
+ * columns); model 0's map-wide mean is a reduction (double here, one
+ * work-group in float on OpenCL), equal within the tolerance; model 1's
+ * medians are selections on the host on both paths (the OpenCL path
+ * downloads the map for them), so both take the same floor. The
  * statistic is cfar_map.c's, which depth_cfar scores each depth bin with. */
 #include "minescan/error.h"
 #include "stages/cfar_map.h"
@@ -69,7 +73,8 @@ static const ms_param_decl params[] = {
      "Gaussian (local mean and standard deviation)"},
     {"floor", MS_PARAM_FLOAT, MS_PARAM_AT(cfar_params, floor), 0.5, 0.0,
      10.0, "", "the local noise estimate is at least this fraction of the "
-     "whole map's (0: no floor)"},
+     "whole map's (model 1: of its robust spread, 1.4826 median absolute "
+     "deviations; 0: no floor)"},
 };
 
 /* Guard and training half-widths in cells, the model, floor and scale. */
@@ -114,6 +119,15 @@ static size_t tables_bytes(const ms_stage_ctx *ctx)
     return ms_cfar_tables_bytes(ctx->in[0].dims[1], ctx->in[0].dims[0]);
 }
 
+/* The summed-area tables (device or host), and on the OpenCL path model
+ * 1's host copies for its floor. */
+static size_t work_bytes(const ms_stage_ctx *ctx)
+{
+    return tables_bytes(ctx) +
+           ms_cfar_host_floats(MS_P(ctx, cfar_params)->model,
+                               ms_shape_count(ctx->in[0])) * sizeof(float);
+}
+
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
                float *const out[])
 {
@@ -133,13 +147,17 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     int ny = (int)ctx->in[0].dims[0], nx = (int)ctx->in[0].dims[1];
     ms_cfar_map_opts o = opts(ctx);
     cl_mem floor_v, tables;
+    float *host = NULL;
+    size_t hf = ms_cfar_host_floats(o.model, (size_t)nx * (size_t)ny);
     int rc = ms_stage_scratch_device(ctx, cl, 2 * sizeof(cl_float), &floor_v);
     if (!rc)
         rc = ms_stage_scratch_device(ctx, cl, tables_bytes(ctx), &tables);
+    if (!rc && hf)
+        rc = ms_stage_scratch_host(ctx, hf * sizeof(float), (void **)&host);
     if (rc)
         return rc;
     return ms_cfar_map_cl(cl, &o, in[0], 0, in[1], out[0], nx, ny, floor_v,
-                          tables);
+                          tables, host);
 }
 
 const ms_stage_decl ms_stage_cfar = {
@@ -154,6 +172,6 @@ const ms_stage_decl ms_stage_cfar = {
     .params = params, .n_params = 6,
     .check = check,
     .shape = shape, .cpu = cpu, .opencl = opencl,
-    .work_bytes = tables_bytes,
+    .work_bytes = work_bytes,
     .tolerance = 1e-5,
 };

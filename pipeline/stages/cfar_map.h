@@ -37,10 +37,15 @@ void ms_cfar_map_cpu(const ms_cfar_map_opts *o, const float *v,
                      const float *hits, int nx, int ny, double *tables,
                      float *out);
 
+/* Floats of host scratch ms_cfar_map_cl needs for an n-cell map under
+ * model (model 1's floor is worked out on the host: 0 for model 0). */
+size_t ms_cfar_host_floats(int model, size_t n);
+
 /* The same on the device, for the map that starts `off` floats into
- * buffer v; floor_v (2 floats) and tables are device scratch. */
+ * buffer v; floor_v (2 floats) and tables are device scratch, host is
+ * ms_cfar_host_floats of host scratch (NULL when that is 0). */
 int ms_cfar_map_cl(ms_cl *cl, const ms_cfar_map_opts *o, cl_mem v, int off,
                    cl_mem hits, cl_mem out, int nx, int ny, cl_mem floor_v,
-                   cl_mem tables);
+                   cl_mem tables, float *host);
 
 #endif

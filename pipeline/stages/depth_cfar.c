@@ -74,7 +74,8 @@ static const ms_param_decl params[] = {
      "mean), 1 Gaussian (local mean and standard deviation)"},
     {"floor", MS_PARAM_FLOAT, MS_PARAM_AT(depth_cfar_params, floor), 0.0, 0.0,
      10.0, "", "a bin's local noise estimate is at least this fraction of "
-     "the whole plane's (0: no floor)"},
+     "the whole plane's (model 1: of its robust spread, 1.4826 median "
+     "absolute deviations; 0: no floor)"},
     {"combine", MS_PARAM_INT, MS_PARAM_AT(depth_cfar_params, combine), 0, 0,
      1, "", "the bins' scores combined: 0 the strongest, 1 their mean"},
 };
@@ -192,11 +193,15 @@ static size_t plane_floats(const ms_stage_ctx *ctx)
     return (ctx->in[0].dims[2] * ctx->in[0].dims[1] + 1) & ~(size_t)1;
 }
 
-/* Scratch: one plane's scores and the CFAR's tables. */
+/* Scratch: one plane's scores and the CFAR's tables; on the OpenCL path
+ * also the host copies for model 1's floor. */
 static size_t work_bytes(const ms_stage_ctx *ctx)
 {
+    size_t n = ctx->in[0].dims[2] * ctx->in[0].dims[1];
     return plane_floats(ctx) * sizeof(float) +
-           ms_cfar_tables_bytes(ctx->in[0].dims[2], ctx->in[0].dims[1]);
+           ms_cfar_tables_bytes(ctx->in[0].dims[2], ctx->in[0].dims[1]) +
+           ms_cfar_host_floats(MS_P(ctx, depth_cfar_params)->model, n) *
+               sizeof(float);
 }
 
 /* Plane k of the planes searched (score s) into the output: the first
@@ -244,7 +249,11 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     int mode = MS_P(ctx, depth_cfar_params)->combine;
     float weight = 1.0f / (float)(pl.z1 - pl.z0 + 1);
     cl_mem floor_v, tables, plane;
+    float *host = NULL;
+    size_t hf = ms_cfar_host_floats(pl.cfar.model, n);
     int rc = ms_stage_scratch_device(ctx, cl, 2 * sizeof(cl_float), &floor_v);
+    if (!rc && hf)
+        rc = ms_stage_scratch_host(ctx, hf * sizeof(float), (void **)&host);
     if (!rc)
         rc = ms_stage_scratch_device(ctx, cl, ms_cfar_tables_bytes(nx, ny),
                                      &tables);
@@ -257,7 +266,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     }
     for (int z = pl.z0; !rc && z <= pl.z1; z++) {
         rc = ms_cfar_map_cl(cl, &pl.cfar, in[0], (int)((size_t)z * n), in[1],
-                            plane, nx, ny, floor_v, tables);
+                            plane, nx, ny, floor_v, tables, host);
         ms_cl_arg args[] = {MS_CL_MEM(plane),    MS_CL_MEM(out[0]),
                             MS_CL_INT(n),        MS_CL_INT(z - pl.z0),
                             MS_CL_INT(mode),     MS_CL_FLOAT(weight)};

@@ -64,7 +64,8 @@ class NumpyPeers(unittest.TestCase):
         recording's named gate times (one per plane) and parameters that a
         float does not hold exactly; bounce_fit with a template over
         window_m of track (the recording's trace spacing) and one, two or
-        three terms."""
+        three terms; cfar and depth_cfar with model 1's noise floor
+        binding."""
         base = [BENCH, "--stages-only", "--traces", "2000", "--samples",
                 "64", "--volume", "6x40x80", "--reps", "1", "--min-reps",
                 "1", "--budget", "0.05", "--json"]
@@ -74,6 +75,10 @@ class NumpyPeers(unittest.TestCase):
         runs += [["--stage", "bounce_fit", "--trace-spacing", "0.01",
                   "--set", "bounce_fit.window_m=0.3", "--set",
                   f"bounce_fit.terms={t}"] for t in (1, 2, 3)]
+        # model 1's floor (a robust spread of the map: 1.4826 median
+        # absolute deviations) high enough to bind at every cell
+        runs += [["--stage", st, "--set", f"{st}.model=1", "--set",
+                  f"{st}.floor=1.5"] for st in ("cfar", "depth_cfar")]
         for extra in runs:
             with self.subTest(run=" ".join(extra)):
                 r = subprocess.run(base + extra, capture_output=True,

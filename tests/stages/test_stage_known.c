@@ -383,6 +383,60 @@ static void depth_cfar_is_cfar_per_plane(void **state)
     }
 }
 
+/* Model 1's noise floor is a robust spread of the map (1.4826 median
+ * absolute deviations), not its standard deviation: one very strong
+ * target (a metal anti-tank mine's echo, 1e4 times the noise) must not
+ * raise the floor over every other cell and crush a moderate target's
+ * score, as the standard deviation it dominates did; and the floor still
+ * keeps a ripple in a quiet patch (noise 100 times weaker) from scoring as
+ * high as that target. On both paths. */
+static void cfar_floor_is_not_raised_by_one_strong_target(void **state)
+{
+    enum { NX = 60, NY = 40, B = 30 * NX + 45, RIPPLE = 3 * NX + 10 };
+    static float v[NX * NY], hits[NX * NY], with[NX * NY], without[NX * NY],
+        cl_with[NX * NY];
+    test_rng r = {17};
+    for (int i = 0; i < NX * NY; i++) {
+        hits[i] = 1.0f;
+        double u = test_rng_uniform(&r) + test_rng_uniform(&r) +
+                   test_rng_uniform(&r) - 1.5; /* sd 0.5 */
+        /* rows 0-14: a quiet patch, its noise 100 times weaker */
+        v[i] = (float)(5.0 + (i < 15 * NX ? 0.01 : 2.0) * u);
+    }
+    v[20 * NX + 8] = 1e4f; /* the strong target */
+    v[B] += 8.0f;          /* the moderate one, 8 noise sd */
+    v[RIPPLE] += 0.1f;     /* a ripple in the quiet patch: 10 of its sd */
+    const ms_env e = {.dt_s = 1e-10};
+    ms_shape sh[2] = {{MS_ARRAY_MAP, {NY, NX, 1}, 0.02},
+                      {MS_ARRAY_MAP, {NY, NX, 1}, 0.02}};
+    const float *in[2] = {v, hits};
+    static const char *const keys[] = {"guard_m", "train_m", "model", "floor"};
+    const double on[] = {0.04, 0.12, 1, 0.5}, off[] = {0.04, 0.12, 1, 0.0};
+    run_with("cfar", &e, sh, in, (float *[]){with}, keys, on, 4);
+    run_with("cfar", &e, sh, in, (float *[]){without}, keys, off, 4);
+    printf("# moderate target: %.3g with the floor, %.3g without; ripple in "
+           "the quiet patch %.3g with, %.3g without\n", with[B], without[B],
+           with[RIPPLE], without[RIPPLE]);
+    assert_true(with[B] >= 0.95f * without[B]);
+    assert_true(with[RIPPLE] < 0.5f * with[B]);
+    assert_true(without[RIPPLE] > with[B]);
+    /* the OpenCL path takes the same floor */
+    ms_cl *cl = test_cl_open();
+    assert_non_null(cl);
+    const ms_stage_decl *d = ms_stage_find("cfar");
+    ms_stage_ctx ctx = {.decl = d, .env = &e};
+    ms_stage_defaults(d, &ctx.params);
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(ms_param_set_named(d, &ctx.params, keys[k], on[k]), 0);
+    ctx.in[0] = sh[0];
+    ctx.in[1] = sh[1];
+    assert_int_equal(d->shape(&ctx), 0);
+    assert_int_equal(ms_stage_exec_opencl(cl, &ctx, in, (float *[]){cl_with}), 0);
+    ms_cl_destroy(cl);
+    for (int i = 0; i < NX * NY; i++)
+        assert_true(fabsf(cl_with[i] - with[i]) <= 1e-4f * fabsf(with[B]));
+}
+
 /* Why the default scores each depth bin on its own: a shallow residue of
  * the ground bounce (strong, varying across the map, in the first two
  * bins) and a weak echo two bins deeper. Summed over the window and
@@ -1692,6 +1746,7 @@ int main(void)
         cmocka_unit_test(cfar_matches_the_ring_summed_cell_by_cell),
         cmocka_unit_test(depth_cfar_is_cfar_per_plane),
         cmocka_unit_test(depth_cfar_finds_an_echo_under_a_shallow_residue),
+        cmocka_unit_test(cfar_floor_is_not_raised_by_one_strong_target),
         cmocka_unit_test(window_energy_averages_present_samples),
         cmocka_unit_test(grid_averages_and_counts_hits),
         cmocka_unit_test(grid_matches_brute_force),
