@@ -95,8 +95,8 @@
 /* The radar's map alone on the same log-odds scale (the fit for lanes
  * without a metal detector): the default's gpr_z, and the gpr recipe's. */
 #define RADAR_ONLY_FUSE                                                        \
-    "stage fuse in=gpr_cfar,gpr_cfar out=gpr_z w_gpr=2.255 w_emi=0 "          \
-    "bias=-0.7895 log_inputs=1\n"
+    "stage fuse in=gpr_cfar,gpr_cfar out=gpr_z w_gpr=2.276 w_emi=0 "          \
+    "bias=-0.8702 log_inputs=1\n"
 
 #define EMI_THIN_CFAR                                                          \
     "# first gate minus the last, weighted to cancel objects that decay\n"     \
@@ -131,8 +131,8 @@ static const char default_recipe[] =
     "# minescan default recipe\n" RADAR_CLEAN RADAR_STACKED_ENVELOPE
     RADAR_DEPTH_CFAR EMI_THIN_CFAR EMI_TAU_CFAR
     "# weights fitted on the tune split (fit_fusion.py)\n"
-    "stage fuse in=gpr_cfar,emi_tcfar out=anomaly w_gpr=1.389 w_emi=1.091 "
-    "bias=-0.5722 log_inputs=1\n"
+    "stage fuse in=gpr_cfar,emi_tcfar out=anomaly w_gpr=1.277 w_emi=1.091 "
+    "bias=-0.5855 log_inputs=1\n"
     RADAR_ONLY_FUSE
     "stage fuse in=emi_cfar,emi_cfar out=emi_z w_gpr=1.451 w_emi=0 "
     "bias=-0.486 log_inputs=1\n"
