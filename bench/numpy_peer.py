@@ -575,15 +575,20 @@ def cfar_map(v, hits, g, w, model, floor, scale):
     if not vals.size:
         fl = 0.0
     elif model:
-        # a robust spread: 1.4826 times the median absolute deviation, each
-        # median the lower middle value in float32 (the stage's selection)
+        # a robust spread: 1.4826 times the median absolute deviation (each
+        # median the (n // 2)-th smallest, 0-based, in float32: the stage's
+        # selection), or where that is 0, 1.2533 times the mean absolute
+        # deviation (summed in cell order, as the stage does)
         f = v[swept].astype(F32)
         f = f[np.isfinite(f)]
         if f.size and floor:
             k = f.size // 2
             med = np.partition(f, k)[k]
-            mad = np.partition(np.abs(f - med), k)[k]
-            fl = float(F32(float(F32(floor)) * 1.4826 * float(mad)))
+            dev = np.abs(f - med)
+            mad = float(np.partition(dev, k)[k])
+            spread = (1.4826 * mad if mad > 0 else
+                      1.2533 * _seq(dev) / f.size)
+            fl = float(F32(float(F32(floor)) * spread))
         else:
             fl = 0.0
     else:
@@ -947,12 +952,21 @@ def _kirchhoff_image(vol, swept, g, stride):
         return np.where(wsum > 0, acc / wsum, F32(0)).astype(F32)
 
 
+def _seq(x):
+    """x summed from first to last, as a C loop adds it (numpy's sum is
+    pairwise: a near tie must fall the same way)."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    return float(np.cumsum(x)[-1]) if x.size else 0.0
+
+
 def _semblance_velocity(vol, swept, p, env, ps, cell):
     """migrate_kirchhoff.c's semblance_velocity, as a numpy user would write
     it: the strongest swept cells' peaks below the surface as apexes
-    (thinned to half the aperture), each apex's semblance along flat-topped
-    hyperbolas over 41 velocities, the inside-the-range bests voting by a
-    weighted median in log v. (velocity, votes)."""
+    (thinned to half the aperture), each apex's semblance over a fixed set
+    of cells (those whose window fits at the slowest velocity) along
+    flat-topped hyperbolas over 41 velocities, the inside-the-range bests
+    that pass the gates voting by a weighted median in log v; sums in the
+    stage's order. (velocity, votes)."""
     lo, hi = p["velocity_min"], p["velocity_max"]
     g = _kirchhoff_geometry(p, env, vol.shape, ps, cell, lo)
     nz_in, ny, nx = vol.shape
@@ -960,14 +974,19 @@ def _semblance_velocity(vol, swept, p, env, ps, cell):
     fc = env.get("centre_frequency_hz", 0.0) or 1e9
     hw = min(max(int(math.floor(0.25 / fc / ps + 0.5)), 1), 32)
     z0, z1 = max(int(math.ceil(b)) + 2 * hw, 0), nz_in - 1 - hw
-    mag = np.abs(vol[z0:z1 + 1]) if z1 >= z0 else np.zeros((0, ny, nx), F32)
-    peak = np.where(swept, mag.max(axis=0), 0) if mag.size else \
-        np.zeros((ny, nx), F32)
-    at = (mag.argmax(axis=0) + z0) if mag.size else np.zeros((ny, nx), int)
+    if z1 >= z0:
+        mag = np.abs(vol[z0:z1 + 1])
+        mag = np.where(np.isnan(mag), F32(0), mag)  # C never picks a NaN
+        peak = np.where(swept, mag.max(axis=0), F32(0))
+        at = mag.argmax(axis=0) + z0
+    else:
+        peak = np.zeros((ny, nx), F32)
+        at = np.zeros((ny, nx), np.int64)
     peak = peak.ravel().astype(F32)
     at = at.ravel()
     yy, xx = np.mgrid[0:ny, 0:nx]
     vols = vol.astype(np.float64)
+    amax = 2.0 / (lo * 1e9) / ps
     votes, weights = [], []
     for _ in range(24):
         best = int(np.argmax(peak))
@@ -978,16 +997,18 @@ def _semblance_velocity(vol, swept, p, env, ps, cell):
         y0, y1 = max(cy - g["ry"], 0), min(cy + g["ry"], ny - 1)
         x0, x1 = max(cx - g["rx"], 0), min(cx + g["rx"], nx - 1)
         ys, xs = yy[y0:y1 + 1, x0:x1 + 1], xx[y0:y1 + 1, x0:x1 + 1]
-        d2 = c2 * ((xs - cx) ** 2 + (ys - cy) ** 2)
-        near = (d2 <= 0.25 * ap2).ravel()
-        pv = peak.reshape(ny, nx)
-        pv[ys.ravel()[near], xs.ravel()[near]] = 0
-        pv[cy, cx] = 0
+        d2 = c2 * ((xs - cx) ** 2 + (ys - cy) ** 2).astype(np.float64)
+        near = d2 <= 0.25 * ap2
+        peak.reshape(ny, nx)[ys[near], xs[near]] = 0
+        peak[best] = 0
+        t0 = fa - b
+        # the cells every trial sums: swept, in the aperture, their window
+        # inside the traces at the slowest velocity (row by row)
         use = (d2 <= ap2) & swept[y0:y1 + 1, x0:x1 + 1]
+        use &= b + np.sqrt(t0 * t0 + amax * amax * d2) + hw <= nz_in - 1
         r = np.sqrt(d2[use])
         cols = vols[:, ys[use], xs[use]]
-        t0 = fa - b
-        sc = []
+        sc, used = [], 0
         for i in range(41):
             v = lo * (hi / lo) ** (i / 40.0)
             a = 2.0 / (v * 1e9) / ps
@@ -996,7 +1017,8 @@ def _semblance_velocity(vol, swept, p, env, ps, cell):
                 rr = np.maximum(r - 0.02 * fl, 0.0)
                 f = b + np.sqrt(t0 * t0 + a * a * rr * rr)
                 ok = (f - hw >= 0.0) & (f + hw <= nz_in - 1)
-                if ok.sum() < 8:
+                used = int(ok.sum())
+                if used < 8:
                     continue
                 fo = f[ok] - hw
                 i0 = fo.astype(np.int64)
@@ -1005,29 +1027,41 @@ def _semblance_velocity(vol, swept, p, env, ps, cell):
                 k1 = np.minimum(k + 1, nz_in - 1)
                 cj = np.nonzero(ok)[0][None, :]
                 val = cols[k, cj] * (1.0 - fr) + cols[k1, cj] * fr
-                q = (val * val).sum()
+                q = _seq(val.T * val.T)
                 if not q > 0:
                     continue
-                sem = (val.sum(axis=1) ** 2).sum() / (ok.sum() * q)
-                s_best = max(s_best, sem)
+                srow = np.cumsum(val, axis=1)[:, -1]
+                sem = _seq(srow * srow) / (used * q)
+                s_best = sem if sem > s_best else s_best
             sc.append(s_best)
             if s_best < 0:
                 break
-        if len(sc) < 41 or min(sc) < 0:
+        if len(sc) < 41:
             continue
         bi = int(np.argmax(sc))
-        if bi in (0, 40) or sc[bi] < 0.1:
+        if bi in (0, 40) or sc[bi] < 0.1 or sc[bi] * used < 8.0:
             continue
+        mean = 0.0
+        for x in sc:
+            mean += x
+        mean /= 41
         left, c, right = sc[bi - 1], sc[bi], sc[bi + 1]
         den = left - 2 * c + right
         votes.append(bi + (0.5 * (left - right) / den if den < 0 else 0.0))
-        weights.append(c - sum(sc) / 41)
+        weights.append(c - mean)
     if not votes:
         return 0.0, 0
-    order = np.argsort(votes, kind="stable")
-    vs, ws = np.asarray(votes)[order], np.asarray(weights)[order]
-    k = int(np.argmax(np.cumsum(ws) >= 0.5 * ws.sum()))
-    return lo * (hi / lo) ** (vs[k] / 40.0), len(votes)
+    total = 0.0
+    for w in weights:
+        total += w
+    order = sorted(range(len(votes)), key=lambda i: votes[i])
+    acc, x = 0.0, votes[order[-1]]
+    for i in order:
+        acc += weights[i]
+        if acc >= 0.5 * total:
+            x = votes[i]
+            break
+    return lo * (hi / lo) ** (x / 40.0), len(votes)
 
 
 def migrate_kirchhoff(inp, p, env, geometry):

@@ -30,6 +30,8 @@ static float key_float(uint32_t key)
  * long lane. */
 float ms_kth_smallest(float *a, size_t n, size_t k)
 {
+    if (k >= n)
+        return 0.0f; /* no k-th (n == 0): callers pass k < n */
     static const int shift[3] = {21, 10, 0};
     uint32_t prefix = 0, mask = 0;
     size_t hist[2][2048]; /* two, so equal neighbours do not stall */

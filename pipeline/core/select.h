@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 /* The k-th smallest (0-based, k < n) of the finite a[0..n-1], exactly;
- * overwrites a. */
+ * overwrites a. 0 where k >= n (an empty array). */
 float ms_kth_smallest(float *a, size_t n, size_t k);
 
 #endif

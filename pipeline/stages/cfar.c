@@ -157,7 +157,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     if (rc)
         return rc;
     return ms_cfar_map_cl(cl, &o, in[0], 0, in[1], out[0], nx, ny, floor_v,
-                          tables, host);
+                          tables, host, 0);
 }
 
 const ms_stage_decl ms_stage_cfar = {

@@ -69,11 +69,19 @@ static float noise_floor(const ms_cfar_map_opts *o, const float *v,
     if (m == 0 || o->floor == 0.0f)
         return 0.0f;
     float med = ms_kth_smallest(work, m, m / 2);
+    double dev = 0.0;
     m = 0;
     for (size_t i = 0; i < n; i++)
-        if (hits[i] > 0.0f && isfinite(v[i]))
-            work[m++] = fabsf(v[i] - med);
-    return (float)(o->floor * 1.4826 * ms_kth_smallest(work, m, m / 2));
+        if (hits[i] > 0.0f && isfinite(v[i])) {
+            work[m] = fabsf(v[i] - med);
+            dev += work[m++];
+        }
+    /* where half the cells or more hold one value (padding, clipping) the
+     * median absolute deviation is 0: then the mean absolute deviation
+     * (sqrt(pi / 2) of it is a Gaussian's standard deviation) */
+    float mad = ms_kth_smallest(work, m, m / 2);
+    double spread = mad > 0.0f ? 1.4826 * mad : 1.2533 * dev / (double)m;
+    return (float)(o->floor * spread);
 }
 
 size_t ms_cfar_host_floats(int model, size_t n)
@@ -169,7 +177,7 @@ void ms_cfar_map_cpu(const ms_cfar_map_opts *o, const float *v,
 
 int ms_cfar_map_cl(ms_cl *cl, const ms_cfar_map_opts *o, cl_mem v, int off,
                    cl_mem hits, cl_mem out, int nx, int ny, cl_mem floor_v,
-                   cl_mem tables, float *host)
+                   cl_mem tables, float *host, int hits_on_host)
 {
     int rc;
     size_t n = (size_t)nx * (size_t)ny;
@@ -182,7 +190,8 @@ int ms_cfar_map_cl(ms_cl *cl, const ms_cfar_map_opts *o, cl_mem v, int off,
         double centre;
         if ((rc = ms_cl_download_at(cl, v, (size_t)off * sizeof(float), hv,
                                     n * sizeof(float))) ||
-            (rc = ms_cl_download(cl, hits, hh, n * sizeof(float))))
+            (!hits_on_host &&
+             (rc = ms_cl_download(cl, hits, hh, n * sizeof(float)))))
             return rc;
         fv[0] = noise_floor(o, hv, hh, n, &centre, work);
         fv[1] = (float)centre;

@@ -43,9 +43,12 @@ size_t ms_cfar_host_floats(int model, size_t n);
 
 /* The same on the device, for the map that starts `off` floats into
  * buffer v; floor_v (2 floats) and tables are device scratch, host is
- * ms_cfar_host_floats of host scratch (NULL when that is 0). */
+ * ms_cfar_host_floats of host scratch (NULL when that is 0), whose second
+ * n floats hold the hit counts once downloaded: hits_on_host says that an
+ * earlier call with the same host scratch and hits already did (the
+ * planes of one volume). */
 int ms_cfar_map_cl(ms_cl *cl, const ms_cfar_map_opts *o, cl_mem v, int off,
                    cl_mem hits, cl_mem out, int nx, int ny, cl_mem floor_v,
-                   cl_mem tables, float *host);
+                   cl_mem tables, float *host, int hits_on_host);
 
 #endif

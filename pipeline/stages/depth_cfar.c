@@ -266,7 +266,8 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     }
     for (int z = pl.z0; !rc && z <= pl.z1; z++) {
         rc = ms_cfar_map_cl(cl, &pl.cfar, in[0], (int)((size_t)z * n), in[1],
-                            plane, nx, ny, floor_v, tables, host);
+                            plane, nx, ny, floor_v, tables, host,
+                            z > pl.z0);
         ms_cl_arg args[] = {MS_CL_MEM(plane),    MS_CL_MEM(out[0]),
                             MS_CL_INT(n),        MS_CL_INT(z - pl.z0),
                             MS_CL_INT(mode),     MS_CL_FLOAT(weight)};

@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import unittest
+from unittest import mock
 
 MINESCAN = os.path.abspath(os.environ.get("MINESCAN", "build/minescan"))
 SRC = os.environ.get("MINESCAN_SOURCE_DIR",
@@ -105,12 +106,8 @@ class Tools(unittest.TestCase):
 
     def test_frequency_sweep(self):
         env = {"FREQ_MHZ": "1000,3000", "SNR_DB": "20", "SEEDS": "1,2"}
-        os.environ.update(env)
-        try:
+        with mock.patch.dict(os.environ, env):
             out = script("frequency_sweep.py")
-        finally:
-            for k in env:
-                del os.environ[k]
         rows = re.findall(r"^\s*(\d+)\s+20 \|\s+(\d+) of 10 found,\s+(\d+) "
                           r"false \|\s+(\d+) / (\d+) of 10", out, re.M)
         got = {int(r[0]): [int(v) for v in r[1:]] for r in rows}

@@ -435,6 +435,25 @@ static void cfar_floor_is_not_raised_by_one_strong_target(void **state)
     ms_cl_destroy(cl);
     for (int i = 0; i < NX * NY; i++)
         assert_true(fabsf(cl_with[i] - with[i]) <= 1e-4f * fabsf(with[B]));
+
+    /* Most of a map one value (clipping, padding): its median absolute
+     * deviation is 0, and the floor falls back to the mean absolute
+     * deviation rather than vanishing. Two ripples of 0.01 in the flat
+     * part, each in the other's ring: without a floor each scores far
+     * above the threshold (its ring's spread is the other ripple's). */
+    for (int i = 0; i < NX * NY; i++) {
+        double u = test_rng_uniform(&r) + test_rng_uniform(&r) +
+                   test_rng_uniform(&r) - 1.5;
+        v[i] = i < 25 * NX ? 5.0f : (float)(5.0 + 2.0 * u);
+    }
+    v[10 * NX + 20] += 0.01f;
+    v[10 * NX + 25] += 0.01f;
+    run_with("cfar", &e, sh, in, (float *[]){with}, keys, on, 4);
+    run_with("cfar", &e, sh, in, (float *[]){without}, keys, off, 4);
+    printf("# flat map: a ripple scores %.3g with the floor, %.3g without\n",
+           with[10 * NX + 20], without[10 * NX + 20]);
+    assert_true(without[10 * NX + 20] > 10.0f);
+    assert_true(with[10 * NX + 20] < 0.5f);
 }
 
 /* Why the default scores each depth bin on its own: a shallow residue of
