@@ -35,16 +35,16 @@
  * semblance of the signed volume along the hyperbola (with a flat top, for
  * disc-shaped targets) of each of the strongest echoes, scanned over the
  * velocities, the apexes' best velocities combined by a weighted median
- * (semblance_velocity says how). Where no hyperbola gives a velocity
- * inside the range, and with estimate 1, by focusing: the volume is
- * migrated at velocities spaced evenly in log between velocity_min and
- * velocity_max; the one whose image is most sparse (largest varimax,
- * N sum x^4 / (sum x^2)^2: a diffraction collapsed to a point beats one
- * smeared as a smile or a frown) wins, refined by a parabola through it
- * and its neighbours. The image is then made at that velocity, and the
- * estimate goes into summary.json ("migrate_kirchhoff#N.velocity_m_per_ns",
- * with "...hyperbolas", the number of hyperbolas that voted: 0 where
- * focusing gave it).
+ * (semblance_velocity says how). Where no hyperbola votes (none passes
+ * its gates with a velocity inside the range), and with estimate 1, by
+ * focusing: the volume is migrated at velocities spaced evenly in log
+ * between velocity_min and velocity_max; the one whose image is most
+ * sparse (largest varimax, N sum x^4 / (sum x^2)^2: a diffraction
+ * collapsed to a point beats one smeared as a smile or a frown) wins,
+ * refined by a parabola through it and its neighbours. The image is then
+ * made at that velocity, and the estimate goes into summary.json
+ * ("migrate_kirchhoff#N.velocity_m_per_ns", with "...hyperbolas", the
+ * number of hyperbolas that voted: 0 where focusing gave it).
  *
  * What the estimates are worth (median error against 0.3 / sqrt(eps), the
  * migrate recipe): on the 15 radar lanes of the benchmark's tune split,
@@ -507,10 +507,12 @@ static double semblance_velocity(const ms_stage_ctx *ctx, const float *in,
         double fa = at[best];
         /* no other apex within half the aperture */
         for (int y = cy - g.ry; y <= cy + g.ry; y++)
-            for (int x = cx - g.rx; x <= cx + g.rx; x++)
+            for (int x = cx - g.rx; x <= cx + g.rx; x++) {
+                int d2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
                 if (y >= 0 && y < g.ny && x >= 0 && x < g.nx &&
-                    (double)g.c2 * ((x - cx) * (x - cx) + (y - cy) * (y - cy)) <= sep2)
+                    (double)g.c2 * d2 <= sep2)
                     peak[(size_t)y * g.nx + (size_t)x] = 0.0f;
+            }
         peak[best] = 0.0f;
         double sc[N_SEMBLANCE], mean = 0.0;
         int ok = 1, bi = 0, used = 0;
@@ -537,7 +539,6 @@ static double semblance_velocity(const ms_stage_ctx *ctx, const float *in,
         double x = bi + (den < 0 ? 0.5 * (l - r) / den : 0.0);
         vote[nv] = x;
         weight[nv] = c - mean;
-
         nv++;
     }
     *votes = nv;

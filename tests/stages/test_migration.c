@@ -337,7 +337,8 @@ static void estimate_path(const float *vol, const float *hits, int method,
                           int path, ms_estimates *est)
 {
     ms_stage_ctx ctx = migration(0.0, est);
-    assert_int_equal(ms_param_set_named(ctx.decl, &ctx.params, "estimate", method), 0);
+    assert_int_equal(
+        ms_param_set_named(ctx.decl, &ctx.params, "estimate", method), 0);
     size_t n = ms_shape_count(ctx.out[0]);
     float *out = malloc(n * sizeof *out);
     const float *in[2] = {vol, hits};

@@ -431,7 +431,8 @@ static void cfar_floor_is_not_raised_by_one_strong_target(void **state)
     ctx.in[0] = sh[0];
     ctx.in[1] = sh[1];
     assert_int_equal(d->shape(&ctx), 0);
-    assert_int_equal(ms_stage_exec_opencl(cl, &ctx, in, (float *[]){cl_with}), 0);
+    assert_int_equal(
+        ms_stage_exec_opencl(cl, &ctx, in, (float *[]){cl_with}), 0);
     ms_cl_destroy(cl);
     for (int i = 0; i < NX * NY; i++)
         assert_true(fabsf(cl_with[i] - with[i]) <= 1e-4f * fabsf(with[B]));
