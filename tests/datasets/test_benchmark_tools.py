@@ -18,9 +18,14 @@ and the CLI, and what they print holds together.
   (8 with the robust CFAR floor; 3 when one TM-46 raised the floor over
   the plane) and at 3 GHz at least 6; at the alarm threshold each finds
   at least 2 (the two TM-46s are found).
+- clutter_bound.py: on an evaluate run of three tune lanes, its first row
+  is evaluate's own pooled figures, and taking false alarms out never
+  lowers Pd (each row is at least the first; without both, at least each
+  of the others).
 
 Environment: MINESCAN (the CLI), MINESCAN_SOURCE_DIR, MINESCAN_TEST_TMP.
 """
+import json
 import os
 import re
 import shutil
@@ -115,6 +120,49 @@ class Tools(unittest.TestCase):
         for f, (found, false, pd01, pd05) in got.items():
             self.assertGreaterEqual(pd05, 6, f"{f} MHz:\n{out}")
             self.assertGreaterEqual(found, 2, f"{f} MHz:\n{out}")
+
+    def test_clutter_bound(self):
+        work = os.path.join(TMP, "clutter_bound")
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        try:
+            lanes = []
+            for name in ("sand-handheld-dual", "loam-cart-gpr",
+                         "laterite-handheld-emi"):
+                lanes.append(os.path.join(work, name + "-s1.h5"))
+                subprocess.run([MINESCAN, "simulate", "--scenario",
+                                os.path.join(BENCH, name + ".json"),
+                                "--seed", "1", "-o", lanes[-1], "--quiet"],
+                               check=True, timeout=300)
+            ev = os.path.join(work, "ev")
+            subprocess.run([MINESCAN, "evaluate", *lanes, "-o", ev],
+                           check=True, capture_output=True, timeout=600)
+            r = subprocess.run([sys.executable,
+                                os.path.join(BENCH, "clutter_bound.py"), ev],
+                               capture_output=True, text=True, timeout=300)
+            with open(os.path.join(ev, "evaluate.json")) as f:
+                pooled = json.load(f)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {m.group(1): ([int(m.group(i)) for i in (2, 3, 4)],
+                             float(m.group(5)))
+                for m in re.finditer(r"^(\S.*?)\s+(\d+) /\s+(\d+) /\s+"
+                                     r"(\d+)\s+([\d.]+)$", r.stdout, re.M)}
+        base = rows.pop("as evaluate pools them")
+        n = pooled["pooled"]["n_mines"]
+        self.assertEqual(n, 24, r.stdout)
+        want = [round(o["pd"] * n) for o in pooled["operating_points"]]
+        self.assertEqual(base[0], want, r.stdout)
+        self.assertAlmostEqual(base[1], pooled["roc"]["auc_far_1"], 3)
+        self.assertIn("without can", rows, r.stdout)
+        both = rows["without both"]
+        for name, (pd, auc) in rows.items():
+            for k in range(3):
+                self.assertGreaterEqual(pd[k], base[0][k], name)
+                self.assertLessEqual(pd[k], both[0][k], name)
+            self.assertGreaterEqual(auc, base[1] - 1e-9, name)
+        self.assertGreater(both[1], base[1], r.stdout)
 
 
 if __name__ == "__main__":
