@@ -1438,6 +1438,69 @@ static void running_means_match_brute_force(void **state)
     ms_cl_destroy(cl);
 }
 
+/* A strong echo (an anti-tank mine, 10) over traces 100-119 and a weak one
+ * (0.1) over traces 150-159, at the same sample, in noise of sd 0.01: the
+ * plain mean over 101 traces subtracts a fifth of the strong echo,
+ * inverted, from the weak one's traces (-1.45 on average where 0.1
+ * stands); exclude_spreads = 3 leaves the strong echo out of the mean, so the
+ * weak echo and the strong one both stand as they are (to the noise), on
+ * the C path and through the kernels. */
+static void background_removal_leaves_strong_echoes_out(void **state)
+{
+    (void)state;
+    enum { NT = 300, NS = 8, AT = 5 };
+    float *s = malloc(NT * NS * sizeof *s), *m = malloc(NT * NS * sizeof *m);
+    float *got = malloc(NT * NS * sizeof *got);
+    test_rng r = {11};
+    for (int i = 0; i < NT * NS; i++) {
+        m[i] = 1.0f;
+        s[i] = 0.0173f * (float)(2.0 * test_rng_uniform(&r) - 1.0);
+    }
+    for (int i = 100; i < 120; i++)
+        s[i * NS + AT] += 10.0f;
+    for (int i = 150; i < 160; i++)
+        s[i * NS + AT] += 0.1f;
+    const ms_stage_decl *d = ms_stage_find("background_removal");
+    ms_stage_ctx ctx = {.decl = d, .env = &env};
+    ctx.in[0] = (ms_shape){MS_ARRAY_TRACES, {NT, NS, 1}};
+    ctx.in[1] = (ms_shape){MS_ARRAY_MASK, {NT, NS, 1}};
+    const float *in[2] = {s, m};
+    float *o[1] = {got};
+    ms_cl *cl = test_cl_open();
+    for (int k = 0; k < 2; k++) {
+        ms_stage_defaults(d, &ctx.params);
+        assert_int_equal(ms_param_set_named(d, &ctx.params, "window_traces",
+                                            101), 0);
+        assert_int_equal(ms_param_set_named(d, &ctx.params, "exclude_spreads",
+                                            k ? 3.0 : 0.0), 0);
+        assert_int_equal(d->shape(&ctx), 0);
+        for (int path = 0; path < (cl ? 2 : 1); path++) {
+            memset(got, 0, NT * NS * sizeof *got);
+            assert_int_equal(path ? ms_stage_exec_opencl(cl, &ctx, in, o)
+                                  : ms_stage_exec_cpu(&ctx, in, o), 0);
+            double weak = 0.0, strong = 0.0;
+            for (int i = 150; i < 160; i++)
+                weak += got[i * NS + AT] / 10.0;
+            for (int i = 100; i < 120; i++)
+                strong += got[i * NS + AT] / 20.0;
+            if (k) {
+                assert_float_equal(weak, 0.1, 0.02);
+                assert_float_equal(strong, 10.0, 0.05);
+            } else {
+                assert_true(weak < -1.2); /* the ghost: -1.43 */
+                assert_true(strong < 8.5);
+            }
+            /* away from both, the noise stays noise */
+            for (int i = 200; i < NT; i++)
+                assert_true(fabsf(got[i * NS + 2]) < 0.06f);
+        }
+    }
+    ms_cl_destroy(cl);
+    free(s);
+    free(m);
+    free(got);
+}
+
 /* ---- gain --------------------------------------------------------------
  * dt = 0.1 ns and time zero at 0.3 ns (sample 3), so that t counts from
  * time zero plus t_ref_ns, not from sample 0. */
@@ -1760,6 +1823,7 @@ int main(void)
         cmocka_unit_test(dewow_removes_offset_and_keeps_gaps),
         cmocka_unit_test(background_removal_cancels_identical_traces),
         cmocka_unit_test(background_removal_window_in_metres),
+        cmocka_unit_test(background_removal_leaves_strong_echoes_out),
         cmocka_unit_test(envelope_of_a_sinusoid_is_its_amplitude),
         cmocka_unit_test(bandpass_keeps_the_band_and_its_envelope),
         cmocka_unit_test(bandpass_traces_do_not_mix),
