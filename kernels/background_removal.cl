@@ -54,14 +54,19 @@ __kernel void rows_mean_subtract(__global const float *restrict s,
 /* background_removal's exclusion (see keep_weights in
  * pipeline/stages/background_removal.c): a sample counts in the next mean
  * (with its mask weight) where it is present and its residual lies within
- * its column's limit. Each work-item takes a run of samples. */
+ * its column's limit. Each work-item takes a run of samples; indices in
+ * size_t, as rows x cols may pass INT_MAX. */
 __kernel void exclusion_weights(__global const float *restrict r,
                                 __global const float *restrict m,
                                 __global const float *restrict lim,
-                                __global float *restrict w, int n, int cols)
+                                __global float *restrict w, int rows,
+                                int cols)
 {
-    int run = (n + get_global_size(0) - 1) / get_global_size(0);
-    int i0 = get_global_id(0) * run, i1 = min(i0 + run, n);
-    for (int i = i0; i < i1; i++)
-        w[i] = m[i] > 0.0f && fabs(r[i]) <= lim[i % cols] ? m[i] : 0.0f;
+    size_t n = (size_t)rows * (size_t)cols;
+    size_t run = (n + get_global_size(0) - 1) / get_global_size(0);
+    size_t i0 = get_global_id(0) * run;
+    size_t i1 = i0 + run < n ? i0 + run : n;
+    for (size_t i = i0; i < i1; i++)
+        w[i] = m[i] > 0.0f && fabs(r[i]) <= lim[i % (size_t)cols] ? m[i]
+                                                                   : 0.0f;
 }

@@ -99,6 +99,9 @@ def main(argv):
         print(f"{argv[1]}: no pooled file", file=sys.stderr)
         return 1
     mines = [s for f in files for s in f[0]]
+    if not mines:
+        print(f"{argv[1]}: the pooled files hold no mine", file=sys.stderr)
+        return 1
     fas = [a for f in files for a in f[1]]
     area = sum(f[2] for f in files)
     clutter = sorted({k for _, k in fas} - {"background", "duplicate"})

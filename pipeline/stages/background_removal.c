@@ -22,8 +22,8 @@
  * it); two passes, then the mean of what is kept (the plain residual
  * where a window keeps nothing). On clean lanes it finds more mines at
  * the alarm threshold; on the benchmark's noisy, cluttered tune lanes it
- * does not pay, so the built-in recipes keep the plain mean (k = 6:
- * datasets/benchmark/README.md, "Strong echoes left out of the
+ * does not pay, so the built-in recipes keep the plain mean (measured at
+ * k = 6: datasets/benchmark/README.md, "Strong echoes left out of the
  * background").
  *
  * The running mean over rows below is shared with emi_detrend (the same
@@ -115,20 +115,42 @@ static int excluding(const ms_stage_ctx *ctx)
     return MS_P(ctx, background_removal_params)->exclude_spreads > 0.0;
 }
 
+/* Columns whose samples column_limits gathers in one sweep of the rows. */
+#define LIMIT_BLOCK 32
+
 /* Per column (time sample), how far from the mean a kept sample may lie:
  * k robust spreads, the median |residual| over the present traces taken
- * as a Gaussian's. work holds rows floats. Both paths take these limits
- * from the host, so that they keep the same samples. */
+ * as a Gaussian's (the upper median of an even count; 0 where more than
+ * half the residuals are 0, which then keeps only those). The rows are
+ * swept in order, LIMIT_BLOCK columns at a time: a walk down one column
+ * would miss the cache at every sample. work holds limit_work() floats.
+ * Both paths take these limits from the host, so that they keep the same
+ * samples. */
+static size_t limit_work(size_t rows, size_t cols)
+{
+    return (cols < LIMIT_BLOCK ? cols : LIMIT_BLOCK) * rows;
+}
+
 static void column_limits(const float *r, const float *m, size_t rows,
                           size_t cols, double k, float *lim, float *work)
 {
-    for (size_t j = 0; j < cols; j++) {
-        size_t c = 0;
-        for (size_t i = 0; i < rows; i++)
-            if (m[i * cols + j] > 0.0f && isfinite(r[i * cols + j]))
-                work[c++] = fabsf(r[i * cols + j]);
-        float med = c ? ms_kth_smallest(work, c, c / 2) : 0.0f;
-        lim[j] = (float)(k * MAD_TO_SD) * med;
+    size_t count[LIMIT_BLOCK];
+    for (size_t j0 = 0; j0 < cols; j0 += LIMIT_BLOCK) {
+        size_t nb = cols - j0 < LIMIT_BLOCK ? cols - j0 : LIMIT_BLOCK;
+        for (size_t b = 0; b < nb; b++)
+            count[b] = 0;
+        for (size_t i = 0; i < rows; i++) {
+            const float *ri = r + i * cols + j0, *mi = m + i * cols + j0;
+            for (size_t b = 0; b < nb; b++)
+                if (mi[b] > 0.0f && isfinite(ri[b]))
+                    work[b * rows + count[b]++] = fabsf(ri[b]);
+        }
+        for (size_t b = 0; b < nb; b++) {
+            float med = count[b] ? ms_kth_smallest(work + b * rows, count[b],
+                                                   count[b] / 2)
+                                 : 0.0f;
+            lim[j0 + b] = (float)(k * MAD_TO_SD) * med;
+        }
     }
 }
 
@@ -146,14 +168,20 @@ static void keep_weights(const float *r, const float *m, const float *lim,
 }
 
 /* Excluding, the C path holds the plain residual (the fallback where a
- * window keeps nothing), the last pass's residual and the weights, plus a
- * column's worth of limits and of work; the OpenCL path those on both
- * sides. */
+ * window keeps nothing), the last pass's residual and the weights (3 n
+ * floats), a limit per column and column_limits' work; the OpenCL path
+ * holds those three and the limits on the device, and on the host a copy
+ * of the residual and of the mask (2 n), the limits and the work. */
+static size_t exclusion_floats(size_t nt, size_t ns)
+{
+    return 3 * nt * ns + ns + limit_work(nt, ns);
+}
+
 static size_t work_bytes(const ms_stage_ctx *ctx)
 {
-    size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1], n = nt * ns;
+    size_t nt = ctx->in[0].dims[0], ns = ctx->in[0].dims[1];
     return ms_rows_mean_scratch(ns, half_window(ctx), 1) +
-           (excluding(ctx) ? (3 * n + ns + nt) * sizeof(float) : 0);
+           (excluding(ctx) ? exclusion_floats(nt, ns) * sizeof(float) : 0);
 }
 
 static int cpu(const ms_stage_ctx *ctx, const float *const in[],
@@ -163,7 +191,7 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
     long half = half_window(ctx);
     void *scratch;
     int rc = ms_stage_scratch_host(
-        ctx, ms_rows_mean_scratch(ns, half, out[0] == in[0] || excluding(ctx)),
+        ctx, ms_rows_mean_scratch(ns, half, out[0] == in[0]),
         &scratch);
     if (rc || !excluding(ctx)) {
         if (!rc)
@@ -171,7 +199,8 @@ static int cpu(const ms_stage_ctx *ctx, const float *const in[],
         return rc;
     }
     float *r0, *r, *w, *lim, *work;
-    if ((rc = ms_stage_scratch_host(ctx, (3 * n + ns + nt) * sizeof(float),
+    if ((rc = ms_stage_scratch_host(ctx, exclusion_floats(nt, ns) *
+                                             sizeof(float),
                                     (void **)&r0)))
         return rc;
     r = r0 + n;
@@ -209,8 +238,9 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
         (rc = ms_stage_scratch_device(ctx, cl, n * sizeof(float), &r)) ||
         (rc = ms_stage_scratch_device(ctx, cl, n * sizeof(float), &w)) ||
         (rc = ms_stage_scratch_device(ctx, cl, ns * sizeof(float), &dlim)) ||
-        (rc = ms_stage_scratch_host(ctx, (2 * n + ns + nt) * sizeof(float),
-                                    (void **)&hr)))
+        (rc = ms_stage_scratch_host(
+             ctx, (2 * n + ns + limit_work(nt, ns)) * sizeof(float),
+             (void **)&hr)))
         return rc;
     hm = hr + n;
     lim = hm + n;
@@ -222,7 +252,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
     cl_mem res = r0;
     for (int pass = 0; pass < EXCLUDE_PASSES; pass++) {
         ms_cl_arg args[] = {MS_CL_MEM(res), MS_CL_MEM(in[1]), MS_CL_MEM(dlim),
-                            MS_CL_MEM(w),   MS_CL_INT(n),     MS_CL_INT(ns)};
+                            MS_CL_MEM(w),   MS_CL_INT(nt),    MS_CL_INT(ns)};
         if ((rc = ms_cl_download(cl, res, hr, n * sizeof(float))))
             return rc;
         column_limits(hr, hm, nt, ns, k, lim, work);

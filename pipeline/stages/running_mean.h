@@ -18,7 +18,8 @@ void ms_rows_mean_cpu(const float *s, const float *m, float *out, size_t rows,
                       size_t cols, long half, double *scratch);
 /* The same with the mean weighted by w (a sample counts as much as w says)
  * while m says which samples are present in the output; where a present
- * sample's window holds no weight, fallback's value (NULL: 0). */
+ * sample's window holds no weight, fallback's value (NULL: 0). out may be
+ * s (with the in-place scratch) but not w, m or fallback. */
 void ms_rows_mean_masked_cpu(const float *s, const float *w, const float *m,
                              const float *fallback, float *out, size_t rows,
                              size_t cols, long half, double *scratch);
