@@ -160,6 +160,28 @@ SCENES = [
     {"name": "cylinder_published", "split": "tune", "soil": "half_space",
      "n": 85, "step": 0.003, "tw": 5e-9, "seed": 15, "published": True,
      "objects": []},
+    # tune, added at stop 22: a can beside each mine type in each soil, and
+    # cans without a mine, so that a feature meant to tell a can from a
+    # mine can be checked on data made another way (a single can was too
+    # few: datasets/benchmark/README.md, "The echo's length in time")
+    {"name": "sand_pma1_can", "split": "tune", "soil": "dry_sand", "n": 40,
+     "step": 0.015, "tw": 5e-9, "seed": 16,
+     "objects": [("PMA-1", 0.38, 0.03), ("can", 0.12, 0.04)]},
+    {"name": "loam_m14_can", "split": "tune", "soil": "loam", "n": 40,
+     "step": 0.015, "tw": 5e-9, "seed": 17,
+     "objects": [("M14", 0.16, 0.03), ("can", 0.42, 0.05)]},
+    {"name": "wet_pmn_can", "split": "tune", "soil": "wet_mix", "n": 40,
+     "step": 0.015, "tw": 5e-9, "seed": 18,
+     "objects": [("PMN", 0.38, 0.04), ("can", 0.12, 0.03)]},
+    {"name": "loam_pmn_stone", "split": "tune", "soil": "loam", "n": 40,
+     "step": 0.015, "tw": 5e-9, "seed": 19,
+     "objects": [("PMN", 0.20, 0.06), ("stone", 0.46, 0.04)]},
+    {"name": "wet_nomine_can_fragment", "split": "tune", "soil": "wet_mix",
+     "n": 36, "step": 0.015, "tw": 5e-9, "seed": 20,
+     "objects": [("can", 0.16, 0.05), ("fragment", 0.42, 0.03)]},
+    {"name": "sand_nomine_can_void", "split": "tune", "soil": "dry_sand",
+     "n": 36, "step": 0.015, "tw": 5e-9, "seed": 26,
+     "objects": [("can", 0.14, 0.03), ("void", 0.42, 0.05)]},
     # report
     {"name": "sand_m14_can", "split": "report", "soil": "dry_sand", "n": 40,
      "step": 0.015, "tw": 5e-9, "seed": 21,
