@@ -6,7 +6,7 @@
 # Optional: MINESCAN_GPRMAX=1 also builds gprMax (PyPI gprMax 4.x, from
 # its wheel: about a minute) in build/gprmax-venv, so that the test
 # test_gprmax_scenes (label gprmax) makes the gprMax tune scenes
-# (datasets/gprmax/make_scenes.py; 8-9 minutes of CPU, cached in
+# (datasets/gprmax/make_scenes.py; 7-9 minutes of CPU, cached in
 # build/gprmax-scenes) and runs minescan on them; without it that test is
 # skipped.
 set -euo pipefail

@@ -17,8 +17,8 @@ first as evaluate pools them (the first row must equal evaluate.json),
 then without the candidates on each tracked clutter kind, on all tracked
 clutter, on the background (peaks on no truth object: receiver noise, the
 soil, untracked pebbles, roots and metal bits), and on all of them.
-A "duplicate" (a second candidate on an object already found) cannot be
-told to a kind and is always kept, so the last row may fall short of
+A "duplicate" (a false alarm within the halo of a mine already found,
+which may lie on clutter beside it) cannot be assigned to a kind and is always kept, so the last row may fall short of
 every mine. Uses the standard library only."""
 import csv
 import json
@@ -71,6 +71,8 @@ def load(evdir):
         if not row.get("pooled"):
             continue
         out = row["output_dir"]
+        if not os.path.isdir(out):  # evaluate's -o as given, maybe relative
+            out = os.path.join(evdir, os.path.basename(out.rstrip("/")))
         targets = {int(t["index"]): t for t in
                    read_csv(os.path.join(out, "targets.csv"))}
         mines = [float(t["detect_score"]) if t["detect_score"] else math.nan

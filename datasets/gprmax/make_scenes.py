@@ -160,10 +160,11 @@ SCENES = [
     {"name": "cylinder_published", "split": "tune", "soil": "half_space",
      "n": 85, "step": 0.003, "tw": 5e-9, "seed": 15, "published": True,
      "objects": []},
-    # tune, added at stop 22: a can beside each mine type in each soil, and
-    # cans without a mine, so that a feature meant to tell a can from a
-    # mine can be checked on data made another way (a single can was too
-    # few: datasets/benchmark/README.md, "The echo's length in time")
+    # tune, added at stop 22: a can beside one mine type in each soil, two
+    # cans without a mine and a PMN beside a stone, so that a feature meant
+    # to tell a can from a mine can be checked on data made another way (a
+    # single can was too few: datasets/benchmark/README.md, "The echo's
+    # length in time")
     {"name": "sand_pma1_can", "split": "tune", "soil": "dry_sand", "n": 40,
      "step": 0.015, "tw": 5e-9, "seed": 16,
      "objects": [("PMA-1", 0.38, 0.03), ("can", 0.12, 0.04)]},
