@@ -1445,6 +1445,17 @@ static void running_means_match_brute_force(void **state)
  * stands); exclude_spreads = 3 leaves the strong echo out of the mean, so the
  * weak echo and the strong one both stand as they are (to the noise), on
  * the C path and through the kernels. */
+/* background_removal over 101 traces, exclude_spreads k, shaped. */
+static void set_removal(const ms_stage_decl *d, ms_stage_ctx *ctx, double k)
+{
+    ms_stage_defaults(d, &ctx->params);
+    assert_int_equal(ms_param_set_named(d, &ctx->params, "window_traces", 101),
+                     0);
+    assert_int_equal(ms_param_set_named(d, &ctx->params, "exclude_spreads", k),
+                     0);
+    assert_int_equal(d->shape(ctx), 0);
+}
+
 static void background_removal_leaves_strong_echoes_out(void **state)
 {
     (void)state;
@@ -1468,12 +1479,7 @@ static void background_removal_leaves_strong_echoes_out(void **state)
     float *o[1] = {got};
     ms_cl *cl = test_cl_open();
     for (int k = 0; k < 2; k++) {
-        ms_stage_defaults(d, &ctx.params);
-        assert_int_equal(ms_param_set_named(d, &ctx.params, "window_traces",
-                                            101), 0);
-        assert_int_equal(ms_param_set_named(d, &ctx.params, "exclude_spreads",
-                                            k ? 3.0 : 0.0), 0);
-        assert_int_equal(d->shape(&ctx), 0);
+        set_removal(d, &ctx, k ? 3.0 : 0.0);
         for (int path = 0; path < (cl ? 2 : 1); path++) {
             memset(got, 0, NT * NS * sizeof *got);
             assert_int_equal(path ? ms_stage_exec_opencl(cl, &ctx, in, o)
@@ -1504,12 +1510,7 @@ static void background_removal_leaves_strong_echoes_out(void **state)
         buf[i] = m[i] > 0.0f ? s[i] : 0.0f;
     }
     memcpy(s, buf, NT * NS * sizeof *s);
-    ms_stage_defaults(d, &ctx.params);
-    assert_int_equal(ms_param_set_named(d, &ctx.params, "window_traces", 101),
-                     0);
-    assert_int_equal(ms_param_set_named(d, &ctx.params, "exclude_spreads",
-                                        3.0), 0);
-    assert_int_equal(d->shape(&ctx), 0);
+    set_removal(d, &ctx, 3.0);
     for (int path = 0; path < (cl ? 2 : 1); path++) {
         const float *in2[2] = {path ? s : buf, m};
         float *o2[1] = {path ? got : buf};
