@@ -1,8 +1,7 @@
 /* depth_cfar: see pipeline/stages/depth_cfar.c. Each plane is scored by
  * cfar.cl's kernels into `s`; this folds it into the output as the
  * reference's combine() does: the first plane sets it, the others keep
- * the largest (mode 0) or add their share (mode 1; mode 2 compressed as
- * 3 ln(1 + max(s, 0)) / ln 4 first). */
+ * the largest (mode 0) or add their share (mode 1). */
 __kernel void depth_cfar_combine(__global const float *restrict s,
                                  __global float *restrict out, int n, int k,
                                  int mode, float weight)
@@ -10,9 +9,7 @@ __kernel void depth_cfar_combine(__global const float *restrict s,
     int i = get_global_id(0);
     if (i >= n)
         return;
-    float v = mode == 2 ? 2.16404256f * log1p(fmax(s[i], 0.0f)) * weight
-              : mode ? s[i] * weight
-                     : s[i];
+    float v = mode ? s[i] * weight : s[i];
     out[i] = k == 0 ? v : mode ? out[i] + v : fmax(out[i], v);
 }
 

@@ -17,13 +17,8 @@
  *
  * combine=0 keeps the strongest bin (an echo that fills one bin);
  * combine=1 takes the mean over the bins searched, which keeps the noise
- * of the bins without echo from adding false alarms.
- * combine=2 takes the mean of the bins' scores compressed as
- * 3 ln(1 + s) / ln 4 (negative scores as 0; a bin at the threshold still
- * scores 3): a strong reflector whose echo fills one quiet bin (a metal
- * can: scores of 40-65 in one bin) no longer outweighs an echo seen in
- * several bins (a plastic mine's top and bottom). The default's choice,
- * datasets/benchmark/README.md says why.
+ * of the bins without echo from adding false alarms (the default's choice,
+ * datasets/benchmark/README.md).
  *
  * The planes searched are those whose centre lies 2 d / v after the
  * surface (surface_ns after time zero, where ground_align put it) for d
@@ -82,8 +77,7 @@ static const ms_param_decl params[] = {
      "the whole plane's (model 1: of its robust spread, 1.4826 median "
      "absolute deviations; 0: no floor)"},
     {"combine", MS_PARAM_INT, MS_PARAM_AT(depth_cfar_params, combine), 0, 0,
-     2, "", "the bins' scores combined: 0 the strongest, 1 their mean, 2 "
-     "the mean of 3 ln(1 + max(s, 0)) / ln 4"},
+     1, "", "the bins' scores combined: 0 the strongest, 1 their mean"},
 };
 
 static int check(const ms_params *values)
@@ -210,20 +204,15 @@ static size_t work_bytes(const ms_stage_ctx *ctx)
                sizeof(float);
 }
 
-/* 3 / ln 4: combine 2 maps a bin at the threshold (3) to 3. */
-#define LOG_SCALE 2.16404256f
-
 /* Plane k of the planes searched (score s) into the output: the first
- * sets it, the others keep the largest (combine 0) or add (combine 1, 2);
- * combine 1 and 2 weigh each by 1 / the number of planes, combine 2 after
- * compressing it. The kernel depth_cfar_combine does the same. */
+ * sets it, the others keep the largest (combine 0) or add (combine 1);
+ * combine 1 weighs each by 1 / the number of planes. The kernel
+ * depth_cfar_combine does the same. */
 static void combine(float *out, const float *s, size_t n, int k, int mode,
                     float weight)
 {
     for (size_t i = 0; i < n; i++) {
-        float v = mode == 2 ? LOG_SCALE * log1pf(fmaxf(s[i], 0.0f)) * weight
-                  : mode ? s[i] * weight
-                         : s[i];
+        float v = mode ? s[i] * weight : s[i];
         out[i] = k == 0 ? v : mode ? out[i] + v : fmaxf(out[i], v);
     }
 }
@@ -292,8 +281,7 @@ static int opencl(const ms_stage_ctx *ctx, ms_cl *cl, const cl_mem in[],
 const ms_stage_decl ms_stage_depth_cfar = {
     .name = "depth_cfar",
     .summary = "CFAR per depth bin of a gridded volume, the bins over a "
-               "depth range combined: the strongest, their mean or the mean "
-               "of their logarithms (inputs: "
+               "depth range combined: the strongest or their mean (inputs: "
                "volume, hit count)",
     .n_in = 2, .n_out = 1,
     .in_slots = {"gpr_volume", "gpr_vhits"},
