@@ -70,6 +70,13 @@ static void usage(FILE *f)
             "  --timeout S               give up on an input that shows no "
             "progress for S seconds\n"
             "                            (default 300)\n"
+            "  --peer RECIPE             also run the inputs with RECIPE (a "
+            "built-in name or a\n"
+            "                            file; no --set) into OUTDIR/peer/ "
+            "and print both\n"
+            "                            side by side, with this recipe's "
+            "figures over the\n"
+            "                            peer's (evaluate.json: \"peer\")\n"
             "  --progress                print batch's progress lines\n"
             "  --quiet                   no table on stdout\n",
             ms_cli_default_jobs());
@@ -659,9 +666,91 @@ typedef struct ev_options {
     const ms_batch_options *batch;
 } ev_options;
 
-static json_t *evaluate_json(const ev_set *s, const pooled *p,
-                             const ev_options *o, size_t n_failed)
+/* One evaluation: the set read back from its batch, and its pooling. */
+typedef struct ev_run {
+    ev_set s;
+    pooled p;
+    size_t n_failed;
+} ev_run;
+
+/* The peer of a --peer run, for the comparison. */
+typedef struct ev_peer {
+    const char *recipe, *outdir;
+    const ev_run *r;
+} ev_peer;
+
+/* This recipe's figure over the peer's (NaN where the peer's is 0 or
+ * either is missing). */
+static double over(double a, double b)
 {
+    return isfinite(a) && isfinite(b) && b != 0 ? a / b : NAN;
+}
+
+/* Pd of `label` at a run's own operating threshold: detected, of n
+ * (0 of 0 where the run pooled no such mine). */
+static void type_hits(const pooled *p, const char *label, size_t *hit,
+                      size_t *n)
+{
+    *hit = *n = 0;
+    for (size_t i = 0; i < p->n_mine_types; i++)
+        if (!strcmp(p->mine_types[i].label, label)) {
+            *hit = p->mine_types[i].hit;
+            *n = p->mine_types[i].n;
+        }
+}
+
+/* Both runs pooled the same files (a file can fail under one recipe). */
+static int same_files(const ev_run *a, const ev_run *b)
+{
+    for (size_t i = 0; i < a->s.n_files; i++)
+        if (a->s.files[i].pooled != b->s.files[i].pooled)
+            return 0;
+    return 1;
+}
+
+static json_t *peer_json(const ev_run *self, const ev_peer *peer)
+{
+    const pooled *a = &self->p, *b = &peer->r->p;
+    json_t *ops = json_array(), *types = json_array();
+    for (int k = 0; k < 3 && b->n_files; k++)
+        json_array_append_new(ops, op_json(&b->op[k], b->n_mines));
+    for (size_t i = 0; i < a->n_mine_types; i++) {
+        size_t ph, pn;
+        const type_row *r = &a->mine_types[i];
+        type_hits(b, r->label, &ph, &pn);
+        json_array_append_new(
+            types, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "label",
+                             r->label, "n", (json_int_t)r->n, "n_detected",
+                             (json_int_t)r->hit, "peer_n",
+                             (json_int_t)pn, "peer_n_detected",
+                             (json_int_t)ph, "pd_ratio",
+                             num(over(ratio(r->hit, r->n), ratio(ph, pn)))));
+    }
+    double pa[4], pb[4];
+    for (int k = 0; k < 3; k++) {
+        pa[k] = a->n_files ? a->op[k].pd : NAN;
+        pb[k] = b->n_files ? b->op[k].pd : NAN;
+    }
+    pa[3] = a->n_files ? a->roc.auc_far_1 : NAN;
+    pb[3] = b->n_files ? b->roc.auc_far_1 : NAN;
+    return json_pack(
+        "{s:s, s:s, s:b, s:{s:I, s:I}, s:o, s:o, s:{s:o, s:o, s:o, s:o}, "
+        "s:o}",
+        "recipe", peer->recipe, "output_dir", peer->outdir, "same_files",
+        same_files(self, peer->r), "files", "pooled",
+        (json_int_t)b->n_files, "failed", (json_int_t)peer->r->n_failed,
+        "auc_far_1", num(pb[3]), "operating_points", ops, "ratios",
+        "pd_at_far_0_1", num(over(pa[0], pb[0])), "pd_at_far_0_5",
+        num(over(pa[1], pb[1])), "pd_at_far_1", num(over(pa[2], pb[2])),
+        "auc_far_1", num(over(pa[3], pb[3])), "mine_types", types);
+}
+
+static json_t *evaluate_json(const ev_run *r, const ev_options *o,
+                             const ev_peer *peer)
+{
+    const ev_set *s = &r->s;
+    const pooled *p = &r->p;
+    size_t n_failed = r->n_failed;
     const ms_process_options *po = &o->batch->process;
     double t = p->op[OPERATING].threshold;
     json_t *rows = json_array(), *failed = json_array(),
@@ -753,6 +842,8 @@ static json_t *evaluate_json(const ev_set *s, const pooled *p,
     json_decref(ops);
     json_object_set_new(root, "rows", rows);
     json_object_set_new(root, "failed", failed);
+    if (peer)
+        json_object_set_new(root, "peer", peer_json(r, peer));
     return root;
 }
 
@@ -866,9 +957,11 @@ static int write_scores_png(const char *path, const ev_set *s,
     return rc;
 }
 
-static int write_outputs(const ev_options *o, const ev_set *s,
-                         const pooled *p, size_t n_failed)
+static int write_outputs(const ev_options *o, const ev_run *r,
+                         const ev_peer *peer)
 {
+    const ev_set *s = &r->s;
+    const pooled *p = &r->p;
     char path[4400];
     int rc = 0;
     if (p->n_files) {
@@ -904,7 +997,7 @@ static int write_outputs(const ev_options *o, const ev_set *s,
     snprintf(path, sizeof path, "%s/evaluate.csv", o->outdir);
     if (!rc)
         rc = write_csv(path, s, p);
-    json_t *root = rc ? NULL : evaluate_json(s, p, o, n_failed);
+    json_t *root = rc ? NULL : evaluate_json(r, o, peer);
     if (!rc && !root)
         rc = ms_fail(MS_ERR_NOMEM, "out of memory building evaluate.json");
     if (!rc) {
@@ -1007,11 +1100,55 @@ static void print_table(const ev_set *s, const pooled *p, double halo_m)
             printf("left out: %s\n", s->files[i].reason);
 }
 
+/* This recipe beside the peer: Pd at each FAR limit and the AUC, then Pd
+ * per mine type at each run's own FAR 0.5 threshold; counts beside the
+ * ratio of this recipe's figure to the peer's. */
+static void print_peer(const ev_run *self, const ev_peer *peer)
+{
+    const pooled *a = &self->p, *b = &peer->r->p;
+    char x[48], y[48], q[32];
+    printf("\nAgainst the peer %s (%s)%s:\n", peer->recipe, peer->outdir,
+           same_files(self, peer->r) ? ", the same files"
+                                     : "; NOT the same files pooled "
+                                       "(ratios compare different sets)");
+    printf("%-22s %12s %12s %6s\n", "", "this recipe", "peer", "ratio");
+    for (int k = 0; k < 3; k++) {
+        char lim[48];
+        snprintf(lim, sizeof lim, "Pd at FAR %g /m2", far_limits[k]);
+        snprintf(x, sizeof x, "%zu/%zu", a->n_files ? a->op[k].n_detected : 0,
+                 a->n_mines);
+        snprintf(y, sizeof y, "%zu/%zu", b->n_files ? b->op[k].n_detected : 0,
+                 b->n_mines);
+        fmt_ratio(q, sizeof q, over(a->n_files ? a->op[k].pd : NAN,
+                                    b->n_files ? b->op[k].pd : NAN));
+        printf("%-22s %12s %12s %6s\n", lim, x, y, q);
+    }
+    double ua = a->n_files ? a->roc.auc_far_1 : NAN,
+           ub = b->n_files ? b->roc.auc_far_1 : NAN;
+    /* the AUC with three decimals, as the table above */
+    snprintf(x, sizeof x, isfinite(ua) ? "%.3f" : "-", ua);
+    snprintf(y, sizeof y, isfinite(ub) ? "%.3f" : "-", ub);
+    fmt_ratio(q, sizeof q, over(ua, ub));
+    printf("%-22s %12s %12s %6s\n", "AUC (FAR 0-1 /m2)", x, y, q);
+    printf("Pd per mine type at FAR %g /m2 (each at its own threshold):\n",
+           far_limits[OPERATING]);
+    for (size_t i = 0; i < a->n_mine_types; i++) {
+        const type_row *r = &a->mine_types[i];
+        size_t ph, pn;
+        type_hits(b, r->label, &ph, &pn);
+        snprintf(x, sizeof x, "%zu/%zu", r->hit, r->n);
+        snprintf(y, sizeof y, "%zu/%zu", ph, pn);
+        fmt_ratio(q, sizeof q, over(ratio(r->hit, r->n), ratio(ph, pn)));
+        printf("  %-20s %12s %12s %6s\n", r->label, x, y, q);
+    }
+}
+
 /* ---- the command --------------------------------------------------------- */
 
 /* The folder name batch gives an input (its base name without the
- * extension) must not be one of evaluate's own files. */
-static int check_names(char **inputs, size_t n)
+ * extension) must not be one of evaluate's own files, nor, with --peer,
+ * the peer's folder. */
+static int check_names(char **inputs, size_t n, const char *peer)
 {
     for (size_t i = 0; i < n; i++) {
         char stem[256];
@@ -1019,6 +1156,12 @@ static int check_names(char **inputs, size_t n)
         char *dot = strrchr(stem, '.');
         if (dot && dot != stem)
             *dot = '\0';
+        if (peer && !strcmp(stem, "peer")) {
+            fprintf(stderr, "minescan evaluate: %s: its output folder would "
+                    "be named peer, where --peer writes; rename the input\n",
+                    inputs[i]);
+            return 2;
+        }
         for (size_t k = 0; k < N_OWN; k++)
             if (!strcmp(stem, own_outputs[k])) {
                 fprintf(stderr, "minescan evaluate: %s: its output folder "
@@ -1057,19 +1200,58 @@ static int run_batch(char **inputs, ev_set *s, const ev_options *o)
     return rc;
 }
 
+/* The inputs through the batch into o->outdir, each run's files read
+ * back, the pooling. A file that cannot be pooled is said on stderr. */
+static int evaluate_into(char **inputs, size_t n, const ev_options *o,
+                         ev_run *r)
+{
+    ev_set *s = &r->s;
+    s->n_files = n;
+    s->files = calloc(n, sizeof *s->files);
+    int rc = s->files ? 0 : ms_fail(MS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++)
+        s->files[i].input = inputs[i];
+    if (!rc)
+        rc = run_batch(inputs, s, o);
+    /* batch printed its own failures; the files that cannot be pooled
+     * are said here */
+    for (size_t i = 0; !rc && i < n; i++) {
+        ev_file *f = &s->files[i];
+        if (strcmp(f->status, "failed") != 0) {
+            int k = load_file(s, f, o->batch->process.halo_m);
+            rc = k < 0 ? k : 0;
+            if (k > 0)
+                fprintf(stderr, "%s\n", f->reason);
+        }
+    }
+    r->n_failed = 0;
+    for (size_t i = 0; s->files && i < n; i++)
+        r->n_failed += !s->files[i].pooled;
+    if (!rc && r->n_failed < n)
+        rc = pool(s, &r->p);
+    return rc;
+}
+
+static void ev_run_free(ev_run *r)
+{
+    pooled_free(&r->p);
+    ev_set_free(&r->s);
+}
+
 int ms_cmd_evaluate(int argc, char **argv)
 {
     static const struct option longopts[] = {
         MS_CLI_BATCH_LONGOPTS,
         {"progress", no_argument, 0, 'P'},
         {"quiet", no_argument, 0, 'q'},
+        {"peer", required_argument, 0, 'E'},
         {"jobs", required_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     ms_batch_options opt = ms_cli_batch_defaults(ms_cli_default_jobs());
     opt.quiet = 1;
-    const char *outdir = NULL;
+    const char *outdir = NULL, *peer_recipe = NULL;
     int quiet = 0;
     optind = 1;
     int c;
@@ -1084,6 +1266,7 @@ int ms_cmd_evaluate(int argc, char **argv)
         case 'o': outdir = optarg; break;
         case 'P': opt.quiet = 0; break;
         case 'q': quiet = 1; break;
+        case 'E': peer_recipe = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -1094,51 +1277,61 @@ int ms_cmd_evaluate(int argc, char **argv)
         return 2;
     }
     if (ms_cli_batch_ready("evaluate", &opt) ||
-        check_names(argv + optind, (size_t)(argc - optind)))
+        check_names(argv + optind, (size_t)(argc - optind), peer_recipe))
         return 2;
 
-    ev_set s = {0};
-    pooled p = {0};
     ev_options o = {outdir, &opt};
-    s.n_files = (size_t)(argc - optind);
-    s.files = calloc(s.n_files, sizeof *s.files);
-    int rc = s.files ? 0 : ms_fail(MS_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < s.n_files; i++)
-        s.files[i].input = argv[optind + (int)i];
-    if (!rc)
-        rc = run_batch(argv + optind, &s, &o);
-    /* batch printed its own failures; the files that cannot be pooled
-     * are said here */
-    for (size_t i = 0; !rc && i < s.n_files; i++) {
-        ev_file *f = &s.files[i];
-        if (strcmp(f->status, "failed") != 0) {
-            int r = load_file(&s, f, opt.process.halo_m);
-            rc = r < 0 ? r : 0;
-            if (r > 0)
-                fprintf(stderr, "%s\n", f->reason);
+    /* the peer: the same run with its own recipe and no --set, into
+     * OUTDIR/peer; its recipe checked before anything runs */
+    ms_batch_options peer_opt = opt;
+    char peer_dir[4200] = "";
+    if (peer_recipe) {
+        peer_opt.process.recipe = peer_recipe;
+        peer_opt.process.n_overrides = 0;
+        ms_recipe recipe = {0}; /* freed below even when loading failed */
+        int rc = ms_recipe_load(peer_recipe, &recipe);
+        if (!rc)
+            rc = ms_recipe_validate(&recipe);
+        ms_recipe_free(&recipe);
+        if (rc) {
+            fprintf(stderr, "minescan evaluate: --peer: %s\n",
+                    ms_error_message());
+            return 2;
         }
+        snprintf(peer_dir, sizeof peer_dir, "%s/peer", outdir);
     }
-    size_t n_failed = 0;
-    for (size_t i = 0; i < s.n_files; i++)
-        n_failed += !s.files[i].pooled;
-    if (!rc && n_failed < s.n_files)
-        rc = pool(&s, &p);
+    ev_options po = {peer_dir, &peer_opt};
+    ev_run self = {0}, other = {0};
+    ev_peer peer = {peer_recipe, peer_dir, &other};
+    char **inputs = argv + optind;
+    size_t n = (size_t)(argc - optind);
+    int rc = evaluate_into(inputs, n, &o, &self);
+    if (!rc && peer_recipe)
+        rc = evaluate_into(inputs, n, &po, &other);
+    if (!rc && peer_recipe)
+        rc = write_outputs(&po, &other, NULL);
     if (!rc)
-        rc = write_outputs(&o, &s, &p, n_failed);
+        rc = write_outputs(&o, &self, peer_recipe ? &peer : NULL);
     if (rc) {
         fprintf(stderr, "minescan evaluate: %s\n", ms_error_message());
-        pooled_free(&p);
-        ev_set_free(&s);
+        ev_run_free(&self);
+        ev_run_free(&other);
         return ms_exit_code(rc);
     }
     if (!quiet) {
-        print_table(&s, &p, opt.process.halo_m);
+        print_table(&self.s, &self.p, opt.process.halo_m);
+        if (peer_recipe)
+            print_peer(&self, &peer);
         printf("%s/evaluate.json, evaluate.csv%s\n", outdir,
-               p.n_files ? ", roc.csv, roc.png, scores.png" : "");
+               self.p.n_files ? ", roc.csv, roc.png, scores.png" : "");
     }
-    if (!p.n_files)
+    if (!self.p.n_files)
         fprintf(stderr, "minescan evaluate: no input could be pooled\n");
-    pooled_free(&p);
-    ev_set_free(&s);
-    return n_failed ? 1 : 0;
+    if (peer_recipe && !other.p.n_files)
+        fprintf(stderr, "minescan evaluate: no input could be pooled with "
+                        "the peer %s\n", peer_recipe);
+    int failed = self.n_failed || other.n_failed;
+    ev_run_free(&self);
+    ev_run_free(&other);
+    return failed ? 1 : 0;
 }

@@ -415,6 +415,94 @@ class EvaluateTests(unittest.TestCase):
         self.assertEqual(ev["files"], {"inputs": 2, "pooled": 1, "failed": 1})
         self.assertEqual(ev["rows"][1]["status"], "failed")
 
+    def test_peer(self):
+        """--peer runs the same inputs with a second recipe into OUT/peer
+        (without the --set overrides) and sets each figure beside the
+        peer's; each side must equal an evaluation of its own."""
+        ins = self.lanes + [self.empty]
+        out = os.path.join(TMP, "out-peer")
+        setting = "depth_cfar.train_m=0.4"
+        r = run("evaluate", *ins, "-o", out, "--device", "cpu", "--set",
+                setting, "--peer", "gpr")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        own = os.path.join(TMP, "out-own")
+        r1 = run("evaluate", *ins, "-o", own, "--device", "cpu", "--set",
+                 setting)
+        self.assertEqual(r1.returncode, 0, r1.stderr)
+        alone = os.path.join(TMP, "out-gpr")
+        r2 = run("evaluate", *ins, "-o", alone, "--device", "cpu",
+                 "--recipe", "gpr")
+        self.assertEqual(r2.returncode, 0, r2.stderr)
+        ev = load_json(os.path.join(out, "evaluate.json"))
+        pe = load_json(os.path.join(out, "peer", "evaluate.json"))
+        a, b = load_json(os.path.join(own, "evaluate.json")), load_json(
+            os.path.join(alone, "evaluate.json"))
+        for got, want in ((ev, a), (pe, b)):
+            for k in ("operating_points", "roc", "at_threshold", "pooled"):
+                self.assertEqual(got[k], want[k], k)
+        self.assertEqual(ev["overrides"], [setting])
+        self.assertEqual(pe["overrides"], [])
+        self.assertEqual(pe["recipe"], "gpr")
+        self.assertNotIn("peer", pe)
+        p = ev["peer"]
+        self.assertEqual(p["recipe"], "gpr")
+        self.assertEqual(p["output_dir"], os.path.join(out, "peer"))
+        self.assertTrue(p["same_files"])
+        self.assertEqual(p["operating_points"], b["operating_points"])
+        self.assertEqual(p["auc_far_1"], b["roc"]["auc_far_1"])
+
+        def over(x, y):
+            return None if x is None or not y else x / y
+        for key, k in (("pd_at_far_0_1", 0), ("pd_at_far_0_5", 1),
+                       ("pd_at_far_1", 2)):
+            want = over(a["operating_points"][k]["pd"],
+                        b["operating_points"][k]["pd"])
+            if want is None:
+                self.assertIsNone(p["ratios"][key])
+            else:
+                self.assertAlmostEqual(p["ratios"][key], want, places=12)
+        self.assertAlmostEqual(p["ratios"]["auc_far_1"],
+                               a["roc"]["auc_far_1"] / b["roc"]["auc_far_1"],
+                               places=12)
+        theirs = {t["label"]: t for t in b["at_threshold"]["mine_types"]}
+        self.assertEqual([t["label"] for t in p["mine_types"]],
+                         [t["label"] for t in a["at_threshold"]["mine_types"]])
+        for t in p["mine_types"]:
+            o = theirs[t["label"]]
+            self.assertEqual((t["peer_n"], t["peer_n_detected"]),
+                             (o["n"], o["n_detected"]))
+            want = over(t["n_detected"] / t["n"], o["pd"])
+            if want is None:
+                self.assertIsNone(t["pd_ratio"])
+            else:
+                self.assertAlmostEqual(t["pd_ratio"], want, places=12)
+        # the table: each FAR limit with both counts, the AUC, the types
+        self.assertIn("Against the peer gpr", r.stdout)
+        for k, lim in enumerate(LIMITS):
+            line = [ln for ln in r.stdout.splitlines()
+                    if ln.startswith("Pd at FAR %g /m2" % lim)]
+            self.assertEqual(len(line), 1, r.stdout)
+            self.assertIn("%d/%d" % (a["operating_points"][k]["n_detected"],
+                                     a["pooled"]["n_mines"]), line[0])
+            self.assertIn("%d/%d" % (b["operating_points"][k]["n_detected"],
+                                     b["pooled"]["n_mines"]), line[0])
+        self.assertIn("%.3f" % b["roc"]["auc_far_1"], r.stdout)
+
+    def test_peer_usage(self):
+        out = os.path.join(TMP, "out-peer-bad")
+        r = run("evaluate", self.lanes[0], "-o", out, "--peer",
+                "no-such-recipe")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--peer", r.stderr)
+        self.assertIn("no-such-recipe", r.stderr)
+        self.assertFalse(os.path.exists(out))
+        clash = os.path.join(TMP, "peer.h5")
+        shutil.copy(self.lanes[0], clash)
+        r = run("evaluate", clash, "-o", out, "--peer", "gpr")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("peer", r.stderr)
+        self.assertFalse(os.path.exists(out))
+
     def test_usage(self):
         r = run("evaluate", self.lanes[0])
         self.assertEqual(r.returncode, 2)
