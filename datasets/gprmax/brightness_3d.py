@@ -27,7 +27,9 @@ and metal parts, a stone (eps 7), and the PMN and the can across at 10 cm.
 Usage (gprMax from the venv tools/setup.sh builds):
     build/gprmax-venv/bin/python datasets/gprmax/brightness_3d.py OUTDIR [-j N]
 Runs are cached in OUTDIR (an input unchanged and its output present is not
-run again). About 30 runs of 10-40 s each on one core."""
+run again). 31 runs of about a minute each on one core (29 minutes here).
+tests/datasets/test_brightness_model.py holds the "simulator" column to
+`minescan simulate`."""
 import argparse
 import concurrent.futures as cf
 import glob
