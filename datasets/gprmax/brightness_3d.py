@@ -71,39 +71,43 @@ def box(x0, y0, z0, x1, y1, z1, mat):
     return f"#box: {x0:.4f} {y0:.4f} {z0:.4f} {x1:.4f} {y1:.4f} {z1:.4f} {mat}"
 
 
-def body(kind, d):
-    """gprMax lines of the body centred in the domain, its top d deep;
-    (lines, model params for the simulator's formula: radius, half length
-    or None for a disc, permittivity or None for metal)."""
-    c = SIZE / 2
+def body(kind, d, xc=SIZE / 2, zc=SIZE / 2, hollow=True):
+    """gprMax lines of the body centred at (xc, zc) (the domain's centre
+    unless given), its top d deep; (lines, model params for the
+    simulator's formula: radius, half length or None for a disc,
+    permittivity or None for metal). make_scenes_3d.py lays out its lines
+    with these bodies, its cans solid (hollow=False: on 4 mm cells a 2 mm
+    wall would not survive, and a conductor's inside does not scatter)."""
     y1 = SOIL_TOP - d
     if kind in ("can_across", "can_along"):
         yc = y1 - 0.033
         if kind == "can_across":
-            a, b = (c, yc, c - 0.06), (c, yc, c + 0.06)
+            a, b = (xc, yc, zc - 0.06), (xc, yc, zc + 0.06)
         else:
-            a, b = (c - 0.06, yc, c), (c + 0.06, yc, c)
+            a, b = (xc - 0.06, yc, zc), (xc + 0.06, yc, zc)
         cyl = lambda r, m: (f"#cylinder: {a[0]:.4f} {a[1]:.4f} {a[2]:.4f} "
                             f"{b[0]:.4f} {b[1]:.4f} {b[2]:.4f} {r} {m}")
-        return [cyl(0.033, "pec"), cyl(0.031, "free_space")], (0.033, 0.06, None)
+        lines = [cyl(0.033, "pec")] + ([cyl(0.031, "free_space")]
+                                       if hollow else [])
+        return lines, (0.033, 0.06, None)
     if kind == "PMN":
-        return [disc(c, c, d, 0.056, 0.056, "bakelite"),
-                disc(c, c, d + 0.012, 0.050, 0.038, "tnt"),
-                box(c - 0.002, y1 - 0.022, c - 0.002, c + 0.002, y1 - 0.012,
-                    c + 0.002, "pec")], (0.056, None, 3.5)
+        return [disc(xc, zc, d, 0.056, 0.056, "bakelite"),
+                disc(xc, zc, d + 0.012, 0.050, 0.038, "tnt"),
+                box(xc - 0.002, y1 - 0.022, zc - 0.002, xc + 0.002,
+                    y1 - 0.012, zc + 0.002, "pec")], (0.056, None, 3.5)
     if kind == "M14":
-        return [disc(c, c, d, 0.028, 0.040, "plastic"),
-                disc(c, c, d + 0.012, 0.024, 0.024, "tetryl"),
-                box(c - 0.0015, y1 - 0.010, c - 0.0015, c + 0.0015,
-                    y1 - 0.004, c + 0.0015, "pec")], (0.028, None, 3.0)
+        return [disc(xc, zc, d, 0.028, 0.040, "plastic"),
+                disc(xc, zc, d + 0.012, 0.024, 0.024, "tetryl"),
+                box(xc - 0.0015, y1 - 0.010, zc - 0.0015, xc + 0.0015,
+                    y1 - 0.004, zc + 0.0015, "pec")], (0.028, None, 3.0)
     if kind == "Type-72":
-        return [disc(c, c, d, 0.039, 0.037, "plastic"),
-                disc(c, c, d + 0.008, 0.035, 0.025, "tnt")], (0.039, None, 3.0)
+        return [disc(xc, zc, d, 0.039, 0.037, "plastic"),
+                disc(xc, zc, d + 0.008, 0.035, 0.025, "tnt")], (0.039, None, 3.0)
     if kind == "PMA-2":
-        return [disc(c, c, d, 0.034, 0.061, "plastic32"),
-                disc(c, c, d + 0.010, 0.030, 0.045, "tnt")], (0.034, None, 3.2)
+        return [disc(xc, zc, d, 0.034, 0.061, "plastic32"),
+                disc(xc, zc, d + 0.010, 0.030, 0.045, "tnt")], (0.034, None, 3.2)
     if kind == "stone":
-        return [disc(c, c, d, 0.040, 0.050, "stone")], (0.040, None, 7.0)
+        return [disc(xc, zc, d, 0.040, 0.050, "stone")], (0.040, None, 7.0)
     raise ValueError(kind)
 
 

@@ -16,6 +16,9 @@ every mine found within 5 cm, no alarm on a scene without a mine.
 
 Only the tune split runs here; the report split is run once, at the end, by
 hand: MINESCAN_GPRMAX_SPLIT=report and this file run directly.
+MINESCAN_GPRMAX_SPLIT=3d runs the 3-D lines of make_scenes_3d.py instead
+(into build/gprmax-scenes-3d; a check, never tuned on; about an hour of
+gprMax the first time).
 
 Environment: MINESCAN (the CLI), MINESCAN_SOURCE_DIR, MINESCAN_TEST_TMP,
 MINESCAN_GPRMAX_RECIPE (a recipe other than default),
@@ -38,11 +41,15 @@ SRC = os.environ.get("MINESCAN_SOURCE_DIR",
 TMP = os.path.join(os.environ.get("MINESCAN_TEST_TMP", "/tmp"),
                    "test_gprmax_scenes")
 VENV_PY = os.path.join(SRC, "build", "gprmax-venv", "bin", "python")
-SCENES = os.path.join(SRC, "build", "gprmax-scenes")
 ALONG = 0.05  # a mine is found by an alarm within 5 cm along the line
 RECIPE = os.environ.get("MINESCAN_GPRMAX_RECIPE", "default")
 STRICT = os.environ.get("MINESCAN_GPRMAX_STRICT") == "1"
 SPLIT = os.environ.get("MINESCAN_GPRMAX_SPLIT", "tune")
+THREE_D = SPLIT == "3d"
+SCENES = os.path.join(SRC, "build",
+                      "gprmax-scenes-3d" if THREE_D else "gprmax-scenes")
+SCRIPT = os.path.join(SRC, "datasets/gprmax",
+                      "make_scenes_3d.py" if THREE_D else "make_scenes.py")
 
 
 def has_gprmax():
@@ -53,9 +60,8 @@ def has_gprmax():
 
 
 def split_scenes():
-    r = subprocess.run([sys.executable,
-                        os.path.join(SRC, "datasets/gprmax/make_scenes.py"),
-                        "--list"], capture_output=True, text=True, check=True)
+    r = subprocess.run([sys.executable, SCRIPT, "--list"],
+                       capture_output=True, text=True, check=True)
     return [ln.split()[0] for ln in r.stdout.splitlines()
             if ln.split()[1] == SPLIT]
 
@@ -65,13 +71,15 @@ class GprMaxScenes(unittest.TestCase):
     def setUpClass(cls):
         shutil.rmtree(TMP, ignore_errors=True)
         os.makedirs(TMP)
-        r = subprocess.run(
-            [VENV_PY, os.path.join(SRC, "datasets/gprmax/make_scenes.py"),
-             "--split", SPLIT, "--out", SCENES, "--minescan", MINESCAN],
-            capture_output=True, text=True, timeout=3600)
+        cmd = [VENV_PY, SCRIPT, "--out", SCENES, "--minescan", MINESCAN]
+        cmd += ["-j", str(os.cpu_count() or 1)] if THREE_D else [
+            "--split", SPLIT]
+        r = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=3 * 3600 if THREE_D else 3600)
         sys.stderr.write(r.stdout)
         if r.returncode != 0:
-            raise RuntimeError(f"make_scenes.py failed:\n{r.stderr[-3000:]}")
+            raise RuntimeError(f"{os.path.basename(SCRIPT)} failed:\n"
+                               f"{r.stderr[-3000:]}")
         cls.names = split_scenes()
 
     def test_scenes(self):
