@@ -321,12 +321,13 @@ def run(cmd, **kw):
     return r
 
 
-def make(sc, out, minescan, python, force=False):
+def make(sc, out, minescan, python, force=False, inputs=None):
     """Runs gprMax for the scene unless its merged output is current (same
     input text), then imports it. Returns (recording, gprMax seconds or
-    None when cached)."""
+    None when cached). `inputs` makes the (input text, truth) of a scene
+    (default scene_input; make_scenes_3d.py passes its own)."""
     name = sc["name"]
-    text, truth = scene_input(sc)
+    text, truth = (inputs or scene_input)(sc)
     inp = os.path.join(out, name + ".in")
     rec = os.path.join(out, name + ".h5")
     tpath = os.path.join(out, name + ".truth.json")

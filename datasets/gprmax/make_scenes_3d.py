@@ -21,16 +21,13 @@ For each scene NAME it writes into --out what make_scenes.py writes: NAME.in,
 NAME_merged.h5, NAME.truth.json and NAME.h5 (the recording), cached the
 same way. About 15-20 minutes a scene on one core."""
 import argparse
-import glob
-import json
 import os
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import brightness_3d as b3  # noqa: E402  (the bodies and the soils)
-import make_scenes as ms  # noqa: E402  (run, and the 2-D scenes' antenna)
+import make_scenes as ms  # noqa: E402  (make, and the 2-D scenes' antenna)
 
 DX = 0.004
 WIDTH = 0.30         # the domain across the line (z)
@@ -91,37 +88,6 @@ def scene_input(sc):
         "objects": truth}
 
 
-def make(sc, out, minescan, python):
-    name = sc["name"]
-    text, truth = scene_input(sc)
-    inp = os.path.join(out, name + ".in")
-    rec = os.path.join(out, name + ".h5")
-    tpath = os.path.join(out, name + ".truth.json")
-    merged = os.path.join(out, name + "_merged.h5")
-    old = open(inp).read() if os.path.exists(inp) else None
-    secs = None
-    if old != text or not os.path.exists(merged):
-        if os.path.exists(merged):
-            os.remove(merged)
-        with open(inp, "w") as f:
-            f.write(text)
-        t0 = time.time()
-        for p in glob.glob(os.path.join(out, name + "[0-9]*.h5")):
-            os.remove(p)
-        env = dict(os.environ, OMP_NUM_THREADS="1")
-        ms.run([python, "-m", "gprMax", inp, "-n", str(sc["n"]),
-                "--hide-progress-bars"], cwd=out, env=env)
-        ms.run([python, "-m", "gprMax.toolboxes.Utilities.outputfiles_merge",
-                os.path.join(out, name), "--remove-files"])
-        secs = time.time() - t0
-    with open(tpath, "w") as f:
-        json.dump(truth, f, indent=1)
-    ms.run([minescan, "import-gprmax", merged, "-o", rec, "--dx",
-            str(sc["step"]), "--centre-frequency", str(b3.FREQ * 1e-6),
-            "--truth", tpath])
-    return rec, secs
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="build/gprmax-scenes-3d")
@@ -144,8 +110,10 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max(1, a.jobs)) as ex:
-        for rec, secs in ex.map(lambda s: make(s, a.out, a.minescan,
-                                               a.python), chosen):
+        for rec, secs in ex.map(lambda s: ms.make(s, a.out, a.minescan,
+                                                  a.python,
+                                                  inputs=scene_input),
+                                chosen):
             print(f"{rec}: " + ("gprMax output cached" if secs is None else
                                 f"{secs:.0f} s of gprMax"), flush=True)
 
