@@ -32,7 +32,6 @@ tests/datasets/test_brightness_model.py holds the "simulator" column to
 `minescan simulate`."""
 import argparse
 import concurrent.futures as cf
-import glob
 import math
 import os
 import subprocess
