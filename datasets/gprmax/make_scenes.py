@@ -377,19 +377,29 @@ def main():
               if (s["name"] in a.scene if a.scene else
                   a.split in ("all", s["split"]))]
     if a.list:
-        for s in SCENES:
-            print(f"{s['name']:28s} {s['split']:7s} {s['soil']:10s} "
-                  f"{s['n']} traces x {s['step']*100:g} cm")
+        list_scenes(SCENES)
         return
     if a.scene and len(chosen) != len(a.scene):
         raise SystemExit(f"unknown scene in {a.scene}")
-    a.out = os.path.abspath(a.out)
-    a.minescan = os.path.abspath(a.minescan)
-    os.makedirs(a.out, exist_ok=True)
+    make_all(chosen, a.out, a.minescan, a.python, a.jobs, force=a.force)
+
+
+def list_scenes(scenes):
+    """--list: a line a scene (its name, split, soil and traces)."""
+    for s in scenes:
+        print(f"{s['name']:28s} {s['split']:7s} {s['soil']:10s} "
+              f"{s['n']} traces x {s['step']*100:g} cm")
+
+
+def make_all(scenes, out, minescan, python, jobs, force=False, inputs=None):
+    """make() each scene, `jobs` at once, saying what each cost."""
+    out = os.path.abspath(out)
+    minescan = os.path.abspath(minescan)
+    os.makedirs(out, exist_ok=True)
     from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(max(1, a.jobs)) as ex:
-        futs = [ex.submit(make, s, a.out, a.minescan, a.python, a.force)
-                for s in chosen]
+    with ThreadPoolExecutor(max(1, jobs)) as ex:
+        futs = [ex.submit(make, s, out, minescan, python, force, inputs)
+                for s in scenes]
         for f in futs:
             rec, secs = f.result()
             print(f"{rec}: " + ("gprMax output cached" if secs is None else

@@ -27,7 +27,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import brightness_3d as b3  # noqa: E402  (the bodies and the soils)
-import make_scenes as ms  # noqa: E402  (make, and the 2-D scenes' antenna)
+import make_scenes as ms  # noqa: E402  (make_all, the 2-D antenna)
 
 DX = 0.004
 WIDTH = 0.30         # the domain across the line (z)
@@ -36,14 +36,18 @@ MARGIN = 0.10
 # objects: (body, along-the-line position from the first trace (m), depth
 # of the top (m))
 SCENES = [
-    {"name": "loam_pmn_can_3d", "soil": "loam", "n": 31, "step": 0.02,
-     "tw": 5e-9, "objects": [("PMN", 0.15, 0.05), ("can_across", 0.45, 0.05)]},
-    {"name": "loam_m14_type72_3d", "soil": "loam", "n": 31, "step": 0.02,
-     "tw": 5e-9, "objects": [("M14", 0.15, 0.03), ("Type-72", 0.45, 0.05)]},
-    {"name": "clay_pmn_stone_3d", "soil": "wet_clay", "n": 31, "step": 0.02,
-     "tw": 6e-9, "objects": [("PMN", 0.15, 0.05), ("stone", 0.45, 0.05)]},
-    {"name": "sand_nomine_can_3d", "soil": "dry_sand", "n": 31, "step": 0.02,
-     "tw": 5e-9, "objects": [("can_across", 0.30, 0.04)]},
+    {"name": "loam_pmn_can_3d", "split": "3d", "soil": "loam", "n": 31,
+     "step": 0.02, "tw": 5e-9,
+     "objects": [("PMN", 0.15, 0.05), ("can_across", 0.45, 0.05)]},
+    {"name": "loam_m14_type72_3d", "split": "3d", "soil": "loam", "n": 31,
+     "step": 0.02, "tw": 5e-9,
+     "objects": [("M14", 0.15, 0.03), ("Type-72", 0.45, 0.05)]},
+    {"name": "clay_pmn_stone_3d", "split": "3d", "soil": "wet_clay",
+     "n": 31, "step": 0.02, "tw": 6e-9,
+     "objects": [("PMN", 0.15, 0.05), ("stone", 0.45, 0.05)]},
+    {"name": "sand_nomine_can_3d", "split": "3d", "soil": "dry_sand",
+     "n": 31, "step": 0.02, "tw": 5e-9,
+     "objects": [("can_across", 0.30, 0.04)]},
 ]
 
 LABELS = {"PMN": ("PMN", 1, 0.112), "M14": ("M14", 1, 0.056),
@@ -82,7 +86,7 @@ def scene_input(sc):
         truth.append({"label": label, "is_mine": mine, "x": round(s, 6),
                       "y": 0.0, "depth": d, "diameter": diam})
     return "\n".join(lines) + "\n", {
-        "scene": sc["name"], "split": "check (3-D, never tuned on)",
+        "scene": sc["name"], "split": "3d (a check, never tuned on)",
         "soil": sc["soil"],
         "frame": "x along the line from the first trace, y = 0 on the line",
         "objects": truth}
@@ -98,24 +102,13 @@ def main():
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
     if a.list:
-        for s in SCENES:
-            print(f"{s['name']:28s} 3d      {s['soil']:10s} "
-                  f"{s['n']} traces x {s['step']*100:g} cm")
+        ms.list_scenes(SCENES)
         return
     chosen = [s for s in SCENES if not a.scene or s["name"] in a.scene]
     if a.scene and len(chosen) != len(a.scene):
         raise SystemExit(f"unknown scene in {a.scene}")
-    a.out = os.path.abspath(a.out)
-    a.minescan = os.path.abspath(a.minescan)
-    os.makedirs(a.out, exist_ok=True)
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(max(1, a.jobs)) as ex:
-        for rec, secs in ex.map(lambda s: ms.make(s, a.out, a.minescan,
-                                                  a.python,
-                                                  inputs=scene_input),
-                                chosen):
-            print(f"{rec}: " + ("gprMax output cached" if secs is None else
-                                f"{secs:.0f} s of gprMax"), flush=True)
+    ms.make_all(chosen, a.out, a.minescan, a.python, a.jobs,
+                inputs=scene_input)
 
 
 if __name__ == "__main__":

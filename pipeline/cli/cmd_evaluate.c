@@ -1125,9 +1125,13 @@ static void print_peer(const ev_run *self, const ev_peer *peer)
     }
     double ua = a->n_files ? a->roc.auc_far_1 : NAN,
            ub = b->n_files ? b->roc.auc_far_1 : NAN;
-    /* the AUC with three decimals, as the table above */
-    snprintf(x, sizeof x, isfinite(ua) ? "%.3f" : "-", ua);
-    snprintf(y, sizeof y, isfinite(ub) ? "%.3f" : "-", ub);
+    /* three decimals: two recipes' AUCs often differ in the third */
+    snprintf(x, sizeof x, "%.3f", ua);
+    snprintf(y, sizeof y, "%.3f", ub);
+    if (!isfinite(ua))
+        snprintf(x, sizeof x, "-");
+    if (!isfinite(ub))
+        snprintf(y, sizeof y, "-");
     fmt_ratio(q, sizeof q, over(ua, ub));
     printf("%-22s %12s %12s %6s\n", "AUC (FAR 0-1 /m2)", x, y, q);
     printf("Pd per mine type at FAR %g /m2 (each at its own threshold):\n",
